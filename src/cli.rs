@@ -1,0 +1,298 @@
+//! The command line, in node_exporter's style (`--web.listen-address`,
+//! `--path.procfs`, `--collector.NAME` / `--no-collector.NAME`), turned into
+//! a [`Config`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use regex::Regex;
+
+use crate::collect::filesystem::{
+    FilesystemConfig, WatchPath, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
+};
+use crate::config::{parse_duration, CollectorsConfig, Config};
+use crate::paths::Paths;
+
+const ABOUT: &str = "vigie: early warnings for small hosting collectives.
+
+Exports the signals behind the outages small hosters keep having (disks that fill, \
+control-plane filesystems, swap, reboots left pending) as Prometheus metrics.";
+
+const AFTER_HELP: &str = "Examples:
+  vigie                                   serve on :7361 with the default collectors
+  vigie --collector.filesystem.watch-path=/var/lib/etcd=control-plane
+                                          also tell which filesystem holds etcd's data
+  vigie --path.procfs=/host/proc --path.rootfs=/host/root
+                                          run in a container, reading the host
+
+Run 'vigie serve --help' for every flag.";
+
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// With no subcommand, vigie serves.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve metrics over HTTP (what plain `vigie` does).
+    #[command(after_help = AFTER_HELP)]
+    Serve(ServeArgs),
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s)
+}
+
+fn regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("invalid regular expression: {e}"))
+}
+
+/// Declares `--collector.NAME` / `--no-collector.NAME` for each collector.
+macro_rules! collector_flags {
+    ($($field:ident, $no:ident, $name:literal, $help:literal;)*) => {
+        /// Collectors to run. Each one can be switched on or off; the last
+        /// flag given wins.
+        #[derive(Debug, Clone, Args)]
+        #[command(next_help_heading = "Collectors")]
+        pub struct CollectorSwitches {
+            /// Turn off every collector not switched on explicitly with --collector.NAME.
+            #[arg(long = "collector.disable-defaults")]
+            pub disable_defaults: bool,
+            $(
+                #[doc = concat!("Enable the ", $name, " collector (default: on): ", $help)]
+                #[arg(long = concat!("collector.", $name), overrides_with = stringify!($no))]
+                pub $field: bool,
+                #[doc = concat!("Disable the ", $name, " collector.")]
+                #[arg(long = concat!("no-collector.", $name), overrides_with = stringify!($field))]
+                pub $no: bool,
+            )*
+        }
+
+        impl CollectorSwitches {
+            /// Whether `name` runs.
+            pub fn enabled(&self, name: &str) -> bool {
+                $(
+                    if name == $name {
+                        return if self.$field {
+                            true
+                        } else if self.$no {
+                            false
+                        } else {
+                            !self.disable_defaults
+                        };
+                    }
+                )*
+                false
+            }
+        }
+    };
+}
+
+collector_flags! {
+    filesystem, no_filesystem, "filesystem", "usage of every real filesystem and of watched paths.";
+    swap, no_swap, "swap", "swap usage, swap-in/out and memory pressure.";
+    reboot, no_reboot, "reboot", "boot time and pending reboot.";
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on: HOST:PORT, or :PORT for every interface.
+    #[arg(long = "web.listen-address", value_name = "ADDR", default_value = ":7361", help_heading = "Web")]
+    pub listen_address: String,
+
+    /// Path under which metrics are served.
+    #[arg(long = "web.telemetry-path", value_name = "PATH", default_value = "/metrics", help_heading = "Web")]
+    pub telemetry_path: String,
+
+    /// Scrapes answered at the same time; more are refused with 503 at once.
+    #[arg(long = "web.max-requests", value_name = "N", default_value_t = 40,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
+    pub max_requests: u32,
+
+    /// Connections held open at the same time; more wait until one closes.
+    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
+    pub max_connections: u32,
+
+    /// A client must send its request headers within this time, or is disconnected.
+    #[arg(long = "web.header-read-timeout", value_name = "DURATION", default_value = "5s",
+          value_parser = duration, help_heading = "Web")]
+    pub header_read_timeout: Duration,
+
+    /// The longest a scrape waits for the collectors that run on each scrape
+    /// (shortened further by Prometheus' X-Prometheus-Scrape-Timeout-Seconds).
+    #[arg(long = "web.scrape-timeout", value_name = "DURATION", default_value = "2s",
+          value_parser = duration, help_heading = "Web")]
+    pub scrape_timeout: Duration,
+
+    /// procfs mount point.
+    #[arg(long = "path.procfs", value_name = "DIR", default_value = "/proc", help_heading = "Paths")]
+    pub procfs: PathBuf,
+
+    /// sysfs mount point.
+    #[arg(long = "path.sysfs", value_name = "DIR", default_value = "/sys", help_heading = "Paths")]
+    pub sysfs: PathBuf,
+
+    /// Where the host's root filesystem is (set it when running in a container).
+    #[arg(long = "path.rootfs", value_name = "DIR", default_value = "/", help_heading = "Paths")]
+    pub rootfs: PathBuf,
+
+    #[command(flatten)]
+    pub collectors: CollectorSwitches,
+
+    /// How often filesystems are statted.
+    #[arg(long = "collector.filesystem.interval", value_name = "DURATION", default_value = "15s",
+          value_parser = duration, help_heading = "Filesystem collector")]
+    pub fs_interval: Duration,
+
+    /// How long statfs on one mount may take before it is reported stuck
+    /// (vigie_filesystem_stat_error 1). A stuck mount never delays scrapes.
+    #[arg(long = "collector.filesystem.stat-timeout", value_name = "DURATION", default_value = "5s",
+          value_parser = duration, help_heading = "Filesystem collector")]
+    pub fs_stat_timeout: Duration,
+
+    /// Only mount points matching this regex are reported.
+    #[arg(long = "collector.filesystem.mount-points-include", value_name = "REGEX",
+          value_parser = regex, help_heading = "Filesystem collector")]
+    pub mount_points_include: Option<Regex>,
+
+    /// Mount points matching this regex are skipped.
+    #[arg(long = "collector.filesystem.mount-points-exclude", value_name = "REGEX",
+          default_value = DEFAULT_MOUNT_POINTS_EXCLUDE, value_parser = regex, help_heading = "Filesystem collector")]
+    pub mount_points_exclude: Regex,
+
+    /// Only filesystem types matching this regex are reported.
+    #[arg(long = "collector.filesystem.fs-types-include", value_name = "REGEX",
+          value_parser = regex, help_heading = "Filesystem collector")]
+    pub fs_types_include: Option<Regex>,
+
+    /// Filesystem types matching this regex are skipped.
+    #[arg(long = "collector.filesystem.fs-types-exclude", value_name = "REGEX",
+          default_value = DEFAULT_FS_TYPES_EXCLUDE, value_parser = regex, help_heading = "Filesystem collector")]
+    pub fs_types_exclude: Regex,
+
+    /// PATH[=ROLE]: report which filesystem holds PATH (following symlinks
+    /// inside --path.rootfs), e.g. /var/lib/etcd=control-plane. Repeatable.
+    /// That filesystem is reported even if the filters above skip it.
+    #[arg(long = "collector.filesystem.watch-path", value_name = "PATH[=ROLE]",
+          help_heading = "Filesystem collector")]
+    pub watch_paths: Vec<WatchPath>,
+
+    /// Log level: error, warn, info or debug.
+    #[arg(long = "log.level", value_name = "LEVEL", default_value = "info",
+          value_parser = ["error", "warn", "info", "debug"], help_heading = "Logging")]
+    pub log_level: String,
+}
+
+impl ServeArgs {
+    /// The configuration these flags describe.
+    pub fn to_config(&self) -> Config {
+        let on = |name: &str| self.collectors.enabled(name);
+        Config {
+            listen_address: self.listen_address.clone(),
+            telemetry_path: self.telemetry_path.clone(),
+            max_requests: self.max_requests as usize,
+            max_connections: self.max_connections as usize,
+            header_read_timeout: self.header_read_timeout,
+            scrape_timeout: self.scrape_timeout,
+            paths: Paths {
+                procfs: self.procfs.clone(),
+                sysfs: self.sysfs.clone(),
+                rootfs: self.rootfs.clone(),
+            },
+            collectors: CollectorsConfig {
+                filesystem: on("filesystem").then(|| FilesystemConfig {
+                    interval: self.fs_interval,
+                    stat_timeout: self.fs_stat_timeout,
+                    mount_points_include: self.mount_points_include.clone(),
+                    mount_points_exclude: self.mount_points_exclude.clone(),
+                    fs_types_include: self.fs_types_include.clone(),
+                    fs_types_exclude: self.fs_types_exclude.clone(),
+                    watch_paths: self.watch_paths.clone(),
+                }),
+                swap: on("swap"),
+                reboot: on("reboot"),
+            },
+        }
+    }
+}
+
+impl Cli {
+    /// The serve arguments, from `vigie serve ...` or plain `vigie ...`.
+    pub fn serve_args(&self) -> &ServeArgs {
+        match &self.command {
+            Some(Command::Serve(a)) => a,
+            None => &self.serve,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        let mut v = vec!["vigie"];
+        v.extend_from_slice(args);
+        Cli::try_parse_from(v).unwrap().serve_args().to_config()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(&[]);
+        assert_eq!(c.listen_address, ":7361");
+        assert_eq!(c.telemetry_path, "/metrics");
+        assert!(c.collectors.filesystem.is_some() && c.collectors.swap && c.collectors.reboot);
+        assert_eq!(c.paths, Paths::default());
+    }
+
+    #[test]
+    fn switches_last_wins_and_disable_defaults() {
+        let c = parse(&["--no-collector.swap"]);
+        assert!(!c.collectors.swap && c.collectors.reboot);
+        let c = parse(&["--no-collector.swap", "--collector.swap"]);
+        assert!(c.collectors.swap);
+        let c = parse(&["--collector.disable-defaults", "--collector.reboot"]);
+        assert!(c.collectors.reboot && !c.collectors.swap && c.collectors.filesystem.is_none());
+    }
+
+    #[test]
+    fn serve_subcommand_and_flags() {
+        let c = parse(&[
+            "serve",
+            "--web.listen-address=127.0.0.1:1",
+            "--path.procfs=/x/proc",
+            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
+            "--collector.filesystem.watch-path=/srv",
+            "--collector.filesystem.interval=1m",
+        ]);
+        assert_eq!(c.listen_address, "127.0.0.1:1");
+        assert_eq!(c.paths.procfs, PathBuf::from("/x/proc"));
+        let fs = c.collectors.filesystem.unwrap();
+        assert_eq!(fs.watch_paths.len(), 2);
+        assert_eq!(fs.watch_paths[0].role, "control-plane");
+        assert_eq!(fs.interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let e = Cli::try_parse_from(["vigie", "--collector.filesystem.interval=5 minutes"]).unwrap_err();
+        assert!(e.to_string().contains("is not a duration"), "{e}");
+        let e = Cli::try_parse_from(["vigie", "--collector.filesystem.mount-points-exclude=("]).unwrap_err();
+        assert!(e.to_string().contains("invalid regular expression"), "{e}");
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,479 @@
+//! `filesystem`: size, free and available bytes, inodes and the read-only
+//! flag of every real mounted filesystem, plus the filesystem that holds each
+//! watched path (incidents 1 and 2: a data disk that filled up, and `/` of a
+//! control-plane VM that took etcd down with it).
+//!
+//! The mount table is `{procfs}/self/mountinfo` (then `{procfs}/1/mountinfo`,
+//! then `{procfs}/mounts`, whichever exists first). Each mount is statted on
+//! its own thread with a timeout: a hung NFS server costs one stuck thread per
+//! mount, shows as `vigie_filesystem_stat_error 1`, and never delays a scrape
+//! (the collector refreshes in the background) nor the other mounts.
+//!
+//! Where a mount is statted: if `--path.rootfs` is not `/` and the mount
+//! table lists mounts under it (vigie in a container with the host's `/`
+//! bind-mounted there), only those mounts are used and the prefix is removed
+//! from the `mountpoint` label. Otherwise the table is taken as the host's
+//! own and each mount is statted at `{rootfs}{mountpoint}`.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+use super::mountinfo::{self, Mount};
+use super::Collector;
+use crate::metrics::Families;
+use crate::paths::Paths;
+
+/// Mount points skipped by default: kernel and container plumbing, and the
+/// per-pod volumes kubelet mounts by the hundred.
+pub const DEFAULT_MOUNT_POINTS_EXCLUDE: &str = "^/(dev|proc|sys|run/credentials/.+|run/user/.+|run/netns/.+|run/containerd/.+|run/k3s/.+|var/lib/docker/.+|var/lib/containers/storage/.+|var/lib/kubelet/.+|snap/.+)($|/)";
+
+/// Filesystem types skipped by default: pseudo filesystems that hold no user
+/// data, and read-only images (squashfs snaps, ISO) that are always full.
+pub const DEFAULT_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|efivarfs|fusectl|fuse\\.lxcfs|fuse\\.portal|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|ramfs|rootfs|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
+
+/// A path to watch, with the role it plays (e.g. `/var/lib/etcd`,
+/// `control-plane`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchPath {
+    pub path: PathBuf,
+    pub role: String,
+}
+
+impl std::str::FromStr for WatchPath {
+    type Err = String;
+
+    /// `PATH` or `PATH=ROLE` (the role defaults to `watched`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (path, role) = match s.rsplit_once('=') {
+            Some((p, r)) => (p, r),
+            None => (s, "watched"),
+        };
+        if !path.starts_with('/') {
+            return Err(format!("{path:?} is not an absolute path"));
+        }
+        if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(format!(
+                "role {role:?} must be letters, digits, '-', '_' or '.' (e.g. control-plane)"
+            ));
+        }
+        Ok(WatchPath {
+            path: PathBuf::from(path),
+            role: role.to_string(),
+        })
+    }
+}
+
+/// Settings of the filesystem collector.
+#[derive(Debug, Clone)]
+pub struct FilesystemConfig {
+    /// How often the mounts are statted.
+    pub interval: Duration,
+    /// How long one statfs may take before the mount counts as stuck.
+    pub stat_timeout: Duration,
+    pub mount_points_include: Option<Regex>,
+    pub mount_points_exclude: Regex,
+    pub fs_types_include: Option<Regex>,
+    pub fs_types_exclude: Regex,
+    pub watch_paths: Vec<WatchPath>,
+}
+
+impl Default for FilesystemConfig {
+    fn default() -> Self {
+        FilesystemConfig {
+            interval: Duration::from_secs(15),
+            stat_timeout: Duration::from_secs(5),
+            mount_points_include: None,
+            mount_points_exclude: Regex::new(DEFAULT_MOUNT_POINTS_EXCLUDE).expect("valid default"),
+            fs_types_include: None,
+            fs_types_exclude: Regex::new(DEFAULT_FS_TYPES_EXCLUDE).expect("valid default"),
+            watch_paths: Vec::new(),
+        }
+    }
+}
+
+/// What statfs says of one filesystem, in bytes and inodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FsStat {
+    pub size: u64,
+    pub free: u64,
+    pub avail: u64,
+    pub files: u64,
+    pub files_free: u64,
+    pub read_only: bool,
+}
+
+/// The statfs function; replaceable so tests can inject slow, hung or failing
+/// mounts.
+pub type StatFn = Arc<dyn Fn(&Path) -> io::Result<FsStat> + Send + Sync>;
+
+/// statvfs(3) on `path`.
+pub fn statvfs(path: &Path) -> io::Result<FsStat> {
+    use nix::sys::statvfs::{statvfs, FsFlags};
+    let s = statvfs(path).map_err(io::Error::from)?;
+    let frag = s.fragment_size() as u64;
+    Ok(FsStat {
+        size: s.blocks() as u64 * frag,
+        free: s.blocks_free() as u64 * frag,
+        avail: s.blocks_available() as u64 * frag,
+        files: s.files() as u64,
+        files_free: s.files_free() as u64,
+        read_only: s.flags().contains(FsFlags::ST_RDONLY),
+    })
+}
+
+pub struct FilesystemCollector {
+    paths: Paths,
+    config: FilesystemConfig,
+    stat: StatFn,
+    /// Stat paths whose statfs has not returned yet.
+    in_flight: Arc<Mutex<HashSet<PathBuf>>>,
+    /// The last error logged per mount point, so each is logged once.
+    logged: Mutex<HashMap<PathBuf, String>>,
+}
+
+/// A mount as vigie reports it.
+#[derive(Debug, Clone)]
+struct Target {
+    /// The `mountpoint` label: the host's path.
+    label: PathBuf,
+    /// Where to stat it from here.
+    stat_path: PathBuf,
+    mount: Mount,
+}
+
+enum Outcome {
+    Ok(FsStat),
+    Err(String),
+}
+
+impl FilesystemCollector {
+    pub fn new(paths: Paths, config: FilesystemConfig) -> Self {
+        Self::with_stat(paths, config, Arc::new(statvfs))
+    }
+
+    /// As [`new`](Self::new), with another statfs (tests).
+    pub fn with_stat(paths: Paths, config: FilesystemConfig, stat: StatFn) -> Self {
+        FilesystemCollector {
+            paths,
+            config,
+            stat,
+            in_flight: Arc::default(),
+            logged: Mutex::default(),
+        }
+    }
+
+    fn mount_table(&self) -> anyhow::Result<Vec<Mount>> {
+        let candidates = [
+            (self.paths.proc("self/mountinfo"), true),
+            (self.paths.proc("1/mountinfo"), true),
+            (self.paths.proc("mounts"), false),
+        ];
+        let mut tried = Vec::new();
+        for (path, is_mountinfo) in candidates {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    let (mounts, errors) = if is_mountinfo {
+                        mountinfo::parse_mountinfo(&text)
+                    } else {
+                        mountinfo::parse_mounts(&text)
+                    };
+                    for e in &errors {
+                        log::debug!("{}: {e}", path.display());
+                    }
+                    if mounts.is_empty() {
+                        anyhow::bail!(
+                            "{}: no mount could be parsed ({} lines rejected)",
+                            path.display(),
+                            errors.len()
+                        );
+                    }
+                    return Ok(mounts);
+                }
+                Err(e) => tried.push(format!("{}: {e}", path.display())),
+            }
+        }
+        anyhow::bail!("no mount table readable: {}", tried.join("; "))
+    }
+
+    /// Turns the mount table into the mounts vigie reports, keyed by host
+    /// path, the last mount on a mount point winning (it hides the others).
+    fn targets(&self, mounts: Vec<Mount>) -> Vec<Target> {
+        let rootfs = &self.paths.rootfs;
+        let bind_mode = rootfs != Path::new("/")
+            && mounts.iter().any(|m| m.mountpoint.starts_with(rootfs));
+        let mut by_label: Vec<Target> = Vec::new();
+        for mount in mounts {
+            let (label, stat_path) = if bind_mode {
+                let Ok(rest) = mount.mountpoint.strip_prefix(rootfs) else {
+                    continue;
+                };
+                (Path::new("/").join(rest), mount.mountpoint.clone())
+            } else {
+                (mount.mountpoint.clone(), self.paths.under_rootfs(&mount.mountpoint))
+            };
+            let t = Target {
+                label,
+                stat_path,
+                mount,
+            };
+            match by_label.iter_mut().find(|x| x.label == t.label) {
+                Some(slot) => *slot = t,
+                None => by_label.push(t),
+            }
+        }
+        by_label.sort_by(|a, b| a.label.cmp(&b.label));
+        by_label
+    }
+
+    fn selected(&self, t: &Target) -> bool {
+        let c = &self.config;
+        let mp = t.label.to_string_lossy();
+        let fs = &t.mount.fstype;
+        c.mount_points_include.as_ref().is_none_or(|r| r.is_match(&mp))
+            && !c.mount_points_exclude.is_match(&mp)
+            && c.fs_types_include.as_ref().is_none_or(|r| r.is_match(fs))
+            && !c.fs_types_exclude.is_match(fs)
+    }
+
+    /// Stats every target in parallel; waits at most `stat_timeout` in all.
+    fn stat_all(&self, targets: &[&Target]) -> Vec<Outcome> {
+        let (tx, rx) = mpsc::channel::<(usize, io::Result<FsStat>)>();
+        let mut outcomes: Vec<Option<Outcome>> = (0..targets.len()).map(|_| None).collect();
+        let mut waiting = 0usize;
+        for (i, t) in targets.iter().enumerate() {
+            let fresh = lock(&self.in_flight).insert(t.stat_path.clone());
+            if !fresh {
+                outcomes[i] = Some(Outcome::Err(format!(
+                    "statfs of {} has not returned since an earlier refresh (stuck mount?)",
+                    t.stat_path.display()
+                )));
+                continue;
+            }
+            let (tx, stat, path, in_flight) =
+                (tx.clone(), self.stat.clone(), t.stat_path.clone(), self.in_flight.clone());
+            let spawned = std::thread::Builder::new()
+                .name("vigie-statfs".into())
+                .spawn(move || {
+                    let r = stat(&path);
+                    lock(&in_flight).remove(&path);
+                    let _ = tx.send((i, r));
+                });
+            match spawned {
+                Ok(_) => waiting += 1,
+                Err(e) => {
+                    lock(&self.in_flight).remove(&t.stat_path);
+                    outcomes[i] = Some(Outcome::Err(format!("cannot start a thread: {e}")));
+                }
+            }
+        }
+        drop(tx);
+        let deadline = Instant::now() + self.config.stat_timeout;
+        while waiting > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((i, r)) => {
+                    waiting -= 1;
+                    outcomes[i] = Some(match r {
+                        Ok(s) => Outcome::Ok(s),
+                        Err(e) => Outcome::Err(format!("statfs {}: {e}", targets[i].stat_path.display())),
+                    });
+                }
+                Err(_) => break,
+            }
+        }
+        let timeout = crate::collect::runner::human(self.config.stat_timeout);
+        outcomes
+            .into_iter()
+            .zip(targets)
+            .map(|(o, t)| {
+                o.unwrap_or_else(|| {
+                    Outcome::Err(format!(
+                        "statfs {} did not return within {timeout} (stuck mount?)",
+                        t.stat_path.display()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Logs a mount's error when it changes, and its recovery.
+    fn log_outcome(&self, label: &Path, outcome: &Outcome) {
+        let mut logged = lock(&self.logged);
+        match outcome {
+            Outcome::Err(e) => {
+                if logged.get(label) != Some(e) {
+                    log::warn!("filesystem {}: {e}", label.display());
+                    logged.insert(label.to_path_buf(), e.clone());
+                }
+            }
+            Outcome::Ok(_) => {
+                if logged.remove(label).is_some() {
+                    log::info!("filesystem {}: statfs works again", label.display());
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The target whose mount point is the longest prefix of `host_path`.
+fn holder<'a>(targets: &'a [Target], host_path: &Path) -> Option<&'a Target> {
+    targets
+        .iter()
+        .filter(|t| host_path.starts_with(&t.label))
+        .max_by_key(|t| t.label.components().count())
+}
+
+impl Collector for FilesystemCollector {
+    fn name(&self) -> &'static str {
+        "filesystem"
+    }
+
+    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+        let targets = self.targets(self.mount_table()?);
+
+        // Watched paths: resolve through rootfs, find the holding mount, and
+        // make sure that mount is statted even if the filters exclude it.
+        let mut watched: Vec<(&WatchPath, Result<(PathBuf, bool), String>)> = Vec::new();
+        let mut forced: HashSet<&Path> = HashSet::new();
+        for w in &self.config.watch_paths {
+            let r = self
+                .paths
+                .resolve_host_path(&w.path)
+                .map_err(|e| format!("resolving {}: {e}", w.path.display()));
+            if let Ok((resolved, _)) = &r {
+                if let Some(t) = holder(&targets, resolved) {
+                    forced.insert(&t.label);
+                }
+            }
+            watched.push((w, r));
+        }
+
+        let chosen: Vec<&Target> = targets
+            .iter()
+            .filter(|t| self.selected(t) || forced.contains(t.label.as_path()))
+            .collect();
+        let outcomes = self.stat_all(&chosen);
+
+        for (t, outcome) in chosen.iter().zip(&outcomes) {
+            self.log_outcome(&t.label, outcome);
+            let mp = t.label.to_string_lossy();
+            let l = [
+                ("mountpoint", mp.as_ref()),
+                ("device", t.mount.device.as_str()),
+                ("fstype", t.mount.fstype.as_str()),
+            ];
+            out.gauge(
+                "vigie_filesystem_stat_error",
+                "1 if statfs on the filesystem failed or did not return in time (stuck mount), else 0.",
+            )
+            .sample(&l, if matches!(outcome, Outcome::Err(_)) { 1.0 } else { 0.0 });
+            let Outcome::Ok(s) = outcome else { continue };
+            out.gauge_bytes("vigie_filesystem_size_bytes", "Size of the filesystem in bytes.")
+                .sample(&l, s.size as f64);
+            out.gauge_bytes("vigie_filesystem_free_bytes", "Free bytes, including those reserved for root.")
+                .sample(&l, s.free as f64);
+            out.gauge_bytes(
+                "vigie_filesystem_avail_bytes",
+                "Bytes available to unprivileged users: what applications can still write.",
+            )
+            .sample(&l, s.avail as f64);
+            out.gauge("vigie_filesystem_files", "Total inodes (file nodes) of the filesystem.")
+                .sample(&l, s.files as f64);
+            out.gauge("vigie_filesystem_files_free", "Free inodes of the filesystem.")
+                .sample(&l, s.files_free as f64);
+            out.gauge(
+                "vigie_filesystem_readonly",
+                "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
+            )
+            .sample(&l, if s.read_only || t.mount.read_only { 1.0 } else { 0.0 });
+        }
+
+        for (w, r) in &watched {
+            let path = w.path.to_string_lossy();
+            let pl = [("path", path.as_ref()), ("role", w.role.as_str())];
+            match r {
+                Ok((resolved, exists)) => {
+                    out.gauge(
+                        "vigie_path_exists",
+                        "1 if the watched path exists (after following symlinks), else 0.",
+                    )
+                    .sample(&pl, if *exists { 1.0 } else { 0.0 });
+                    if let Some(t) = holder(&targets, resolved) {
+                        let mp = t.label.to_string_lossy();
+                        out.gauge(
+                            "vigie_path_filesystem_info",
+                            "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
+                        )
+                        .sample(
+                            &[
+                                ("path", path.as_ref()),
+                                ("role", w.role.as_str()),
+                                ("mountpoint", mp.as_ref()),
+                                ("device", t.mount.device.as_str()),
+                                ("fstype", t.mount.fstype.as_str()),
+                            ],
+                            1.0,
+                        );
+                    }
+                }
+                Err(e) => log::warn!("watched path {}: {e}", w.path.display()),
+            }
+            out.gauge(
+                "vigie_path_resolve_error",
+                "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
+            )
+            .sample(
+                &pl,
+                if r.is_err() || r.as_ref().is_ok_and(|(p, _)| holder(&targets, p).is_none()) {
+                    1.0
+                } else {
+                    0.0
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_path_syntax() {
+        let w: WatchPath = "/var/lib/etcd=control-plane".parse().unwrap();
+        assert_eq!(w.path, PathBuf::from("/var/lib/etcd"));
+        assert_eq!(w.role, "control-plane");
+        let w: WatchPath = "/srv".parse().unwrap();
+        assert_eq!(w.role, "watched");
+        assert!("relative=x".parse::<WatchPath>().unwrap_err().contains("absolute"));
+        assert!("/x=bad role".parse::<WatchPath>().unwrap_err().contains("role"));
+    }
+
+    #[test]
+    fn default_filters() {
+        let c = FilesystemConfig::default();
+        for skip in ["/proc", "/sys/fs/cgroup", "/dev/shm", "/run/user/1000", "/var/lib/kubelet/pods/x/volumes/y"] {
+            assert!(c.mount_points_exclude.is_match(skip), "{skip}");
+        }
+        for keep in ["/", "/var/lib/etcd", "/srv/backup", "/run", "/devices", "/var/lib/docker"] {
+            assert!(!c.mount_points_exclude.is_match(keep), "{keep}");
+        }
+        for skip in ["proc", "sysfs", "overlay", "squashfs", "cgroup2", "fuse.lxcfs"] {
+            assert!(c.fs_types_exclude.is_match(skip), "{skip}");
+        }
+        for keep in ["ext4", "xfs", "btrfs", "zfs", "nfs4", "tmpfs", "vfat"] {
+            assert!(!c.fs_types_exclude.is_match(keep), "{keep}");
+        }
+    }
+}

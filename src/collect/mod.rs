@@ -1,0 +1,128 @@
+//! Collectors: one file per collector behind the small [`Collector`] trait,
+//! and the [`Runner`] that schedules, times and reports them.
+//!
+//! Adding a collector means: a file here implementing [`Collector`], an
+//! entry in [`KNOWN`], and a line in [`build`]. The runner does the rest:
+//! it runs the collector on a blocking thread, either on each scrape
+//! ([`Refresh::OnScrape`], for cheap reads of `/proc`) or in the background on
+//! its own interval ([`Refresh::Every`], for anything that can be slow), with
+//! a timeout, and exports `vigie_collector_success`,
+//! `vigie_collector_duration_seconds` and
+//! `vigie_collector_last_success_timestamp_seconds` for it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::metrics::Families;
+
+pub mod filesystem;
+pub mod mountinfo;
+pub mod reboot;
+pub(crate) mod runner;
+pub mod swap;
+
+pub use runner::{CollectorStatus, Runner};
+
+/// A source of metrics.
+///
+/// `collect` runs on a blocking thread, so it may read files and make system
+/// calls directly. It writes families into `out`; whatever it wrote before
+/// returning an error is still exported (partial data), and the error sets
+/// `vigie_collector_success` to 0. Failures of one item inside a collector
+/// (one mount, one disk) should be exported as metrics of their own and not
+/// fail the whole collector.
+pub trait Collector: Send + Sync + 'static {
+    /// The stable name: the `collector` label and the `--collector.NAME` flag.
+    fn name(&self) -> &'static str;
+
+    /// Gathers one snapshot.
+    fn collect(&self, out: &mut Families) -> anyhow::Result<()>;
+}
+
+/// When a collector runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// On every scrape: the scrape waits for it (at most the timeout).
+    OnScrape,
+    /// In the background, once per interval; scrapes encode the last snapshot
+    /// and never wait.
+    Every(Duration),
+}
+
+/// A collector with its schedule.
+pub struct Registration {
+    pub collector: Arc<dyn Collector>,
+    pub refresh: Refresh,
+    /// How long one run may take before it counts as failed. A run that
+    /// overruns keeps its thread (a hung system call cannot be cancelled) but
+    /// no second run of the same collector starts until it returns.
+    pub timeout: Duration,
+}
+
+/// A collector vigie knows, with its default state and a one-line summary
+/// (used by `--help` and the landing page).
+pub struct Known {
+    pub name: &'static str,
+    pub default_enabled: bool,
+    pub summary: &'static str,
+}
+
+/// Every collector, in the order they are exported.
+pub const KNOWN: &[Known] = &[
+    Known {
+        name: "filesystem",
+        default_enabled: true,
+        summary: "size, free and available bytes, inodes and read-only flag of every real \
+                  mounted filesystem; watched paths (e.g. /var/lib/etcd) mapped to their filesystem",
+    },
+    Known {
+        name: "swap",
+        default_enabled: true,
+        summary: "swap size, free and cached bytes, swap-in/out totals, per-device rows, \
+                  memory pressure (PSI)",
+    },
+    Known {
+        name: "reboot",
+        default_enabled: true,
+        summary: "boot time, Debian/Ubuntu reboot-required flag, since when, and how many packages ask for it",
+    },
+];
+
+/// Builds the enabled collectors from the configuration.
+pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
+    let mut regs = Vec::new();
+    let c = &config.collectors;
+    if let Some(fs) = &c.filesystem {
+        regs.push(Registration {
+            collector: Arc::new(filesystem::FilesystemCollector::new(
+                config.paths.clone(),
+                fs.clone(),
+            )),
+            refresh: Refresh::Every(fs.interval),
+            // Mounts are statted in parallel, each with its own timeout; the
+            // collector's own budget only has to cover reading mountinfo.
+            timeout: fs.stat_timeout + Duration::from_secs(5),
+        });
+    }
+    if c.swap {
+        regs.push(Registration {
+            collector: Arc::new(swap::SwapCollector::new(config.paths.clone())),
+            refresh: Refresh::OnScrape,
+            timeout: config.scrape_timeout,
+        });
+    }
+    if c.reboot {
+        regs.push(Registration {
+            collector: Arc::new(reboot::RebootCollector::new(config.paths.clone())),
+            refresh: Refresh::OnScrape,
+            timeout: config.scrape_timeout,
+        });
+    }
+    Ok(regs)
+}
+
+/// Reads a whole file under procfs or rootfs, naming the file in the error.
+pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+}

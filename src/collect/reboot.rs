@@ -1,0 +1,143 @@
+//! `reboot`: when the host booted, and whether (and since when) it waits
+//! for a reboot (incident 4: a server not rebooted for 33 weeks whose
+//! maintenance reboot became a 3 h outage).
+//!
+//! Sources: the `btime` line of `{procfs}/stat`; Debian/Ubuntu's
+//! `{rootfs}/var/run/reboot-required` (its mtime is when the first package
+//! asked for a reboot) and `reboot-required.pkgs` (the packages that asked).
+//! `/var/run` is followed through `--path.rootfs`, so the usual
+//! `/var/run -> /run` symlink resolves inside the host tree.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use super::{read_file, Collector};
+use crate::metrics::Families;
+use crate::paths::Paths;
+
+pub struct RebootCollector {
+    paths: Paths,
+}
+
+impl RebootCollector {
+    pub fn new(paths: Paths) -> Self {
+        RebootCollector { paths }
+    }
+
+    /// Where a host file is, seen from here, with symlinks followed inside
+    /// rootfs; None when it does not exist.
+    fn host_file(&self, host: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
+        let (resolved, exists) = self.paths.resolve_host_path(Path::new(host))?;
+        Ok(exists.then(|| self.paths.under_rootfs(&resolved)))
+    }
+}
+
+/// The `btime` value of `/proc/stat`.
+pub fn parse_btime(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Distinct package names listed in `reboot-required.pkgs`.
+pub fn count_packages(text: &str) -> usize {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+impl Collector for RebootCollector {
+    fn name(&self) -> &'static str {
+        "reboot"
+    }
+
+    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+        let mut first_error: Option<anyhow::Error> = None;
+
+        let mut host_file = |host: &str| {
+            self.host_file(host).unwrap_or_else(|e| {
+                first_error.get_or_insert(anyhow::anyhow!("resolving {host}: {e}"));
+                None
+            })
+        };
+        let flag = host_file("/var/run/reboot-required");
+        let pkgs_file = host_file("/var/run/reboot-required.pkgs");
+        out.gauge(
+            "vigie_reboot_required",
+            "1 if the system asks for a reboot (/var/run/reboot-required exists, Debian/Ubuntu), else 0.",
+        )
+        .sample(&[], if flag.is_some() { 1.0 } else { 0.0 });
+        if let Some(flag) = &flag {
+            match std::fs::symlink_metadata(flag).and_then(|m| m.modified()) {
+                Ok(mtime) => {
+                    let since = mtime.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+                    out.gauge_seconds(
+                        "vigie_reboot_required_since_timestamp_seconds",
+                        "Unix time at which a reboot was first requested (mtime of /var/run/reboot-required).",
+                    )
+                    .sample(&[], since);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(anyhow::anyhow!("{}: {e}", flag.display()));
+                }
+            }
+        }
+        let pkgs = match pkgs_file {
+            Some(p) => match read_file(&p) {
+                Ok(t) => count_packages(&t),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    0
+                }
+            },
+            None => 0,
+        };
+        out.gauge(
+            "vigie_reboot_required_packages",
+            "Number of packages that asked for a reboot (lines of /var/run/reboot-required.pkgs).",
+        )
+        .sample(&[], pkgs as f64);
+
+        let stat = self.paths.proc("stat");
+        match read_file(&stat).and_then(|t| {
+            parse_btime(&t).ok_or_else(|| anyhow::anyhow!("{}: no btime line", stat.display()))
+        }) {
+            Ok(btime) => {
+                out.gauge_seconds(
+                    "vigie_boot_time_seconds",
+                    "Unix time at which the host booted (btime of /proc/stat).",
+                )
+                .sample(&[], btime as f64);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn btime() {
+        assert_eq!(parse_btime("cpu 1 2 3\nbtime 1418183276\nprocesses 3\n"), Some(1418183276));
+        assert_eq!(parse_btime("cpu 1 2 3\n"), None);
+        assert_eq!(parse_btime("btime notanumber\n"), None);
+    }
+
+    #[test]
+    fn packages() {
+        assert_eq!(count_packages("linux-image-amd64\nlibc6\n\nlibc6\n"), 2);
+        assert_eq!(count_packages(""), 0);
+    }
+}

@@ -1,0 +1,317 @@
+//! The runner: schedules collectors, bounds them with timeouts, keeps their
+//! last snapshot and exports how each one is doing.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+
+use super::{Refresh, Registration};
+use crate::metrics::Families;
+
+/// Seconds since the Unix epoch, as a float.
+pub(crate) fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// What the landing page and logs show of one collector.
+#[derive(Debug, Clone)]
+pub struct CollectorStatus {
+    pub name: &'static str,
+    pub refresh: Refresh,
+    /// None until the first run finished (or timed out).
+    pub success: Option<bool>,
+    pub last_error: Option<String>,
+    pub duration: Duration,
+}
+
+struct Slot {
+    reg: Registration,
+    /// A run is in flight (possibly stuck in a system call).
+    running: AtomicBool,
+    /// Signalled when a run finishes.
+    done: Notify,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    families: Arc<Families>,
+    /// None until a first attempt ended.
+    success: Option<bool>,
+    duration: Duration,
+    last_success: Option<f64>,
+    errors_total: u64,
+    last_error: Option<String>,
+}
+
+impl Slot {
+    fn name(&self) -> &'static str {
+        self.reg.collector.name()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave State inconsistent
+        // (every field is replaced whole), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores the outcome of a finished run.
+    fn finish(&self, families: Families, result: anyhow::Result<()>, duration: Duration) {
+        let mut st = self.lock();
+        st.families = Arc::new(families);
+        st.duration = duration;
+        match result {
+            Ok(()) => {
+                if st.success == Some(false) {
+                    log::info!("collector {}: recovered", self.name());
+                }
+                st.success = Some(true);
+                st.last_success = Some(unix_now());
+                st.last_error = None;
+            }
+            Err(e) => self.failed(&mut st, format!("{e:#}")),
+        }
+    }
+
+    /// Records a failed attempt; logs only when the error changes, so a
+    /// collector failing the same way on every scrape does not flood the log.
+    fn failed(&self, st: &mut State, message: String) {
+        st.errors_total += 1;
+        st.success = Some(false);
+        if st.last_error.as_deref() != Some(message.as_str()) {
+            log::warn!("collector {}: {message}", self.name());
+        }
+        st.last_error = Some(message);
+    }
+
+    /// A run that did not return in time: its data (if any) is dropped so that
+    /// nothing stale is exported as fresh.
+    fn overran(&self, waited: Duration, message: String) {
+        let mut st = self.lock();
+        st.families = Arc::new(Families::new());
+        st.duration = waited;
+        self.failed(&mut st, message);
+    }
+}
+
+/// Schedules the collectors and serves their snapshots.
+pub struct Runner {
+    slots: Vec<Arc<Slot>>,
+    start_time: f64,
+}
+
+impl Runner {
+    pub fn new(regs: Vec<Registration>) -> Self {
+        Runner {
+            slots: regs
+                .into_iter()
+                .map(|reg| {
+                    Arc::new(Slot {
+                        reg,
+                        running: AtomicBool::new(false),
+                        done: Notify::new(),
+                        state: Mutex::new(State::default()),
+                    })
+                })
+                .collect(),
+            start_time: unix_now(),
+        }
+    }
+
+    /// Starts one background task per [`Refresh::Every`] collector. The first
+    /// run starts at once. Must be called from inside a Tokio runtime.
+    pub fn start_background(&self) {
+        for slot in &self.slots {
+            if let Refresh::Every(interval) = slot.reg.refresh {
+                let slot = slot.clone();
+                tokio::spawn(async move {
+                    let mut ticker = tokio::time::interval(interval);
+                    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        ticker.tick().await;
+                        let timeout = slot.reg.timeout;
+                        run_once(&slot, timeout).await;
+                    }
+                });
+            }
+        }
+    }
+
+    /// Runs every background collector once, now, and waits for them (at
+    /// most their timeout). Used before the first scrape in tests and by
+    /// one-shot commands.
+    pub async fn refresh_background_now(&self) {
+        let tasks: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|s| matches!(s.reg.refresh, Refresh::Every(_)))
+            .map(|s| {
+                let s = s.clone();
+                tokio::spawn(async move { run_once(&s, s.reg.timeout).await })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Gathers a snapshot for one scrape: runs the on-scrape collectors
+    /// (concurrently, each for at most `min(its timeout, budget)`), then
+    /// returns every collector's latest families followed by vigie's own.
+    pub async fn gather(&self, budget: Duration) -> Vec<Arc<Families>> {
+        let tasks: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|s| s.reg.refresh == Refresh::OnScrape)
+            .map(|s| {
+                let s = s.clone();
+                let wait = s.reg.timeout.min(budget);
+                tokio::spawn(async move { run_once(&s, wait).await })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
+        }
+        let mut out: Vec<Arc<Families>> =
+            self.slots.iter().map(|s| s.lock().families.clone()).collect();
+        out.push(Arc::new(self.self_metrics()));
+        out
+    }
+
+    /// vigie's own health: per-collector success, duration, last success,
+    /// errors and interval; build info; start time.
+    fn self_metrics(&self) -> Families {
+        let mut f = Families::new();
+        for slot in &self.slots {
+            let name = slot.name();
+            let st = slot.lock();
+            let l = [("collector", name)];
+            f.gauge(
+                "vigie_collector_success",
+                "1 if the collector's last run succeeded, 0 if it failed, timed out or has not run yet.",
+            )
+            .sample(&l, if st.success == Some(true) { 1.0 } else { 0.0 });
+            f.gauge_seconds(
+                "vigie_collector_duration_seconds",
+                "How long the collector's last run took (its timeout if it overran).",
+            )
+            .sample(&l, st.duration.as_secs_f64());
+            f.gauge_seconds(
+                "vigie_collector_last_success_timestamp_seconds",
+                "Unix time of the collector's last successful run; 0 if it never succeeded.",
+            )
+            .sample(&l, st.last_success.unwrap_or(0.0));
+            f.counter(
+                "vigie_collector_errors",
+                "Failed, timed-out or stuck runs of the collector since vigie started.",
+                None,
+            )
+            .sample(&l, st.errors_total as f64);
+            let interval = match slot.reg.refresh {
+                Refresh::OnScrape => 0.0,
+                Refresh::Every(d) => d.as_secs_f64(),
+            };
+            f.gauge_seconds(
+                "vigie_collector_refresh_interval_seconds",
+                "How often the collector refreshes in the background; 0 if it runs on each scrape.",
+            )
+            .sample(&l, interval);
+        }
+        f.gauge(
+            "vigie_build_info",
+            "A metric with a constant 1 value labelled by vigie's version, git revision and rustc version.",
+        )
+        .sample(
+            &[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("revision", env!("VIGIE_GIT_REVISION")),
+                ("rustc", env!("VIGIE_RUSTC_VERSION")),
+            ],
+            1.0,
+        );
+        f.gauge_seconds(
+            "vigie_start_time_seconds",
+            "Unix time at which this vigie process started.",
+        )
+        .sample(&[], self.start_time);
+        f
+    }
+
+    /// The status of every collector, in export order.
+    pub fn status(&self) -> Vec<CollectorStatus> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let st = s.lock();
+                CollectorStatus {
+                    name: s.name(),
+                    refresh: s.reg.refresh,
+                    success: st.success,
+                    last_error: st.last_error.clone(),
+                    duration: st.duration,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Runs `slot`'s collector once on a blocking thread and waits at most
+/// `wait` for it. When a previous run is still in flight, no new run starts:
+/// this waits (at most `wait`) for that run instead, so a hung collector
+/// costs one stuck thread, never a growing pile of them.
+async fn run_once(slot: &Arc<Slot>, wait: Duration) {
+    let finished = slot.done.notified();
+    tokio::pin!(finished);
+    // Register interest before looking at `running`, so a run that ends in
+    // between still wakes us.
+    finished.as_mut().enable();
+    if slot.running.swap(true, Ordering::AcqRel) {
+        if tokio::time::timeout(wait, finished).await.is_err() {
+            slot.overran(
+                wait,
+                format!(
+                    "a previous run is still in progress after more than {}; not starting another",
+                    human(slot.reg.timeout.max(wait))
+                ),
+            );
+        }
+        return;
+    }
+    let s = slot.clone();
+    let started = Instant::now();
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut families = Families::new();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            s.reg.collector.collect(&mut families)
+        }))
+        .unwrap_or_else(|panic| {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|m| m.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(anyhow::anyhow!("collector panicked: {msg}"))
+        });
+        s.finish(families, result, started.elapsed());
+        s.running.store(false, Ordering::Release);
+        s.done.notify_waiters();
+    });
+    if tokio::time::timeout(wait, handle).await.is_err() {
+        slot.overran(wait, format!("timed out after {}", human(wait)));
+    }
+}
+
+/// `1.5s`, `250ms`.
+pub(crate) fn human(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{}s", d.as_secs_f64())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}

@@ -1,0 +1,309 @@
+//! `swap`: how full swap is and, more telling, how fast pages move in and out
+//! of it (incident 4: swap at 100% on a server not rebooted for 33 weeks).
+//!
+//! Sources: `{procfs}/meminfo` (SwapTotal, SwapFree, SwapCached, MemTotal,
+//! MemAvailable), `{procfs}/vmstat` (`pswpin`, `pswpout`: pages swapped in and
+//! out since boot, exported in bytes using this kernel's page size),
+//! `{procfs}/swaps` (one row per swap device or file) and
+//! `{procfs}/pressure/memory` (PSI; kernels without it, or booted with
+//! `psi=0`, simply have no such series).
+
+use std::io;
+use std::path::Path;
+
+use super::{read_file, Collector};
+use crate::metrics::{Families, Unit};
+use crate::paths::Paths;
+
+pub struct SwapCollector {
+    paths: Paths,
+    page_size: u64,
+}
+
+impl SwapCollector {
+    pub fn new(paths: Paths) -> Self {
+        SwapCollector {
+            paths,
+            page_size: page_size(),
+        }
+    }
+}
+
+/// The kernel's page size; 4096 if it cannot be read.
+pub fn page_size() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(4096)
+}
+
+/// The values of `/proc/meminfo` vigie uses, in bytes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Meminfo {
+    pub swap_total: Option<u64>,
+    pub swap_free: Option<u64>,
+    pub swap_cached: Option<u64>,
+    pub mem_total: Option<u64>,
+    pub mem_available: Option<u64>,
+}
+
+/// Parses `/proc/meminfo` (values in kB, i.e. KiB).
+pub fn parse_meminfo(text: &str) -> Meminfo {
+    let mut m = Meminfo::default();
+    for line in text.lines() {
+        let Some((key, rest)) = line.split_once(':') else { continue };
+        let mut parts = rest.split_whitespace();
+        let Some(v) = parts.next().and_then(|v| v.parse::<u64>().ok()) else { continue };
+        let bytes = match parts.next() {
+            Some("kB") => v * 1024,
+            _ => v,
+        };
+        let slot = match key {
+            "SwapTotal" => &mut m.swap_total,
+            "SwapFree" => &mut m.swap_free,
+            "SwapCached" => &mut m.swap_cached,
+            "MemTotal" => &mut m.mem_total,
+            "MemAvailable" => &mut m.mem_available,
+            _ => continue,
+        };
+        *slot = Some(bytes);
+    }
+    m
+}
+
+/// `pswpin` and `pswpout` from `/proc/vmstat`, in pages.
+pub fn parse_vmstat(text: &str) -> (Option<u64>, Option<u64>) {
+    let (mut pin, mut pout) = (None, None);
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        match (it.next(), it.next().and_then(|v| v.parse::<u64>().ok())) {
+            (Some("pswpin"), Some(v)) => pin = Some(v),
+            (Some("pswpout"), Some(v)) => pout = Some(v),
+            _ => {}
+        }
+    }
+    (pin, pout)
+}
+
+/// One row of `/proc/swaps`; sizes in bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwapDevice {
+    pub filename: String,
+    pub kind: String,
+    pub size: u64,
+    pub used: u64,
+    pub priority: i64,
+}
+
+/// Parses `/proc/swaps` (sizes in KiB). The header line and malformed rows
+/// are skipped; malformed rows are returned as errors.
+pub fn parse_swaps(text: &str) -> (Vec<SwapDevice>, Vec<String>) {
+    let mut devs = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 && line.starts_with("Filename") || line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let parsed = (f.len() == 5)
+            .then(|| {
+                Some(SwapDevice {
+                    filename: super::mountinfo::unescape(f[0]),
+                    kind: f[1].to_string(),
+                    size: f[2].parse::<u64>().ok()? * 1024,
+                    used: f[3].parse::<u64>().ok()? * 1024,
+                    priority: f[4].parse().ok()?,
+                })
+            })
+            .flatten();
+        match parsed {
+            Some(d) => devs.push(d),
+            None => errors.push(format!("line {}: unexpected format: {line:?}", i + 1)),
+        }
+    }
+    (devs, errors)
+}
+
+/// Totals of `/proc/pressure/memory`, in seconds: `(some, full)`.
+pub fn parse_psi(text: &str) -> (Option<f64>, Option<f64>) {
+    let total = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))?
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix("total="))?
+            .parse::<u64>()
+            .ok()
+            .map(|us| us as f64 / 1e6)
+    };
+    (total("some "), total("full "))
+}
+
+/// Reads a file that may legitimately be missing (PSI): `Ok(None)` when it
+/// is absent or the kernel refuses it (`psi=0` gives EOPNOTSUPP).
+fn read_optional(path: &Path) -> anyhow::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                || e.raw_os_error() == Some(nix::libc::EOPNOTSUPP) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    }
+}
+
+impl Collector for SwapCollector {
+    fn name(&self) -> &'static str {
+        "swap"
+    }
+
+    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+        // Each source is independent: export what could be read, report the
+        // first failure after.
+        let mut first_error: Option<anyhow::Error> = None;
+        let mut keep = |e: anyhow::Error| {
+            first_error.get_or_insert(e);
+        };
+
+        match read_file(&self.paths.proc("meminfo")) {
+            Ok(text) => {
+                let m = parse_meminfo(&text);
+                let mut put = |name, help, v: Option<u64>| {
+                    if let Some(v) = v {
+                        out.gauge_bytes(name, help).sample(&[], v as f64);
+                    }
+                };
+                put("vigie_swap_size_bytes", "Total swap space (SwapTotal); 0 when the host has no swap.", m.swap_total);
+                put("vigie_swap_free_bytes", "Unused swap space (SwapFree).", m.swap_free);
+                put(
+                    "vigie_swap_cached_bytes",
+                    "Memory that is both in RAM and in swap (SwapCached).",
+                    m.swap_cached,
+                );
+                put("vigie_memory_total_bytes", "Usable RAM (MemTotal).", m.mem_total);
+                put(
+                    "vigie_memory_available_bytes",
+                    "RAM available for new work without swapping (MemAvailable).",
+                    m.mem_available,
+                );
+                if m.swap_total.is_none() || m.swap_free.is_none() {
+                    keep(anyhow::anyhow!(
+                        "{}: no SwapTotal/SwapFree line",
+                        self.paths.proc("meminfo").display()
+                    ));
+                }
+            }
+            Err(e) => keep(e),
+        }
+
+        match read_file(&self.paths.proc("vmstat")) {
+            Ok(text) => match parse_vmstat(&text) {
+                (Some(pin), Some(pout)) => {
+                    out.counter(
+                        "vigie_swap_in_bytes",
+                        "Bytes read back in from swap since boot (pswpin x page size). A sustained rate means the host is short of RAM.",
+                        Some(Unit::Bytes),
+                    )
+                    .sample(&[], (pin * self.page_size) as f64);
+                    out.counter(
+                        "vigie_swap_out_bytes",
+                        "Bytes written out to swap since boot (pswpout x page size).",
+                        Some(Unit::Bytes),
+                    )
+                    .sample(&[], (pout * self.page_size) as f64);
+                }
+                _ => keep(anyhow::anyhow!(
+                    "{}: no pswpin/pswpout line",
+                    self.paths.proc("vmstat").display()
+                )),
+            },
+            Err(e) => keep(e),
+        }
+
+        match read_file(&self.paths.proc("swaps")) {
+            Ok(text) => {
+                let (devs, errors) = parse_swaps(&text);
+                for d in &devs {
+                    let l = [("device", d.filename.as_str()), ("type", d.kind.as_str())];
+                    out.gauge_bytes("vigie_swap_device_size_bytes", "Size of one swap device or file.")
+                        .sample(&l, d.size as f64);
+                    out.gauge_bytes("vigie_swap_device_used_bytes", "Used space of one swap device or file.")
+                        .sample(&l, d.used as f64);
+                    out.gauge("vigie_swap_device_priority", "Priority of one swap device or file (higher is used first).")
+                        .sample(&l, d.priority as f64);
+                }
+                if let Some(e) = errors.first() {
+                    keep(anyhow::anyhow!("{}: {e}", self.paths.proc("swaps").display()));
+                }
+            }
+            Err(e) => keep(e),
+        }
+
+        match read_optional(&self.paths.proc("pressure/memory")) {
+            Ok(Some(text)) => {
+                let (some, full) = parse_psi(&text);
+                if let Some(v) = some {
+                    out.counter(
+                        "vigie_pressure_memory_waiting_seconds",
+                        "Time in which at least one task was stalled waiting for memory (PSI 'some').",
+                        Some(Unit::Seconds),
+                    )
+                    .sample(&[], v);
+                }
+                if let Some(v) = full {
+                    out.counter(
+                        "vigie_pressure_memory_stalled_seconds",
+                        "Time in which all non-idle tasks were stalled waiting for memory (PSI 'full').",
+                        Some(Unit::Seconds),
+                    )
+                    .sample(&[], v);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => keep(e),
+        }
+
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swaps_with_escaped_name_and_bad_row() {
+        let text = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n\
+                    /swap\\040file file 1024 512 -2\n\
+                    /dev/sda2 partition 2048 0 10\n\
+                    broken row\n";
+        let (d, e) = parse_swaps(text);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].filename, "/swap file");
+        assert_eq!(d[0].size, 1024 * 1024);
+        assert_eq!(d[0].used, 512 * 1024);
+        assert_eq!(d[0].priority, -2);
+        assert_eq!(d[1].priority, 10);
+        assert_eq!(e.len(), 1);
+    }
+
+    #[test]
+    fn psi() {
+        let text = "some avg10=0.00 avg60=0.10 avg300=0.05 total=1234567\n\
+                    full avg10=0.00 avg60=0.00 avg300=0.00 total=89\n";
+        assert_eq!(parse_psi(text), (Some(1.234567), Some(0.000089)));
+        // Old kernels have only the 'some' line.
+        assert_eq!(parse_psi("some avg10=0 avg60=0 avg300=0 total=5\n"), (Some(0.000005), None));
+    }
+
+    #[test]
+    fn vmstat() {
+        assert_eq!(parse_vmstat("pgfault 1\npswpin 10\npswpout 20\n"), (Some(10), Some(20)));
+        assert_eq!(parse_vmstat("pgfault 1\n"), (None, None));
+    }
+}

@@ -1,0 +1,43 @@
+//! vigie: a Prometheus exporter for the early-warning signals of small
+//! hosting collectives (see `README.md`).
+//!
+//! Module map:
+//! - [`cli`]: the command line (clap), node_exporter-style flags, turned into
+//! - [`config`]: a plain [`config::Config`], independent of parsing.
+//! - [`paths`]: `--path.procfs/--path.sysfs/--path.rootfs` in one value, and
+//!   symlink resolution inside the host's root.
+//! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]).
+//! - [`expo`]: snapshot to Prometheus text format or OpenMetrics.
+//! - [`collect`]: the [`collect::Collector`] trait, one file per collector, and
+//!   the [`collect::Runner`] that times them, runs slow ones in the background
+//!   and exports `vigie_collector_*`.
+//! - [`server`]: HTTP (hyper): `/metrics`, landing page, limits, graceful
+//!   shutdown.
+
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod expo;
+pub mod metrics;
+pub mod paths;
+pub mod server;
+
+use std::sync::Arc;
+
+/// Runs the exporter until SIGTERM/SIGINT.
+pub async fn serve(config: config::Config) -> anyhow::Result<()> {
+    let runner = Arc::new(collect::Runner::new(collect::build(&config)?));
+    let listener = server::bind(&config.listen_address).await?;
+    log::info!(
+        "vigie {} listening on {} (metrics at {})",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?,
+        config.telemetry_path
+    );
+    for st in runner.status() {
+        log::info!("collector {} enabled", st.name);
+    }
+    runner.start_background();
+    let app = Arc::new(server::App::new(&config, runner));
+    server::serve(listener, app, server::shutdown_signal()).await
+}
