@@ -9,9 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use regex::Regex;
 
 use crate::collect::filesystem::{
-    FilesystemConfig, WatchPath, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
+    DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, FilesystemConfig, WatchPath,
 };
-use crate::config::{parse_duration, CollectorsConfig, Config};
+use crate::config::{CollectorsConfig, Config, parse_duration};
 use crate::paths::Paths;
 
 const ABOUT: &str = "vigie: early warnings for small hosting collectives.
@@ -24,9 +24,7 @@ const AFTER_HELP: &str = "Examples:
   vigie --collector.filesystem.watch-path=/var/lib/etcd=control-plane
                                           also tell which filesystem holds etcd's data
   vigie --path.procfs=/host/proc --path.rootfs=/host/root
-                                          run in a container, reading the host
-
-Run 'vigie serve --help' for every flag.";
+                                          run in a container, reading the host";
 
 #[derive(Debug, Parser)]
 #[command(name = "vigie", version, about = ABOUT, after_help = AFTER_HELP)]
@@ -67,11 +65,11 @@ macro_rules! collector_flags {
             #[arg(long = "collector.disable-defaults")]
             pub disable_defaults: bool,
             $(
-                #[doc = concat!("Enable the ", $name, " collector (default: on): ", $help)]
-                #[arg(long = concat!("collector.", $name), overrides_with = stringify!($no))]
+                #[arg(long = concat!("collector.", $name), overrides_with = stringify!($no),
+                      help = concat!("Enable the ", $name, " collector (on by default): ", $help))]
                 pub $field: bool,
-                #[doc = concat!("Disable the ", $name, " collector.")]
-                #[arg(long = concat!("no-collector.", $name), overrides_with = stringify!($field))]
+                #[arg(long = concat!("no-collector.", $name), overrides_with = stringify!($field),
+                      help = concat!("Disable the ", $name, " collector"))]
                 pub $no: bool,
             )*
         }
@@ -97,19 +95,29 @@ macro_rules! collector_flags {
 }
 
 collector_flags! {
-    filesystem, no_filesystem, "filesystem", "usage of every real filesystem and of watched paths.";
-    swap, no_swap, "swap", "swap usage, swap-in/out and memory pressure.";
-    reboot, no_reboot, "reboot", "boot time and pending reboot.";
+    filesystem, no_filesystem, "filesystem", "usage of every real filesystem and of watched paths";
+    swap, no_swap, "swap", "swap usage, swap-in/out and memory pressure";
+    reboot, no_reboot, "reboot", "boot time and pending reboot";
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on: HOST:PORT, or :PORT for every interface.
-    #[arg(long = "web.listen-address", value_name = "ADDR", default_value = ":7361", help_heading = "Web")]
+    #[arg(
+        long = "web.listen-address",
+        value_name = "ADDR",
+        default_value = ":7361",
+        help_heading = "Web"
+    )]
     pub listen_address: String,
 
     /// Path under which metrics are served.
-    #[arg(long = "web.telemetry-path", value_name = "PATH", default_value = "/metrics", help_heading = "Web")]
+    #[arg(
+        long = "web.telemetry-path",
+        value_name = "PATH",
+        default_value = "/metrics",
+        help_heading = "Web"
+    )]
     pub telemetry_path: String,
 
     /// Scrapes answered at the same time; more are refused with 503 at once.
@@ -134,15 +142,30 @@ pub struct ServeArgs {
     pub scrape_timeout: Duration,
 
     /// procfs mount point.
-    #[arg(long = "path.procfs", value_name = "DIR", default_value = "/proc", help_heading = "Paths")]
+    #[arg(
+        long = "path.procfs",
+        value_name = "DIR",
+        default_value = "/proc",
+        help_heading = "Paths"
+    )]
     pub procfs: PathBuf,
 
     /// sysfs mount point.
-    #[arg(long = "path.sysfs", value_name = "DIR", default_value = "/sys", help_heading = "Paths")]
+    #[arg(
+        long = "path.sysfs",
+        value_name = "DIR",
+        default_value = "/sys",
+        help_heading = "Paths"
+    )]
     pub sysfs: PathBuf,
 
     /// Where the host's root filesystem is (set it when running in a container).
-    #[arg(long = "path.rootfs", value_name = "DIR", default_value = "/", help_heading = "Paths")]
+    #[arg(
+        long = "path.rootfs",
+        value_name = "DIR",
+        default_value = "/",
+        help_heading = "Paths"
+    )]
     pub rootfs: PathBuf,
 
     #[command(flatten)]
@@ -182,8 +205,11 @@ pub struct ServeArgs {
     /// PATH[=ROLE]: report which filesystem holds PATH (following symlinks
     /// inside --path.rootfs), e.g. /var/lib/etcd=control-plane. Repeatable.
     /// That filesystem is reported even if the filters above skip it.
-    #[arg(long = "collector.filesystem.watch-path", value_name = "PATH[=ROLE]",
-          help_heading = "Filesystem collector")]
+    #[arg(
+        long = "collector.filesystem.watch-path",
+        value_name = "PATH[=ROLE]",
+        help_heading = "Filesystem collector"
+    )]
     pub watch_paths: Vec<WatchPath>,
 
     /// Log level: error, warn, info or debug.
@@ -284,9 +310,11 @@ mod tests {
 
     #[test]
     fn bad_values_are_explained() {
-        let e = Cli::try_parse_from(["vigie", "--collector.filesystem.interval=5 minutes"]).unwrap_err();
+        let e = Cli::try_parse_from(["vigie", "--collector.filesystem.interval=5 minutes"])
+            .unwrap_err();
         assert!(e.to_string().contains("is not a duration"), "{e}");
-        let e = Cli::try_parse_from(["vigie", "--collector.filesystem.mount-points-exclude=("]).unwrap_err();
+        let e = Cli::try_parse_from(["vigie", "--collector.filesystem.mount-points-exclude=("])
+            .unwrap_err();
         assert!(e.to_string().contains("invalid regular expression"), "{e}");
     }
 

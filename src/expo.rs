@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::metrics::{Families, Kind, Unit};
@@ -182,7 +182,8 @@ impl Collector for Snapshot {
                 Kind::Gauge => MetricType::Gauge,
                 Kind::Counter => MetricType::Counter,
             };
-            let mut metric = encoder.encode_descriptor(base, &f.help, unit.as_ref(), metric_type)?;
+            let mut metric =
+                encoder.encode_descriptor(base, &f.help, unit.as_ref(), metric_type)?;
             for s in &f.samples {
                 let labels: Vec<(&str, &str)> =
                     s.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();

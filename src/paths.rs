@@ -141,7 +141,9 @@ mod tests {
     #[test]
     fn absolute_symlinks_stay_inside_rootfs() {
         let (_d, p) = tree();
-        let (r, exists) = p.resolve_host_path(Path::new("/var/run/reboot-required")).unwrap();
+        let (r, exists) = p
+            .resolve_host_path(Path::new("/var/run/reboot-required"))
+            .unwrap();
         assert_eq!(r, Path::new("/run/reboot-required"));
         assert!(!exists);
     }
@@ -149,10 +151,14 @@ mod tests {
     #[test]
     fn relative_symlinks_and_dotdot() {
         let (_d, p) = tree();
-        let (r, exists) = p.resolve_host_path(Path::new("/var/lib/etcd/member")).unwrap();
+        let (r, exists) = p
+            .resolve_host_path(Path::new("/var/lib/etcd/member"))
+            .unwrap();
         assert_eq!(r, Path::new("/data/etcd/member"));
         assert!(!exists);
-        let (r, exists) = p.resolve_host_path(Path::new("/var/lib/../lib/etcd")).unwrap();
+        let (r, exists) = p
+            .resolve_host_path(Path::new("/var/lib/../lib/etcd"))
+            .unwrap();
         assert_eq!(r, Path::new("/data/etcd"));
         assert!(exists);
         let (r, _) = p.resolve_host_path(Path::new("/../../..")).unwrap();
@@ -173,7 +179,13 @@ mod tests {
             ..Paths::default()
         };
         assert_eq!(p.under_rootfs(Path::new("/")), Path::new("/host"));
-        assert_eq!(p.under_rootfs(Path::new("/var/lib")), Path::new("/host/var/lib"));
-        assert_eq!(Paths::default().under_rootfs(Path::new("/var")), Path::new("/var"));
+        assert_eq!(
+            p.under_rootfs(Path::new("/var/lib")),
+            Path::new("/host/var/lib")
+        );
+        assert_eq!(
+            Paths::default().under_rootfs(Path::new("/var")),
+            Path::new("/var")
+        );
     }
 }

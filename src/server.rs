@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::collect::{Refresh, Runner, KNOWN};
+use crate::collect::{KNOWN, Refresh, Runner};
 use crate::config::Config;
 use crate::expo::{self, Format};
 
@@ -138,7 +138,7 @@ pub async fn serve(
 
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {
@@ -169,7 +169,8 @@ async fn handle(app: &App, req: Request<Incoming>) -> Resp {
             "text/plain; charset=utf-8",
             "only GET and HEAD are supported\n",
         );
-        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
     let path = req.uri().path();
@@ -177,7 +178,11 @@ async fn handle(app: &App, req: Request<Incoming>) -> Resp {
         return metrics(app, &req).await;
     }
     match path {
-        "/" => response(StatusCode::OK, "text/html; charset=utf-8", landing_page(app)),
+        "/" => response(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            landing_page(app),
+        ),
         "/-/healthy" => response(StatusCode::OK, "text/plain; charset=utf-8", "OK\n"),
         _ => response(
             StatusCode::NOT_FOUND,

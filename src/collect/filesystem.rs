@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use regex::Regex;
 
-use super::mountinfo::{self, Mount};
 use super::Collector;
+use super::mountinfo::{self, Mount};
 use crate::metrics::Families;
 use crate::paths::Paths;
 
@@ -57,7 +57,11 @@ impl std::str::FromStr for WatchPath {
         if !path.starts_with('/') {
             return Err(format!("{path:?} is not an absolute path"));
         }
-        if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        if role.is_empty()
+            || !role
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
             return Err(format!(
                 "role {role:?} must be letters, digits, '-', '_' or '.' (e.g. control-plane)"
             ));
@@ -114,7 +118,7 @@ pub type StatFn = Arc<dyn Fn(&Path) -> io::Result<FsStat> + Send + Sync>;
 
 /// statvfs(3) on `path`.
 pub fn statvfs(path: &Path) -> io::Result<FsStat> {
-    use nix::sys::statvfs::{statvfs, FsFlags};
+    use nix::sys::statvfs::{FsFlags, statvfs};
     let s = statvfs(path).map_err(io::Error::from)?;
     let frag = s.fragment_size() as u64;
     Ok(FsStat {
@@ -133,8 +137,8 @@ pub struct FilesystemCollector {
     stat: StatFn,
     /// Stat paths whose statfs has not returned yet.
     in_flight: Arc<Mutex<HashSet<PathBuf>>>,
-    /// The last error logged per mount point, so each is logged once.
-    logged: Mutex<HashMap<PathBuf, String>>,
+    /// The last error logged per item ("filesystem /x", "watched path /y").
+    logged: Mutex<HashMap<String, String>>,
 }
 
 /// A mount as vigie reports it.
@@ -145,6 +149,14 @@ struct Target {
     /// Where to stat it from here.
     stat_path: PathBuf,
     mount: Mount,
+}
+
+/// A watched path, resolved for one refresh.
+struct Watched<'a> {
+    watch: &'a WatchPath,
+    exists: bool,
+    holder: Option<&'a Target>,
+    error: Option<String>,
 }
 
 enum Outcome {
@@ -205,8 +217,8 @@ impl FilesystemCollector {
     /// path, the last mount on a mount point winning (it hides the others).
     fn targets(&self, mounts: Vec<Mount>) -> Vec<Target> {
         let rootfs = &self.paths.rootfs;
-        let bind_mode = rootfs != Path::new("/")
-            && mounts.iter().any(|m| m.mountpoint.starts_with(rootfs));
+        let bind_mode =
+            rootfs != Path::new("/") && mounts.iter().any(|m| m.mountpoint.starts_with(rootfs));
         let mut by_label: Vec<Target> = Vec::new();
         for mount in mounts {
             let (label, stat_path) = if bind_mode {
@@ -215,7 +227,10 @@ impl FilesystemCollector {
                 };
                 (Path::new("/").join(rest), mount.mountpoint.clone())
             } else {
-                (mount.mountpoint.clone(), self.paths.under_rootfs(&mount.mountpoint))
+                (
+                    mount.mountpoint.clone(),
+                    self.paths.under_rootfs(&mount.mountpoint),
+                )
             };
             let t = Target {
                 label,
@@ -235,7 +250,9 @@ impl FilesystemCollector {
         let c = &self.config;
         let mp = t.label.to_string_lossy();
         let fs = &t.mount.fstype;
-        c.mount_points_include.as_ref().is_none_or(|r| r.is_match(&mp))
+        c.mount_points_include
+            .as_ref()
+            .is_none_or(|r| r.is_match(&mp))
             && !c.mount_points_exclude.is_match(&mp)
             && c.fs_types_include.as_ref().is_none_or(|r| r.is_match(fs))
             && !c.fs_types_exclude.is_match(fs)
@@ -255,8 +272,12 @@ impl FilesystemCollector {
                 )));
                 continue;
             }
-            let (tx, stat, path, in_flight) =
-                (tx.clone(), self.stat.clone(), t.stat_path.clone(), self.in_flight.clone());
+            let (tx, stat, path, in_flight) = (
+                tx.clone(),
+                self.stat.clone(),
+                t.stat_path.clone(),
+                self.in_flight.clone(),
+            );
             let spawned = std::thread::Builder::new()
                 .name("vigie-statfs".into())
                 .spawn(move || {
@@ -281,7 +302,9 @@ impl FilesystemCollector {
                     waiting -= 1;
                     outcomes[i] = Some(match r {
                         Ok(s) => Outcome::Ok(s),
-                        Err(e) => Outcome::Err(format!("statfs {}: {e}", targets[i].stat_path.display())),
+                        Err(e) => {
+                            Outcome::Err(format!("statfs {}: {e}", targets[i].stat_path.display()))
+                        }
                     });
                 }
                 Err(_) => break,
@@ -302,19 +325,20 @@ impl FilesystemCollector {
             .collect()
     }
 
-    /// Logs a mount's error when it changes, and its recovery.
-    fn log_outcome(&self, label: &Path, outcome: &Outcome) {
+    /// Logs an item's error when it changes, and its recovery, so an item
+    /// failing the same way at every refresh is logged once.
+    fn log_change(&self, what: &str, error: Option<&str>) {
         let mut logged = lock(&self.logged);
-        match outcome {
-            Outcome::Err(e) => {
-                if logged.get(label) != Some(e) {
-                    log::warn!("filesystem {}: {e}", label.display());
-                    logged.insert(label.to_path_buf(), e.clone());
+        match error {
+            Some(e) => {
+                if logged.get(what).map(String::as_str) != Some(e) {
+                    log::warn!("{what}: {e}");
+                    logged.insert(what.to_string(), e.to_string());
                 }
             }
-            Outcome::Ok(_) => {
-                if logged.remove(label).is_some() {
-                    log::info!("filesystem {}: statfs works again", label.display());
+            None => {
+                if logged.remove(what).is_some() {
+                    log::info!("{what}: works again");
                 }
             }
         }
@@ -343,20 +367,36 @@ impl Collector for FilesystemCollector {
 
         // Watched paths: resolve through rootfs, find the holding mount, and
         // make sure that mount is statted even if the filters exclude it.
-        let mut watched: Vec<(&WatchPath, Result<(PathBuf, bool), String>)> = Vec::new();
-        let mut forced: HashSet<&Path> = HashSet::new();
-        for w in &self.config.watch_paths {
-            let r = self
-                .paths
-                .resolve_host_path(&w.path)
-                .map_err(|e| format!("resolving {}: {e}", w.path.display()));
-            if let Ok((resolved, _)) = &r {
-                if let Some(t) = holder(&targets, resolved) {
-                    forced.insert(&t.label);
+        let watched: Vec<Watched> = self
+            .config
+            .watch_paths
+            .iter()
+            .map(|w| match self.paths.resolve_host_path(&w.path) {
+                Ok((resolved, exists)) => {
+                    let holder = holder(&targets, &resolved);
+                    let error = holder
+                        .is_none()
+                        .then(|| "no mounted filesystem holds it".to_string());
+                    Watched {
+                        watch: w,
+                        exists,
+                        holder,
+                        error,
+                    }
                 }
-            }
-            watched.push((w, r));
-        }
+                Err(e) => Watched {
+                    watch: w,
+                    exists: false,
+                    holder: None,
+                    error: Some(e.to_string()),
+                },
+            })
+            .collect();
+        let forced: HashSet<&Path> = watched
+            .iter()
+            .filter_map(|w| w.holder)
+            .map(|t| t.label.as_path())
+            .collect();
 
         let chosen: Vec<&Target> = targets
             .iter()
@@ -365,7 +405,11 @@ impl Collector for FilesystemCollector {
         let outcomes = self.stat_all(&chosen);
 
         for (t, outcome) in chosen.iter().zip(&outcomes) {
-            self.log_outcome(&t.label, outcome);
+            let error = match outcome {
+                Outcome::Err(e) => Some(e.as_str()),
+                Outcome::Ok(_) => None,
+            };
+            self.log_change(&format!("filesystem {}", t.label.display()), error);
             let mp = t.label.to_string_lossy();
             let l = [
                 ("mountpoint", mp.as_ref()),
@@ -378,19 +422,31 @@ impl Collector for FilesystemCollector {
             )
             .sample(&l, if matches!(outcome, Outcome::Err(_)) { 1.0 } else { 0.0 });
             let Outcome::Ok(s) = outcome else { continue };
-            out.gauge_bytes("vigie_filesystem_size_bytes", "Size of the filesystem in bytes.")
-                .sample(&l, s.size as f64);
-            out.gauge_bytes("vigie_filesystem_free_bytes", "Free bytes, including those reserved for root.")
-                .sample(&l, s.free as f64);
+            out.gauge_bytes(
+                "vigie_filesystem_size_bytes",
+                "Size of the filesystem in bytes.",
+            )
+            .sample(&l, s.size as f64);
+            out.gauge_bytes(
+                "vigie_filesystem_free_bytes",
+                "Free bytes, including those reserved for root.",
+            )
+            .sample(&l, s.free as f64);
             out.gauge_bytes(
                 "vigie_filesystem_avail_bytes",
                 "Bytes available to unprivileged users: what applications can still write.",
             )
             .sample(&l, s.avail as f64);
-            out.gauge("vigie_filesystem_files", "Total inodes (file nodes) of the filesystem.")
-                .sample(&l, s.files as f64);
-            out.gauge("vigie_filesystem_files_free", "Free inodes of the filesystem.")
-                .sample(&l, s.files_free as f64);
+            out.gauge(
+                "vigie_filesystem_files",
+                "Total inodes (file nodes) of the filesystem.",
+            )
+            .sample(&l, s.files as f64);
+            out.gauge(
+                "vigie_filesystem_files_free",
+                "Free inodes of the filesystem.",
+            )
+            .sample(&l, s.files_free as f64);
             out.gauge(
                 "vigie_filesystem_readonly",
                 "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
@@ -398,48 +454,41 @@ impl Collector for FilesystemCollector {
             .sample(&l, if s.read_only || t.mount.read_only { 1.0 } else { 0.0 });
         }
 
-        for (w, r) in &watched {
-            let path = w.path.to_string_lossy();
-            let pl = [("path", path.as_ref()), ("role", w.role.as_str())];
-            match r {
-                Ok((resolved, exists)) => {
-                    out.gauge(
-                        "vigie_path_exists",
-                        "1 if the watched path exists (after following symlinks), else 0.",
-                    )
-                    .sample(&pl, if *exists { 1.0 } else { 0.0 });
-                    if let Some(t) = holder(&targets, resolved) {
-                        let mp = t.label.to_string_lossy();
-                        out.gauge(
-                            "vigie_path_filesystem_info",
-                            "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
-                        )
-                        .sample(
-                            &[
-                                ("path", path.as_ref()),
-                                ("role", w.role.as_str()),
-                                ("mountpoint", mp.as_ref()),
-                                ("device", t.mount.device.as_str()),
-                                ("fstype", t.mount.fstype.as_str()),
-                            ],
-                            1.0,
-                        );
-                    }
-                }
-                Err(e) => log::warn!("watched path {}: {e}", w.path.display()),
-            }
+        for w in &watched {
+            let what = format!("watched path {}", w.watch.path.display());
+            self.log_change(&what, w.error.as_deref());
+            let path = w.watch.path.to_string_lossy();
+            let pl = [("path", path.as_ref()), ("role", w.watch.role.as_str())];
             out.gauge(
                 "vigie_path_resolve_error",
                 "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
             )
-            .sample(
-                &pl,
-                if r.is_err() || r.as_ref().is_ok_and(|(p, _)| holder(&targets, p).is_none()) {
-                    1.0
-                } else {
-                    0.0
-                },
-            );
+            .sample(&pl, if w.error.is_some() { 1.0 } else { 0.0 });
+            if w.error.is_some() {
+                continue;
+            }
+            out.gauge(
+                "vigie_path_exists",
+                "1 if the watched path exists (after following symlinks), else 0.",
+            )
+            .sample(&pl, if w.exists { 1.0 } else { 0.0 });
+            if let Some(t) = w.holder {
+                let mp = t.label.to_string_lossy();
+                out.gauge(
+                    "vigie_path_filesystem_info",
+                    "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
+                )
+                .sample(
+                    &[
+                        ("path", path.as_ref()),
+                        ("role", w.watch.role.as_str()),
+                        ("mountpoint", mp.as_ref()),
+                        ("device", t.mount.device.as_str()),
+                        ("fstype", t.mount.fstype.as_str()),
+                    ],
+                    1.0,
+                );
+            }
         }
         Ok(())
     }
@@ -456,20 +505,50 @@ mod tests {
         assert_eq!(w.role, "control-plane");
         let w: WatchPath = "/srv".parse().unwrap();
         assert_eq!(w.role, "watched");
-        assert!("relative=x".parse::<WatchPath>().unwrap_err().contains("absolute"));
-        assert!("/x=bad role".parse::<WatchPath>().unwrap_err().contains("role"));
+        assert!(
+            "relative=x"
+                .parse::<WatchPath>()
+                .unwrap_err()
+                .contains("absolute")
+        );
+        assert!(
+            "/x=bad role"
+                .parse::<WatchPath>()
+                .unwrap_err()
+                .contains("role")
+        );
     }
 
     #[test]
     fn default_filters() {
         let c = FilesystemConfig::default();
-        for skip in ["/proc", "/sys/fs/cgroup", "/dev/shm", "/run/user/1000", "/var/lib/kubelet/pods/x/volumes/y"] {
+        for skip in [
+            "/proc",
+            "/sys/fs/cgroup",
+            "/dev/shm",
+            "/run/user/1000",
+            "/var/lib/kubelet/pods/x/volumes/y",
+        ] {
             assert!(c.mount_points_exclude.is_match(skip), "{skip}");
         }
-        for keep in ["/", "/var/lib/etcd", "/srv/backup", "/run", "/devices", "/var/lib/docker"] {
+        for keep in [
+            "/",
+            "/var/lib/etcd",
+            "/srv/backup",
+            "/run",
+            "/devices",
+            "/var/lib/docker",
+        ] {
             assert!(!c.mount_points_exclude.is_match(keep), "{keep}");
         }
-        for skip in ["proc", "sysfs", "overlay", "squashfs", "cgroup2", "fuse.lxcfs"] {
+        for skip in [
+            "proc",
+            "sysfs",
+            "overlay",
+            "squashfs",
+            "cgroup2",
+            "fuse.lxcfs",
+        ] {
             assert!(c.fs_types_exclude.is_match(skip), "{skip}");
         }
         for keep in ["ext4", "xfs", "btrfs", "zfs", "nfs4", "tmpfs", "vfat"] {

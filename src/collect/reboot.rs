@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use super::{read_file, Collector};
+use super::{Collector, read_file};
 use crate::metrics::Families;
 use crate::paths::Paths;
 
@@ -73,7 +73,10 @@ impl Collector for RebootCollector {
         if let Some(flag) = &flag {
             match std::fs::symlink_metadata(flag).and_then(|m| m.modified()) {
                 Ok(mtime) => {
-                    let since = mtime.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+                    let since = mtime
+                        .duration_since(UNIX_EPOCH)
+                        .map(|d| d.as_secs_f64())
+                        .unwrap_or(0.0);
                     out.gauge_seconds(
                         "vigie_reboot_required_since_timestamp_seconds",
                         "Unix time at which a reboot was first requested (mtime of /var/run/reboot-required).",
@@ -130,7 +133,10 @@ mod tests {
 
     #[test]
     fn btime() {
-        assert_eq!(parse_btime("cpu 1 2 3\nbtime 1418183276\nprocesses 3\n"), Some(1418183276));
+        assert_eq!(
+            parse_btime("cpu 1 2 3\nbtime 1418183276\nprocesses 3\n"),
+            Some(1418183276)
+        );
         assert_eq!(parse_btime("cpu 1 2 3\n"), None);
         assert_eq!(parse_btime("btime notanumber\n"), None);
     }

@@ -48,6 +48,8 @@ struct State {
     last_success: Option<f64>,
     errors_total: u64,
     last_error: Option<String>,
+    /// When the run in flight started.
+    running_since: Option<Instant>,
 }
 
 impl Slot {
@@ -66,6 +68,7 @@ impl Slot {
         let mut st = self.lock();
         st.families = Arc::new(families);
         st.duration = duration;
+        st.running_since = None;
         match result {
             Ok(()) => {
                 if st.success == Some(false) {
@@ -178,8 +181,11 @@ impl Runner {
         for t in tasks {
             let _ = t.await;
         }
-        let mut out: Vec<Arc<Families>> =
-            self.slots.iter().map(|s| s.lock().families.clone()).collect();
+        let mut out: Vec<Arc<Families>> = self
+            .slots
+            .iter()
+            .map(|s| s.lock().families.clone())
+            .collect();
         out.push(Arc::new(self.self_metrics()));
         out
     }
@@ -272,12 +278,17 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
     // between still wakes us.
     finished.as_mut().enable();
     if slot.running.swap(true, Ordering::AcqRel) {
-        if tokio::time::timeout(wait, finished).await.is_err() {
+        // Share the run in flight (another scrape started it), unless it has
+        // already overrun its timeout: then it is stuck and waiting again
+        // would only slow this scrape down.
+        let since = slot.lock().running_since.unwrap_or_else(Instant::now);
+        let left = slot.reg.timeout.saturating_sub(since.elapsed()).min(wait);
+        if left.is_zero() || tokio::time::timeout(left, finished).await.is_err() {
             slot.overran(
-                wait,
+                since.elapsed(),
                 format!(
-                    "a previous run is still in progress after more than {}; not starting another",
-                    human(slot.reg.timeout.max(wait))
+                    "a previous run is still in progress (stuck for more than {}); not starting another",
+                    human(slot.reg.timeout.min(since.elapsed()))
                 ),
             );
         }
@@ -285,24 +296,38 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
     }
     let s = slot.clone();
     let started = Instant::now();
-    let handle = tokio::task::spawn_blocking(move || {
-        let mut families = Families::new();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            s.reg.collector.collect(&mut families)
-        }))
-        .unwrap_or_else(|panic| {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|m| m.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(anyhow::anyhow!("collector panicked: {msg}"))
+    slot.lock().running_since = Some(started);
+    // A plain thread rather than Tokio's blocking pool: a run stuck in a
+    // system call must never hold up the runtime's shutdown.
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name(format!("vigie-{}", slot.name()))
+        .spawn(move || {
+            let mut families = Families::new();
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                s.reg.collector.collect(&mut families)
+            }))
+            .unwrap_or_else(|panic| {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|m| m.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(anyhow::anyhow!("collector panicked: {msg}"))
+            });
+            s.finish(families, result, started.elapsed());
+            s.running.store(false, Ordering::Release);
+            s.done.notify_waiters();
+            let _ = tx.send(());
         });
-        s.finish(families, result, started.elapsed());
-        s.running.store(false, Ordering::Release);
-        s.done.notify_waiters();
-    });
-    if tokio::time::timeout(wait, handle).await.is_err() {
+    if let Err(e) = spawned {
+        let mut st = slot.lock();
+        st.running_since = None;
+        slot.failed(&mut st, format!("cannot start a thread: {e}"));
+        slot.running.store(false, Ordering::Release);
+        return;
+    }
+    if tokio::time::timeout(wait, rx).await.is_err() {
         slot.overran(wait, format!("timed out after {}", human(wait)));
     }
 }

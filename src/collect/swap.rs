@@ -11,7 +11,7 @@
 use std::io;
 use std::path::Path;
 
-use super::{read_file, Collector};
+use super::{Collector, read_file};
 use crate::metrics::{Families, Unit};
 use crate::paths::Paths;
 
@@ -52,9 +52,13 @@ pub struct Meminfo {
 pub fn parse_meminfo(text: &str) -> Meminfo {
     let mut m = Meminfo::default();
     for line in text.lines() {
-        let Some((key, rest)) = line.split_once(':') else { continue };
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
         let mut parts = rest.split_whitespace();
-        let Some(v) = parts.next().and_then(|v| v.parse::<u64>().ok()) else { continue };
+        let Some(v) = parts.next().and_then(|v| v.parse::<u64>().ok()) else {
+            continue;
+        };
         let bytes = match parts.next() {
             Some("kB") => v * 1024,
             _ => v,
@@ -175,14 +179,26 @@ impl Collector for SwapCollector {
                         out.gauge_bytes(name, help).sample(&[], v as f64);
                     }
                 };
-                put("vigie_swap_size_bytes", "Total swap space (SwapTotal); 0 when the host has no swap.", m.swap_total);
-                put("vigie_swap_free_bytes", "Unused swap space (SwapFree).", m.swap_free);
+                put(
+                    "vigie_swap_size_bytes",
+                    "Total swap space (SwapTotal); 0 when the host has no swap.",
+                    m.swap_total,
+                );
+                put(
+                    "vigie_swap_free_bytes",
+                    "Unused swap space (SwapFree).",
+                    m.swap_free,
+                );
                 put(
                     "vigie_swap_cached_bytes",
                     "Memory that is both in RAM and in swap (SwapCached).",
                     m.swap_cached,
                 );
-                put("vigie_memory_total_bytes", "Usable RAM (MemTotal).", m.mem_total);
+                put(
+                    "vigie_memory_total_bytes",
+                    "Usable RAM (MemTotal).",
+                    m.mem_total,
+                );
                 put(
                     "vigie_memory_available_bytes",
                     "RAM available for new work without swapping (MemAvailable).",
@@ -227,15 +243,27 @@ impl Collector for SwapCollector {
                 let (devs, errors) = parse_swaps(&text);
                 for d in &devs {
                     let l = [("device", d.filename.as_str()), ("type", d.kind.as_str())];
-                    out.gauge_bytes("vigie_swap_device_size_bytes", "Size of one swap device or file.")
-                        .sample(&l, d.size as f64);
-                    out.gauge_bytes("vigie_swap_device_used_bytes", "Used space of one swap device or file.")
-                        .sample(&l, d.used as f64);
-                    out.gauge("vigie_swap_device_priority", "Priority of one swap device or file (higher is used first).")
-                        .sample(&l, d.priority as f64);
+                    out.gauge_bytes(
+                        "vigie_swap_device_size_bytes",
+                        "Size of one swap device or file.",
+                    )
+                    .sample(&l, d.size as f64);
+                    out.gauge_bytes(
+                        "vigie_swap_device_used_bytes",
+                        "Used space of one swap device or file.",
+                    )
+                    .sample(&l, d.used as f64);
+                    out.gauge(
+                        "vigie_swap_device_priority",
+                        "Priority of one swap device or file (higher is used first).",
+                    )
+                    .sample(&l, d.priority as f64);
                 }
                 if let Some(e) = errors.first() {
-                    keep(anyhow::anyhow!("{}: {e}", self.paths.proc("swaps").display()));
+                    keep(anyhow::anyhow!(
+                        "{}: {e}",
+                        self.paths.proc("swaps").display()
+                    ));
                 }
             }
             Err(e) => keep(e),
@@ -298,12 +326,18 @@ mod tests {
                     full avg10=0.00 avg60=0.00 avg300=0.00 total=89\n";
         assert_eq!(parse_psi(text), (Some(1.234567), Some(0.000089)));
         // Old kernels have only the 'some' line.
-        assert_eq!(parse_psi("some avg10=0 avg60=0 avg300=0 total=5\n"), (Some(0.000005), None));
+        assert_eq!(
+            parse_psi("some avg10=0 avg60=0 avg300=0 total=5\n"),
+            (Some(0.000005), None)
+        );
     }
 
     #[test]
     fn vmstat() {
-        assert_eq!(parse_vmstat("pgfault 1\npswpin 10\npswpout 20\n"), (Some(10), Some(20)));
+        assert_eq!(
+            parse_vmstat("pgfault 1\npswpin 10\npswpout 20\n"),
+            (Some(10), Some(20))
+        );
         assert_eq!(parse_vmstat("pgfault 1\n"), (None, None));
     }
 }

@@ -1,0 +1,104 @@
+//! The whole exposition of the real binary on the `host` fixture tree, as an
+//! insta snapshot (statfs figures, durations and timestamps filtered), and
+//! `promtool check metrics` on it.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::common::{Vigie, copy_tree, fixture, promtool_check_metrics, request};
+
+fn start_on_fixture() -> (tempfile::TempDir, Vigie) {
+    let dir = copy_tree(&fixture("host"));
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("root/run/reboot-required"))
+        .unwrap()
+        .set_modified(UNIX_EPOCH + Duration::from_secs(1_790_000_000))
+        .unwrap();
+    let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
+    let v = Vigie::start(&[
+        &format!("--path.procfs={}", p("proc")),
+        &format!("--path.sysfs={}", p("sys")),
+        &format!("--path.rootfs={}", p("root")),
+        "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
+        "--collector.filesystem.watch-path=/srv/backup disk/borg=backup",
+    ]);
+    (dir, v)
+}
+
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            r"(vigie_filesystem_(?:size|free|avail)_bytes\{[^}]*\}) \d+",
+            "$1 [bytes]",
+        ),
+        (
+            r"(vigie_filesystem_files(?:_free)?\{[^}]*\}) \d+",
+            "$1 [inodes]",
+        ),
+        (
+            r"(vigie_collector_duration_seconds\{[^}]*\}) \S+",
+            "$1 [duration]",
+        ),
+        (
+            r"(vigie_collector_last_success_timestamp_seconds\{[^}]*\}) \S+",
+            "$1 [timestamp]",
+        ),
+        (
+            r"(?m)^(vigie_start_time_seconds(?:\{\})?) \S+$",
+            "$1 [timestamp]",
+        ),
+        (r#"revision="[^"]*""#, r#"revision="[revision]""#),
+        (r#"rustc="[^"]*""#, r#"rustc="[rustc]""#),
+    ]
+}
+
+#[test]
+fn exposition_on_fixture_root() {
+    let (_dir, v) = start_on_fixture();
+    let body = v.scrape_ready();
+    promtool_check_metrics(&body).unwrap();
+    // The page size of this kernel scales the swap byte counters; the
+    // snapshot assumes 4 KiB pages.
+    let page = vigie::collect::swap::page_size();
+    assert_eq!(
+        crate::common::value(&body, "vigie_swap_in_bytes_total"),
+        Some(5242880.0 * page as f64)
+    );
+    insta::with_settings!({ filters => filters() }, {
+        if page == 4096 {
+            insta::assert_snapshot!("exposition_prometheus", body);
+        }
+    });
+}
+
+#[test]
+fn openmetrics_exposition_on_fixture_root() {
+    let (_dir, v) = start_on_fixture();
+    v.scrape_ready();
+    let r = request(
+        v.addr,
+        "GET",
+        "/metrics",
+        &[("Accept", "application/openmetrics-text; version=1.0.0")],
+    );
+    assert!(r.body.ends_with("# EOF\n"));
+    let mut filters = filters();
+    // OpenMetrics floats carry a decimal part.
+    filters.push((
+        r"(vigie_filesystem_\w+\{[^}]*\}) \[(bytes|inodes)\]\.0",
+        "$1 [$2]",
+    ));
+    filters[0] = (
+        r"(vigie_filesystem_(?:size|free|avail)_bytes\{[^}]*\}) [\d.e+]+",
+        "$1 [bytes]",
+    );
+    filters[1] = (
+        r"(vigie_filesystem_files(?:_free)?\{[^}]*\}) [\d.e+]+",
+        "$1 [inodes]",
+    );
+    insta::with_settings!({ filters => filters }, {
+        if vigie::collect::swap::page_size() == 4096 {
+            insta::assert_snapshot!("exposition_openmetrics", r.body);
+        }
+    });
+}

@@ -1,0 +1,24 @@
+//! vigie's integration tests, in one binary. What each module covers:
+//!
+//! - `proc_fixtures`: the collectors on real `/proc` captures
+//!   (`../shared/fixtures/proc`), checked against their `expected.json`.
+//! - `edge_fixtures`: fixture trees written for vigie: escaped mount points,
+//!   watched paths through symlinks, no swap, no PSI, no btime, a pending reboot.
+//! - `exposition`: the real binary on a fixture root; golden snapshots of
+//!   both formats; `promtool check metrics`.
+//! - `live`: the real binary on this machine against statvfs, df and
+//!   /proc/stat; SIGTERM; a port already in use.
+//! - `resilience`: hung, slow, failing and panicking collectors and mounts.
+//! - `http`: routes, negotiation, header-read timeout, concurrency cap,
+//!   graceful shutdown.
+//! - `cli`: `--help` snapshots and flag errors.
+
+mod common;
+
+mod cli;
+mod edge_fixtures;
+mod exposition;
+mod http;
+mod live;
+mod proc_fixtures;
+mod resilience;
