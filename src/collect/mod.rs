@@ -113,10 +113,13 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
         });
     }
     if c.reboot {
+        // Boot time and the reboot-required flag change rarely and are
+        // alerted on in days: a background refresh every 30 s is plenty, and
+        // keeps the read of the large /proc/stat off the scrape path.
         regs.push(Registration {
             collector: Arc::new(reboot::RebootCollector::new(config.paths.clone())),
-            refresh: Refresh::OnScrape,
-            timeout: config.scrape_timeout,
+            refresh: Refresh::Every(Duration::from_secs(30)),
+            timeout: Duration::from_secs(10),
         });
     }
     Ok(regs)

@@ -30,8 +30,17 @@ pub struct CollectorStatus {
     pub duration: Duration,
 }
 
+/// A run request for a collector's worker: when it was asked for, and whom
+/// to tell when it is done.
+type Job = (Instant, tokio::sync::oneshot::Sender<()>);
+
 struct Slot {
     reg: Registration,
+    /// The collector's own thread (a plain thread, not Tokio's blocking pool:
+    /// a run stuck in a system call must never hold up the runtime, and
+    /// reusing one thread keeps thread creation off the scrape path). Started
+    /// on first use; a job is only sent when no run is in flight.
+    worker: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
     /// A run is in flight (possibly stuck in a system call).
     running: AtomicBool,
     /// Signalled when a run finishes.
@@ -53,6 +62,29 @@ struct State {
 }
 
 impl Slot {
+    /// The worker's channel, starting the thread on first use. The thread
+    /// holds the slot weakly and ends when the slot is dropped.
+    fn worker(self: &Arc<Self>) -> std::io::Result<std::sync::mpsc::Sender<Job>> {
+        let mut w = self.worker.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = &*w {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name(format!("vigie-{}", self.name()))
+            .spawn(move || {
+                while let Ok((started, done)) = rx.recv() {
+                    let Some(slot) = weak.upgrade() else { break };
+                    run_collector(&slot, started);
+                    drop(slot);
+                    let _ = done.send(());
+                }
+            })?;
+        *w = Some(tx.clone());
+        Ok(tx)
+    }
+
     fn name(&self) -> &'static str {
         self.reg.collector.name()
     }
@@ -117,6 +149,7 @@ impl Runner {
                 .map(|reg| {
                     Arc::new(Slot {
                         reg,
+                        worker: Mutex::new(None),
                         running: AtomicBool::new(false),
                         done: Notify::new(),
                         state: Mutex::new(State::default()),
@@ -150,37 +183,28 @@ impl Runner {
     /// most their timeout). Used before the first scrape in tests and by
     /// one-shot commands.
     pub async fn refresh_background_now(&self) {
-        let tasks: Vec<_> = self
-            .slots
-            .iter()
-            .filter(|s| matches!(s.reg.refresh, Refresh::Every(_)))
-            .map(|s| {
-                let s = s.clone();
-                tokio::spawn(async move { run_once(&s, s.reg.timeout).await })
-            })
-            .collect();
-        for t in tasks {
-            let _ = t.await;
-        }
+        join_all(
+            self.slots
+                .iter()
+                .filter(|s| matches!(s.reg.refresh, Refresh::Every(_)))
+                .map(|s| run_once(s, s.reg.timeout))
+                .collect(),
+        )
+        .await;
     }
 
     /// Gathers a snapshot for one scrape: runs the on-scrape collectors
     /// (concurrently, each for at most `min(its timeout, budget)`), then
     /// returns every collector's latest families followed by vigie's own.
     pub async fn gather(&self, budget: Duration) -> Vec<Arc<Families>> {
-        let tasks: Vec<_> = self
-            .slots
-            .iter()
-            .filter(|s| s.reg.refresh == Refresh::OnScrape)
-            .map(|s| {
-                let s = s.clone();
-                let wait = s.reg.timeout.min(budget);
-                tokio::spawn(async move { run_once(&s, wait).await })
-            })
-            .collect();
-        for t in tasks {
-            let _ = t.await;
-        }
+        join_all(
+            self.slots
+                .iter()
+                .filter(|s| s.reg.refresh == Refresh::OnScrape)
+                .map(|s| run_once(s, s.reg.timeout.min(budget)))
+                .collect(),
+        )
+        .await;
         let mut out: Vec<Arc<Families>> = self
             .slots
             .iter()
@@ -294,19 +318,31 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
         }
         return;
     }
-    let s = slot.clone();
     let started = Instant::now();
     slot.lock().running_since = Some(started);
-    // A plain thread rather than Tokio's blocking pool: a run stuck in a
-    // system call must never hold up the runtime's shutdown.
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name(format!("vigie-{}", slot.name()))
-        .spawn(move || {
-            let mut families = Families::new();
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                s.reg.collector.collect(&mut families)
-            }))
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let sent = slot.worker().and_then(|w| {
+        w.send((started, done_tx))
+            .map_err(|_| std::io::Error::other("worker gone"))
+    });
+    if let Err(e) = sent {
+        *slot.worker.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut st = slot.lock();
+        st.running_since = None;
+        slot.failed(&mut st, format!("cannot start the collector's thread: {e}"));
+        slot.running.store(false, Ordering::Release);
+        return;
+    }
+    if tokio::time::timeout(wait, done_rx).await.is_err() {
+        slot.overran(wait, format!("timed out after {}", human(wait)));
+    }
+}
+
+/// Runs the collector once, on the worker thread, and records the outcome.
+fn run_collector(s: &Slot, started: Instant) {
+    let mut families = Families::new();
+    let result =
+        std::panic::catch_unwind(AssertUnwindSafe(|| s.reg.collector.collect(&mut families)))
             .unwrap_or_else(|panic| {
                 let msg = panic
                     .downcast_ref::<&str>()
@@ -315,21 +351,34 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
                     .unwrap_or_else(|| "unknown panic".into());
                 Err(anyhow::anyhow!("collector panicked: {msg}"))
             });
-            s.finish(families, result, started.elapsed());
-            s.running.store(false, Ordering::Release);
-            s.done.notify_waiters();
-            let _ = tx.send(());
-        });
-    if let Err(e) = spawned {
-        let mut st = slot.lock();
-        st.running_since = None;
-        slot.failed(&mut st, format!("cannot start a thread: {e}"));
-        slot.running.store(false, Ordering::Release);
-        return;
-    }
-    if tokio::time::timeout(wait, rx).await.is_err() {
-        slot.overran(wait, format!("timed out after {}", human(wait)));
-    }
+    s.finish(families, result, started.elapsed());
+    s.running.store(false, Ordering::Release);
+    s.done.notify_waiters();
+}
+
+/// Polls every future until all are done, on the calling task (no task
+/// spawn, so no extra wake-up between threads on the scrape path).
+async fn join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
+    let mut futures: Vec<Option<std::pin::Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in futures.iter_mut() {
+            if let Some(f) = slot {
+                if f.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await
 }
 
 /// `1.5s`, `250ms`.

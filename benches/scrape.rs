@@ -1,0 +1,124 @@
+//! In-process costs of a scrape: each collector's run, the whole gather, and
+//! the two encoders. The whole-process comparison with node_exporter is
+//! `benches/compare.sh`.
+//!
+//!   cargo bench --bench scrape
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use vigie::collect::filesystem::{FilesystemCollector, FilesystemConfig};
+use vigie::collect::reboot::RebootCollector;
+use vigie::collect::swap::SwapCollector;
+use vigie::collect::{Collector, Refresh, Registration, Runner};
+use vigie::expo::{encode_openmetrics, encode_prometheus};
+use vigie::metrics::Families;
+use vigie::paths::Paths;
+
+fn fixture_paths() -> Paths {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/host");
+    Paths {
+        procfs: root.join("proc"),
+        sysfs: root.join("sys"),
+        rootfs: root.join("root"),
+    }
+}
+
+fn collectors(c: &mut Criterion) {
+    let live = Paths::default();
+    let swap = SwapCollector::new(live.clone());
+    c.bench_function("collect/swap (live /proc)", |b| {
+        b.iter(|| {
+            let mut f = Families::new();
+            swap.collect(&mut f).unwrap();
+            f
+        })
+    });
+    let reboot = RebootCollector::new(live.clone());
+    c.bench_function("collect/reboot (live /proc)", |b| {
+        b.iter(|| {
+            let mut f = Families::new();
+            reboot.collect(&mut f).unwrap();
+            f
+        })
+    });
+    let fs = FilesystemCollector::new(live, FilesystemConfig::default());
+    c.bench_function("collect/filesystem (live)", |b| {
+        b.iter(|| {
+            let mut f = Families::new();
+            fs.collect(&mut f).unwrap();
+            f
+        })
+    });
+}
+
+fn snapshot() -> Vec<Arc<Families>> {
+    let p = fixture_paths();
+    let list: Vec<Box<dyn Collector>> = vec![
+        Box::new(FilesystemCollector::new(
+            p.clone(),
+            FilesystemConfig::default(),
+        )),
+        Box::new(SwapCollector::new(p.clone())),
+        Box::new(RebootCollector::new(p)),
+    ];
+    list.iter()
+        .map(|c| {
+            let mut f = Families::new();
+            c.collect(&mut f).unwrap();
+            Arc::new(f)
+        })
+        .collect()
+}
+
+fn encoders(c: &mut Criterion) {
+    let snap = snapshot();
+    c.bench_function("encode/prometheus text (fixture host)", |b| {
+        b.iter(|| encode_prometheus(&snap))
+    });
+    c.bench_function("encode/openmetrics (fixture host)", |b| {
+        b.iter(|| encode_openmetrics(&snap))
+    });
+}
+
+fn gather(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let live = Paths::default();
+    let runner = rt.block_on(async {
+        let r = Runner::new(vec![
+            Registration {
+                collector: Arc::new(FilesystemCollector::new(
+                    live.clone(),
+                    FilesystemConfig::default(),
+                )),
+                refresh: Refresh::Every(Duration::from_secs(3600)),
+                timeout: Duration::from_secs(10),
+            },
+            Registration {
+                collector: Arc::new(SwapCollector::new(live.clone())),
+                refresh: Refresh::OnScrape,
+                timeout: Duration::from_secs(2),
+            },
+            Registration {
+                collector: Arc::new(RebootCollector::new(live)),
+                refresh: Refresh::Every(Duration::from_secs(3600)),
+                timeout: Duration::from_secs(10),
+            },
+        ]);
+        r.refresh_background_now().await;
+        r
+    });
+    c.bench_function("gather+encode (default collectors, live)", |b| {
+        b.to_async(&rt)
+            .iter(|| async { encode_prometheus(&runner.gather(Duration::from_secs(2)).await) })
+    });
+}
+
+criterion_group!(benches, collectors, encoders, gather);
+criterion_main!(benches);
