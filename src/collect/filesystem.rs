@@ -4,7 +4,9 @@
 //! control-plane VM that took etcd down with it).
 //!
 //! The mount table is `{procfs}/self/mountinfo` (then `{procfs}/1/mountinfo`,
-//! then `{procfs}/mounts`, whichever exists first). Each mount is statted on
+//! then `{procfs}/mounts`, whichever exists first); when `--path.procfs` is
+//! not `/proc`, `1/mountinfo` is tried first, since `self` would then be the
+//! container's view rather than the host's. Each mount is statted on
 //! its own thread with a timeout: a hung NFS server costs one stuck thread per
 //! mount, shows as `vigie_filesystem_stat_error 1`, and never delays a scrape
 //! (the collector refreshes in the background) nor the other mounts.
@@ -181,9 +183,18 @@ impl FilesystemCollector {
     }
 
     fn mount_table(&self) -> anyhow::Result<Vec<Mount>> {
+        // vigie's own view is the host's when it reads the host's /proc
+        // directly. When procfs points elsewhere (a container reading the
+        // host's /proc mounted at /host/proc), `self` would be the container's
+        // mount namespace: the host's is that of its PID 1.
+        let (first, second) = if self.paths.procfs == Path::new("/proc") {
+            ("self/mountinfo", "1/mountinfo")
+        } else {
+            ("1/mountinfo", "self/mountinfo")
+        };
         let candidates = [
-            (self.paths.proc("self/mountinfo"), true),
-            (self.paths.proc("1/mountinfo"), true),
+            (self.paths.proc(first), true),
+            (self.paths.proc(second), true),
             (self.paths.proc("mounts"), false),
         ];
         let mut tried = Vec::new();

@@ -12,10 +12,12 @@
 //! - `http`: routes, negotiation, header-read timeout, concurrency cap,
 //!   graceful shutdown.
 //! - `cli`: `--help` snapshots and flag errors.
+//! - `docs`: the README documents every metric and collector, and no other.
 
 mod common;
 
 mod cli;
+mod docs;
 mod edge_fixtures;
 mod exposition;
 mod http;
