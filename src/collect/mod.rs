@@ -125,6 +125,30 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
     Ok(regs)
 }
 
+/// Errors met by a collector that goes on after them: it exports what it
+/// could read and reports the first failure at the end, as partial data.
+#[derive(Default)]
+pub(crate) struct Partial {
+    first: Option<anyhow::Error>,
+}
+
+impl Partial {
+    /// Remembers `e` if it is the first error.
+    pub(crate) fn note(&mut self, e: anyhow::Error) {
+        self.first.get_or_insert(e);
+    }
+
+    /// The value of `r`, or None after noting its error.
+    pub(crate) fn ok<T>(&mut self, r: anyhow::Result<T>) -> Option<T> {
+        r.map_err(|e| self.note(e)).ok()
+    }
+
+    /// The collector's result: the first error, if any.
+    pub(crate) fn finish(self) -> anyhow::Result<()> {
+        self.first.map_or(Ok(()), Err)
+    }
+}
+
 /// Reads a whole file under procfs or rootfs, naming the file in the error.
 pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))

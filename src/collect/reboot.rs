@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use super::{Collector, read_file};
+use super::{Collector, Partial, read_file};
 use crate::metrics::Families;
 use crate::paths::Paths;
 
@@ -55,13 +55,13 @@ impl Collector for RebootCollector {
     }
 
     fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
-        let mut first_error: Option<anyhow::Error> = None;
+        let mut errors = Partial::default();
 
         let mut host_file = |host: &str| {
-            self.host_file(host).unwrap_or_else(|e| {
-                first_error.get_or_insert(anyhow::anyhow!("resolving {host}: {e}"));
-                None
-            })
+            let r = self
+                .host_file(host)
+                .map_err(|e| anyhow::anyhow!("resolving {host}: {e}"));
+            errors.ok(r).flatten()
         };
         let flag = host_file("/var/run/reboot-required");
         let pkgs_file = host_file("/var/run/reboot-required.pkgs");
@@ -84,7 +84,7 @@ impl Collector for RebootCollector {
                     .sample(&[], since);
                 }
                 Err(e) => {
-                    first_error.get_or_insert(anyhow::anyhow!("{}: {e}", flag.display()));
+                    errors.note(anyhow::anyhow!("{}: {e}", flag.display()));
                 }
             }
         }
@@ -92,7 +92,7 @@ impl Collector for RebootCollector {
             Some(p) => match read_file(&p) {
                 Ok(t) => count_packages(&t),
                 Err(e) => {
-                    first_error.get_or_insert(e);
+                    errors.note(e);
                     0
                 }
             },
@@ -116,14 +116,11 @@ impl Collector for RebootCollector {
                 .sample(&[], btime as f64);
             }
             Err(e) => {
-                first_error.get_or_insert(e);
+                errors.note(e);
             }
         }
 
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        errors.finish()
     }
 }
 

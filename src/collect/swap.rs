@@ -11,7 +11,7 @@
 use std::io;
 use std::path::Path;
 
-use super::{Collector, read_file};
+use super::{Collector, Partial, read_file};
 use crate::metrics::{Families, Unit};
 use crate::paths::Paths;
 
@@ -166,10 +166,7 @@ impl Collector for SwapCollector {
     fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
         // Each source is independent: export what could be read, report the
         // first failure after.
-        let mut first_error: Option<anyhow::Error> = None;
-        let mut keep = |e: anyhow::Error| {
-            first_error.get_or_insert(e);
-        };
+        let mut errors = Partial::default();
 
         match read_file(&self.paths.proc("meminfo")) {
             Ok(text) => {
@@ -205,13 +202,13 @@ impl Collector for SwapCollector {
                     m.mem_available,
                 );
                 if m.swap_total.is_none() || m.swap_free.is_none() {
-                    keep(anyhow::anyhow!(
+                    errors.note(anyhow::anyhow!(
                         "{}: no SwapTotal/SwapFree line",
                         self.paths.proc("meminfo").display()
                     ));
                 }
             }
-            Err(e) => keep(e),
+            Err(e) => errors.note(e),
         }
 
         match read_file(&self.paths.proc("vmstat")) {
@@ -230,17 +227,17 @@ impl Collector for SwapCollector {
                     )
                     .sample(&[], (pout * self.page_size) as f64);
                 }
-                _ => keep(anyhow::anyhow!(
+                _ => errors.note(anyhow::anyhow!(
                     "{}: no pswpin/pswpout line",
                     self.paths.proc("vmstat").display()
                 )),
             },
-            Err(e) => keep(e),
+            Err(e) => errors.note(e),
         }
 
         match read_file(&self.paths.proc("swaps")) {
             Ok(text) => {
-                let (devs, errors) = parse_swaps(&text);
+                let (devs, bad_rows) = parse_swaps(&text);
                 for d in &devs {
                     let l = [("device", d.filename.as_str()), ("type", d.kind.as_str())];
                     out.gauge_bytes(
@@ -259,14 +256,14 @@ impl Collector for SwapCollector {
                     )
                     .sample(&l, d.priority as f64);
                 }
-                if let Some(e) = errors.first() {
-                    keep(anyhow::anyhow!(
+                if let Some(e) = bad_rows.first() {
+                    errors.note(anyhow::anyhow!(
                         "{}: {e}",
                         self.paths.proc("swaps").display()
                     ));
                 }
             }
-            Err(e) => keep(e),
+            Err(e) => errors.note(e),
         }
 
         match read_optional(&self.paths.proc("pressure/memory")) {
@@ -290,13 +287,10 @@ impl Collector for SwapCollector {
                 }
             }
             Ok(None) => {}
-            Err(e) => keep(e),
+            Err(e) => errors.note(e),
         }
 
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        errors.finish()
     }
 }
 

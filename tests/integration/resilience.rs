@@ -76,6 +76,18 @@ fn fake(
     (reg, calls)
 }
 
+/// A fake that answers at once, on each scrape.
+fn instant(name: &'static str, behaviour: Behaviour) -> Registration {
+    fake(
+        name,
+        Some(Duration::ZERO),
+        behaviour,
+        Refresh::OnScrape,
+        Duration::from_secs(5),
+    )
+    .0
+}
+
 fn text(snapshot: &[Arc<Families>]) -> String {
     encode(snapshot, Format::Prometheus)
 }
@@ -88,13 +100,7 @@ fn line_value(body: &str, line_start: &str) -> Option<f64> {
 async fn hung_on_scrape_collector_costs_one_budget_then_nothing() {
     // Its own timeout is shorter than the scrape budget here, so once it has
     // overrun, later scrapes do not wait for it at all.
-    let (ok, _) = fake(
-        "quick",
-        Some(Duration::ZERO),
-        Behaviour::Ok,
-        Refresh::OnScrape,
-        Duration::from_secs(5),
-    );
+    let ok = instant("quick", Behaviour::Ok);
     let (hung, hung_calls) = fake(
         "hung",
         None,
@@ -178,13 +184,7 @@ async fn hung_background_collector_never_slows_the_scrape() {
         Refresh::Every(Duration::from_millis(50)),
         Duration::from_millis(100),
     );
-    let (ok, _) = fake(
-        "quick",
-        Some(Duration::ZERO),
-        Behaviour::Ok,
-        Refresh::OnScrape,
-        Duration::from_secs(5),
-    );
+    let ok = instant("quick", Behaviour::Ok);
     let runner = Runner::new(vec![hung, ok]);
     runner.start_background();
     // Let several intervals pass: the hung run must not be restarted.
@@ -214,27 +214,9 @@ async fn hung_background_collector_never_slows_the_scrape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_and_panicking_collectors_do_not_hide_others() {
-    let (fail, _) = fake(
-        "failing",
-        Some(Duration::ZERO),
-        Behaviour::Fail,
-        Refresh::OnScrape,
-        Duration::from_secs(5),
-    );
-    let (panics, _) = fake(
-        "panicking",
-        Some(Duration::ZERO),
-        Behaviour::Panic,
-        Refresh::OnScrape,
-        Duration::from_secs(5),
-    );
-    let (ok, _) = fake(
-        "fine",
-        Some(Duration::ZERO),
-        Behaviour::Ok,
-        Refresh::OnScrape,
-        Duration::from_secs(5),
-    );
+    let fail = instant("failing", Behaviour::Fail);
+    let panics = instant("panicking", Behaviour::Panic);
+    let ok = instant("fine", Behaviour::Ok);
     let runner = Runner::new(vec![fail, panics, ok]);
     for _ in 0..2 {
         let body = text(&runner.gather(Duration::from_secs(5)).await);
