@@ -19,6 +19,7 @@ use crate::metrics::Families;
 pub mod filesystem;
 pub mod mountinfo;
 pub mod reboot;
+pub mod smart_json;
 pub(crate) mod runner;
 pub mod swap;
 

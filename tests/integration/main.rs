@@ -24,3 +24,4 @@ mod http;
 mod live;
 mod proc_fixtures;
 mod resilience;
+mod smart_corpus;

@@ -1,0 +1,1 @@
+//! Parsing of `smartctl --json` output (being written).
