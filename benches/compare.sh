@@ -42,7 +42,9 @@ start() { # name port cmd...
   exit 1
 }
 
-start vigie 17361 target/release/vigie --web.listen-address=127.0.0.1:17361 --log.level=warn
+# The DNS collector probes a loopback resolver only: no traffic leaves the machine.
+start vigie 17361 target/release/vigie --web.listen-address=127.0.0.1:17361 --log.level=warn \
+  --collector.dns.resolver-from-resolv-conf=false --collector.dns.resolver=127.0.0.1:1
 start node_exporter 19100 prometheus-node-exporter --web.listen-address=127.0.0.1:19100 --log.level=warn
 start node_exporter_same 19101 prometheus-node-exporter --web.listen-address=127.0.0.1:19101 --log.level=warn \
   --collector.disable-defaults --collector.filesystem --collector.meminfo --collector.vmstat --collector.stat

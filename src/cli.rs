@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use regex::Regex;
 
+use crate::collect::dns::DnsConfig;
+use crate::collect::dns_probe::DnsQuery;
 use crate::collect::filesystem::{
     DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, FilesystemConfig, WatchPath,
 };
@@ -47,6 +49,11 @@ pub enum Command {
 
 fn duration(s: &str) -> Result<Duration, String> {
     parse_duration(s)
+}
+
+fn resolver_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    crate::collect::resolv_conf::parse_address(s)
+        .ok_or_else(|| format!("{s:?} is not an IP address with an optional port (192.0.2.1, 192.0.2.1:5353, [2001:db8::1]:53)"))
 }
 
 fn regex(s: &str) -> Result<Regex, String> {
@@ -97,6 +104,7 @@ macro_rules! collector_flags {
 collector_flags! {
     filesystem, no_filesystem, "filesystem", "usage of every real filesystem and of watched paths";
     swap, no_swap, "swap", "swap usage, swap-in/out and memory pressure";
+    dns, no_dns, "dns", "health and latency of every resolver this host uses";
     reboot, no_reboot, "reboot", "boot time and pending reboot";
 }
 
@@ -212,6 +220,36 @@ pub struct ServeArgs {
     )]
     pub watch_paths: Vec<WatchPath>,
 
+    /// How often each resolver is probed (once per query).
+    #[arg(long = "collector.dns.interval", value_name = "DURATION", default_value = "30s",
+          value_parser = duration, help_heading = "DNS collector")]
+    pub dns_interval: Duration,
+
+    /// How long a resolver has to answer one probe.
+    #[arg(long = "collector.dns.timeout", value_name = "DURATION", default_value = "2s",
+          value_parser = duration, help_heading = "DNS collector")]
+    pub dns_timeout: Duration,
+
+    /// IP[:PORT] of a resolver to watch in any case ([IPv6]:PORT for IPv6 with a port).
+    /// Repeatable.
+    #[arg(long = "collector.dns.resolver", value_name = "IP[:PORT]", value_parser = resolver_addr,
+          help_heading = "DNS collector")]
+    pub dns_resolvers: Vec<std::net::SocketAddr>,
+
+    /// Also watch the resolvers of /etc/resolv.conf (and systemd-resolved's upstreams).
+    #[arg(long = "collector.dns.resolver-from-resolv-conf", value_name = "BOOL", default_value_t = true,
+          action = clap::ArgAction::Set, help_heading = "DNS collector")]
+    pub dns_from_resolv_conf: bool,
+
+    /// NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for
+    /// your mail domain. Repeatable. Default: example.com:A.
+    #[arg(
+        long = "collector.dns.query",
+        value_name = "NAME[:TYPE]",
+        help_heading = "DNS collector"
+    )]
+    pub dns_queries: Vec<DnsQuery>,
+
     /// Log level: error, warn, info or debug.
     #[arg(long = "log.level", value_name = "LEVEL", default_value = "info",
           value_parser = ["error", "warn", "info", "debug"], help_heading = "Logging")]
@@ -245,6 +283,17 @@ impl ServeArgs {
                     watch_paths: self.watch_paths.clone(),
                 }),
                 swap: on("swap"),
+                dns: on("dns").then(|| DnsConfig {
+                    interval: self.dns_interval,
+                    timeout: self.dns_timeout,
+                    resolvers: self.dns_resolvers.clone(),
+                    from_resolv_conf: self.dns_from_resolv_conf,
+                    queries: if self.dns_queries.is_empty() {
+                        DnsConfig::default().queries
+                    } else {
+                        self.dns_queries.clone()
+                    },
+                }),
                 reboot: on("reboot"),
             },
         }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::collect::dns::DnsConfig;
 use crate::collect::filesystem::FilesystemConfig;
 use crate::paths::Paths;
 
@@ -36,6 +37,7 @@ pub struct Config {
 pub struct CollectorsConfig {
     pub filesystem: Option<FilesystemConfig>,
     pub swap: bool,
+    pub dns: Option<DnsConfig>,
     pub reboot: bool,
 }
 
@@ -52,6 +54,7 @@ impl Default for Config {
             collectors: CollectorsConfig {
                 filesystem: Some(FilesystemConfig::default()),
                 swap: true,
+                dns: Some(DnsConfig::default()),
                 reboot: true,
             },
         }

@@ -77,10 +77,11 @@ pub fn encode(snapshot: &[Arc<Families>], format: Format) -> String {
 pub fn encode_prometheus(snapshot: &[Arc<Families>]) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let families = snapshot.iter().flat_map(|f| f.iter());
-    for f in families.filter(|f| !f.samples.is_empty()) {
+    for f in families.filter(|f| !f.is_empty()) {
         let (name, kind) = match f.kind {
             Kind::Gauge => (f.name.to_string(), "gauge"),
             Kind::Counter => (format!("{}_total", f.name), "counter"),
+            Kind::Histogram => (f.name.to_string(), "histogram"),
         };
         out.push_str("# HELP ");
         out.push_str(&name);
@@ -92,26 +93,62 @@ pub fn encode_prometheus(snapshot: &[Arc<Families>]) -> String {
         out.push_str(kind);
         out.push('\n');
         for s in &f.samples {
-            out.push_str(&name);
-            if !s.labels.is_empty() {
-                out.push('{');
-                for (i, (k, v)) in s.labels.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(k);
-                    out.push_str("=\"");
-                    escape_label_value(&mut out, v);
-                    out.push('"');
-                }
-                out.push('}');
+            write_sample(&mut out, &name, &s.labels, None, s.value);
+        }
+        for h in &f.histograms {
+            let bucket = format!("{name}_bucket");
+            let mut cumulative = 0u64;
+            for (i, c) in h.counts.iter().enumerate() {
+                cumulative += c;
+                let le = h
+                    .bounds
+                    .get(i)
+                    .map_or("+Inf".to_string(), |b| format!("{b}"));
+                write_sample(&mut out, &bucket, &h.labels, Some(&le), cumulative as f64);
             }
-            out.push(' ');
-            write_value(&mut out, s.value);
-            out.push('\n');
+            write_sample(&mut out, &format!("{name}_sum"), &h.labels, None, h.sum);
+            write_sample(
+                &mut out,
+                &format!("{name}_count"),
+                &h.labels,
+                None,
+                h.count as f64,
+            );
         }
     }
     out
+}
+
+fn write_sample(
+    out: &mut String,
+    name: &str,
+    labels: &[(&'static str, String)],
+    le: Option<&str>,
+    value: f64,
+) {
+    out.push_str(name);
+    if !labels.is_empty() || le.is_some() {
+        out.push('{');
+        let le = le.map(|v| ("le", v));
+        for (i, (k, v)) in labels
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(le)
+            .enumerate()
+        {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(k);
+            out.push_str("=\"");
+            escape_label_value(out, v);
+            out.push('"');
+        }
+        out.push('}');
+    }
+    out.push(' ');
+    write_value(out, value);
+    out.push('\n');
 }
 
 fn escape_help(out: &mut String, help: &str) {
@@ -165,7 +202,7 @@ struct Snapshot(Vec<Arc<Families>>);
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let families = self.0.iter().flat_map(|f| f.iter());
-        for f in families.filter(|f| !f.samples.is_empty()) {
+        for f in families.filter(|f| !f.is_empty()) {
             let unit = f.unit.map(|u| match u {
                 Unit::Bytes => prometheus_client::registry::Unit::Bytes,
                 Unit::Seconds => prometheus_client::registry::Unit::Seconds,
@@ -181,6 +218,7 @@ impl Collector for Snapshot {
             let metric_type = match f.kind {
                 Kind::Gauge => MetricType::Gauge,
                 Kind::Counter => MetricType::Counter,
+                Kind::Histogram => MetricType::Histogram,
             };
             let mut metric =
                 encoder.encode_descriptor(base, &f.help, unit.as_ref(), metric_type)?;
@@ -189,9 +227,21 @@ impl Collector for Snapshot {
                     s.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 let sample = metric.encode_family(&labels)?;
                 match f.kind {
-                    Kind::Gauge => ConstGauge::new(s.value).encode(sample)?,
                     Kind::Counter => ConstCounter::new(s.value).encode(sample)?,
+                    Kind::Gauge | Kind::Histogram => ConstGauge::new(s.value).encode(sample)?,
                 }
+            }
+            for h in &f.histograms {
+                let labels: Vec<(&str, &str)> =
+                    h.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let mut sample = metric.encode_family(&labels)?;
+                let buckets: Vec<(f64, u64)> = h
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (h.bounds.get(i).copied().unwrap_or(f64::INFINITY), *c))
+                    .collect();
+                sample.encode_histogram::<Vec<(String, String)>>(h.sum, h.count, &buckets, None)?;
             }
         }
         Ok(())
@@ -211,6 +261,18 @@ mod tests {
         f.counter("vigie_test_ops", "Operations.", None)
             .sample(&[], 42.0);
         f.gauge("vigie_empty", "Never filled.");
+        const B: &[f64] = &[0.01, 0.5];
+        let mut h = crate::metrics::Histogram::new(B);
+        h.observe(0.002);
+        h.observe(0.3);
+        h.observe(9.0);
+        f.histogram(
+            "vigie_test_latency_seconds",
+            "Latency.",
+            Some(Unit::Seconds),
+        )
+        .histograms
+        .push(h.sample(&[("resolver", "127.0.0.1:53")]));
         f.gauge_seconds("vigie_test_time_seconds", "A timestamp.")
             .sample(&[], 1_418_183_276.0);
         f
@@ -222,9 +284,22 @@ mod tests {
             .filter(|l| !l.starts_with('#') && !l.is_empty())
             .map(|l| {
                 let (k, v) = l.rsplit_once(' ').unwrap();
-                // prometheus-client writes `name{}` for an empty label set.
+                // prometheus-client writes `name{}` for an empty label set,
+                // and puts `le` first; order labels for the comparison.
                 let k = k.strip_suffix("{}").unwrap_or(k);
-                (k.to_string(), v.trim_end_matches(".0").to_string())
+                let k = match k.split_once('{') {
+                    Some((name, labels)) => {
+                        let labels = labels.strip_suffix('}').unwrap();
+                        let mut parts: Vec<String> = labels
+                            .split("\",")
+                            .map(|p| p.trim_end_matches('"').to_string())
+                            .collect();
+                        parts.sort();
+                        format!("{name}{{{}}}", parts.join(","))
+                    }
+                    None => k.to_string(),
+                };
+                (k, v.trim_end_matches(".0").to_string())
             })
             .collect()
     }
@@ -241,6 +316,13 @@ mod tests {
              # HELP vigie_test_ops_total Operations.\n\
              # TYPE vigie_test_ops_total counter\n\
              vigie_test_ops_total 42\n\
+             # HELP vigie_test_latency_seconds Latency.\n\
+             # TYPE vigie_test_latency_seconds histogram\n\
+             vigie_test_latency_seconds_bucket{resolver=\"127.0.0.1:53\",le=\"0.01\"} 1\n\
+             vigie_test_latency_seconds_bucket{resolver=\"127.0.0.1:53\",le=\"0.5\"} 2\n\
+             vigie_test_latency_seconds_bucket{resolver=\"127.0.0.1:53\",le=\"+Inf\"} 3\n\
+             vigie_test_latency_seconds_sum{resolver=\"127.0.0.1:53\"} 9.302\n\
+             vigie_test_latency_seconds_count{resolver=\"127.0.0.1:53\"} 3\n\
              # HELP vigie_test_time_seconds A timestamp.\n\
              # TYPE vigie_test_time_seconds gauge\n\
              vigie_test_time_seconds 1418183276\n"

@@ -15,6 +15,8 @@ pub enum Kind {
     /// A monotonically increasing total. The family name carries no `_total`
     /// suffix; both encoders add it to the sample name.
     Counter,
+    /// Observations in buckets; samples live in [`Family::histograms`].
+    Histogram,
 }
 
 /// The unit of a family, when it has one. The family name must end with
@@ -41,6 +43,61 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// One histogram: per-bucket (not cumulative) counts for each finite upper
+/// bound, then the `+Inf` bucket, with the sum and count of observations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSample {
+    pub labels: Vec<(&'static str, String)>,
+    /// Finite upper bounds, ascending.
+    pub bounds: Vec<f64>,
+    /// `bounds.len() + 1` counts; the last is the `+Inf` bucket.
+    pub counts: Vec<u64>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+/// A histogram being filled (kept by collectors between runs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    pub fn new(bounds: &'static [f64]) -> Self {
+        Histogram {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    pub fn observe(&mut self, v: f64) {
+        let i = self
+            .bounds
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(self.bounds.len());
+        self.counts[i] += 1;
+        self.sum += v;
+        self.count += 1;
+    }
+
+    /// The histogram as a sample with these labels.
+    pub fn sample(&self, labels: &[(&'static str, &str)]) -> HistogramSample {
+        HistogramSample {
+            labels: labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+            bounds: self.bounds.to_vec(),
+            counts: self.counts.clone(),
+            sum: self.sum,
+            count: self.count,
+        }
+    }
+}
+
 /// A metric family: name, help, type, unit and samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Family {
@@ -49,9 +106,16 @@ pub struct Family {
     pub kind: Kind,
     pub unit: Option<Unit>,
     pub samples: Vec<Sample>,
+    /// Samples of a [`Kind::Histogram`] family.
+    pub histograms: Vec<HistogramSample>,
 }
 
 impl Family {
+    /// True when the family has no sample (encoders skip it).
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty() && self.histograms.is_empty()
+    }
+
     /// Adds a sample. Label values are copied.
     pub fn sample(&mut self, labels: &[(&'static str, &str)], value: f64) -> &mut Self {
         self.samples.push(Sample {
@@ -101,6 +165,7 @@ impl Families {
             kind,
             unit,
             samples: Vec::new(),
+            histograms: Vec::new(),
         });
         self.families.last_mut().expect("just pushed")
     }
@@ -130,12 +195,23 @@ impl Families {
         self.family(name, help, Kind::Counter, unit)
     }
 
+    /// A histogram family (named with its unit, without `_bucket`).
+    pub fn histogram(
+        &mut self,
+        name: &'static str,
+        help: &'static str,
+        unit: Option<Unit>,
+    ) -> &mut Family {
+        self.family(name, help, Kind::Histogram, unit)
+    }
+
     /// Appends every family of `other`, merging samples into families of the
     /// same name.
     pub fn extend(&mut self, other: &Families) {
         for f in &other.families {
             if let Some(mine) = self.families.iter_mut().find(|m| m.name == f.name) {
                 mine.samples.extend(f.samples.iter().cloned());
+                mine.histograms.extend(f.histograms.iter().cloned());
             } else {
                 self.families.push(f.clone());
             }
@@ -167,13 +243,26 @@ impl Families {
 
     /// True when no family holds a sample.
     pub fn is_empty(&self) -> bool {
-        self.families.iter().all(|f| f.samples.is_empty())
+        self.families.iter().all(Family::is_empty)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_buckets() {
+        const B: &[f64] = &[0.1, 1.0];
+        let mut h = Histogram::new(B);
+        for v in [0.05, 0.1, 0.5, 3.0] {
+            h.observe(v);
+        }
+        let s = h.sample(&[]);
+        assert_eq!(s.counts, vec![2, 1, 1]);
+        assert_eq!(s.count, 4);
+        assert!((s.sum - 3.65).abs() < 1e-9);
+    }
 
     #[test]
     fn family_is_reused_by_name_and_extend_merges() {

@@ -16,11 +16,14 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::metrics::Families;
 
+pub mod dns;
+pub mod dns_probe;
 pub mod filesystem;
 pub mod mountinfo;
 pub mod reboot;
-pub mod smart_json;
+pub mod resolv_conf;
 pub(crate) mod runner;
+pub mod smart_json;
 pub mod swap;
 
 pub use runner::{CollectorStatus, Runner};
@@ -39,6 +42,11 @@ pub trait Collector: Send + Sync + 'static {
 
     /// Gathers one snapshot.
     fn collect(&self, out: &mut Families) -> anyhow::Result<()>;
+
+    /// Starts the collector's own background work, if it has any (the DNS
+    /// collector's probe loop). Called once, inside the Tokio runtime, by
+    /// [`Runner::start_background`].
+    fn start(self: Arc<Self>) {}
 }
 
 /// When a collector runs.
@@ -84,6 +92,12 @@ pub const KNOWN: &[Known] = &[
                   memory pressure (PSI)",
     },
     Known {
+        name: "dns",
+        default_enabled: true,
+        summary: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
+                  success, response code, latency, last success; how many resolvers fail",
+    },
+    Known {
         name: "reboot",
         default_enabled: true,
         summary: "boot time, Debian/Ubuntu reboot-required flag, since when, and how many packages ask for it",
@@ -109,6 +123,15 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
     if c.swap {
         regs.push(Registration {
             collector: Arc::new(swap::SwapCollector::new(config.paths.clone())),
+            refresh: Refresh::OnScrape,
+            timeout: config.scrape_timeout,
+        });
+    }
+    if let Some(dns) = &c.dns {
+        // The probes run in their own tasks; a scrape only reads their
+        // results from memory.
+        regs.push(Registration {
+            collector: Arc::new(dns::DnsCollector::new(config.paths.clone(), dns.clone())),
             refresh: Refresh::OnScrape,
             timeout: config.scrape_timeout,
         });

@@ -160,10 +160,13 @@ impl Runner {
         }
     }
 
-    /// Starts one background task per [`Refresh::Every`] collector. The first
-    /// run starts at once. Must be called from inside a Tokio runtime.
+    /// Starts one background task per [`Refresh::Every`] collector (the first
+    /// run starts at once) and each collector's own background work
+    /// ([`super::Collector::start`]). Must be called from inside a Tokio
+    /// runtime.
     pub fn start_background(&self) {
         for slot in &self.slots {
+            slot.reg.collector.clone().start();
             if let Refresh::Every(interval) = slot.reg.refresh {
                 let slot = slot.clone();
                 tokio::spawn(async move {

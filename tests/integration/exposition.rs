@@ -25,6 +25,13 @@ fn start_on_fixture() -> (tempfile::TempDir, Vigie) {
     (dir, v)
 }
 
+/// Scrapes once every collector succeeded and the resolver of the fixture's
+/// resolv.conf has been probed.
+fn dns_probed(v: &Vigie) -> String {
+    v.scrape_ready();
+    v.scrape_until(|b| b.contains("vigie_dns_probe_success{"))
+}
+
 fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (
@@ -36,7 +43,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             "$1 [inodes]",
         ),
         (
-            r"(vigie_collector_duration_seconds\{[^}]*\}) \S+",
+            r"((?:vigie_collector|vigie_dns_probe)_duration_seconds\{[^}]*\}) \S+",
             "$1 [duration]",
         ),
         (
@@ -55,7 +62,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
 #[test]
 fn exposition_on_fixture_root() {
     let (_dir, v) = start_on_fixture();
-    let body = v.scrape_ready();
+    let body = dns_probed(&v);
     promtool_check_metrics(&body).unwrap();
     // The page size of this kernel scales the swap byte counters; the
     // snapshot assumes 4 KiB pages.
@@ -74,7 +81,7 @@ fn exposition_on_fixture_root() {
 #[test]
 fn openmetrics_exposition_on_fixture_root() {
     let (_dir, v) = start_on_fixture();
-    v.scrape_ready();
+    dns_probed(&v);
     let r = request(
         v.addr,
         "GET",

@@ -12,11 +12,14 @@
 //! - `http`: routes, negotiation, header-read timeout, concurrency cap,
 //!   graceful shutdown.
 //! - `cli`: `--help` snapshots and flag errors.
+//! - `dns`: the DNS collector against dnsmasq and against fake resolvers
+//!   (silent, SERVFAIL, REFUSED, slow, malformed, truncated).
 //! - `docs`: the README documents every metric and collector, and no other.
 
 mod common;
 
 mod cli;
+mod dns;
 mod docs;
 mod edge_fixtures;
 mod exposition;

@@ -1,0 +1,344 @@
+//! `dns`: is each resolver this host depends on answering, how fast, and
+//! with what (incident 5: the resolvers of a mail server went down, its
+//! containers looped on DNS errors and mail was down for hours; another time
+//! the only resolver lived on a server that failed to restart).
+//!
+//! Resolvers: the `nameserver` lines of `{rootfs}/etc/resolv.conf` (the
+//! first three, as libc; 127.0.0.1 when there is none, as libc), plus, when
+//! resolv.conf only points at systemd-resolved's stub, the upstream servers
+//! of `{rootfs}/run/systemd/resolve/resolv.conf`; plus every
+//! `--collector.dns.resolver`. The list is re-read at every interval.
+//!
+//! Each (resolver, query) pair is probed once per interval by its own task,
+//! with a timeout; a pair whose probe is still running is not probed again,
+//! so a dead resolver costs one timeout per interval and never a queue.
+//! Scrapes read the last results from memory.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::Collector;
+use super::dns_probe::{DnsQuery, Outcome, probe};
+use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
+use super::runner::unix_now;
+use crate::metrics::{Families, Histogram, Unit};
+use crate::paths::Paths;
+
+/// Bounds of the probe latency histogram, in seconds.
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// Settings of the DNS collector.
+#[derive(Debug, Clone)]
+pub struct DnsConfig {
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Resolvers watched in any case (`--collector.dns.resolver`).
+    pub resolvers: Vec<SocketAddr>,
+    /// Also watch the resolvers of resolv.conf.
+    pub from_resolv_conf: bool,
+    pub queries: Vec<DnsQuery>,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(2),
+            resolvers: Vec::new(),
+            from_resolv_conf: true,
+            queries: vec![DnsQuery {
+                name: DEFAULT_QUERY.into(),
+                rtype: hickory_proto::rr::RecordType::A,
+            }],
+        }
+    }
+}
+
+/// The default query: a name reserved for documentation (RFC 2606) that
+/// public DNS answers, so a probe exercises real recursion without naming a
+/// third party. Users set their own (their mail domain's MX).
+pub const DEFAULT_QUERY: &str = "example.com";
+
+/// A resolver and where vigie learnt of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Resolver {
+    pub addr: SocketAddr,
+    /// `resolv.conf`, `systemd-resolved`, `flag` or `libc-default`.
+    pub source: &'static str,
+}
+
+/// What is known of one (resolver, query) pair.
+#[derive(Debug, Clone)]
+struct PairState {
+    /// The last probe's outcome and duration; None until one finished.
+    last: Option<(Outcome, Duration)>,
+    last_success: Option<f64>,
+    /// Probes by result label.
+    results: BTreeMap<String, u64>,
+    latency: Histogram,
+    in_flight: bool,
+}
+
+impl PairState {
+    fn new() -> Self {
+        PairState {
+            last: None,
+            last_success: None,
+            results: BTreeMap::new(),
+            latency: Histogram::new(LATENCY_BUCKETS),
+            in_flight: false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    resolvers: Vec<Resolver>,
+    pairs: BTreeMap<(Resolver, DnsQuery), PairState>,
+    /// Why the resolver list could not be read, if it could not.
+    list_error: Option<String>,
+}
+
+pub struct DnsCollector {
+    paths: Paths,
+    config: DnsConfig,
+    shared: Arc<Mutex<Shared>>,
+}
+
+fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl DnsCollector {
+    pub fn new(paths: Paths, config: DnsConfig) -> Self {
+        DnsCollector {
+            paths,
+            config,
+            shared: Arc::default(),
+        }
+    }
+
+    /// Reads a resolv.conf of the host; None when it does not exist.
+    fn read_resolv_conf(&self, host: &str) -> anyhow::Result<Option<resolv_conf::ResolvConf>> {
+        let (resolved, exists) = self.paths.resolve_host_path(Path::new(host))?;
+        if !exists {
+            return Ok(None);
+        }
+        let file = self.paths.under_rootfs(&resolved);
+        let text = super::read_file(&file)?;
+        let rc = resolv_conf::parse(&text);
+        for r in &rc.rejected {
+            log::debug!("{}: ignoring {r}", file.display());
+        }
+        Ok(Some(rc))
+    }
+
+    /// The resolvers to probe now.
+    pub fn resolvers(&self) -> anyhow::Result<Vec<Resolver>> {
+        let mut out: Vec<Resolver> = Vec::new();
+        let mut push = |addr: SocketAddr, source: &'static str| {
+            if !out.iter().any(|r| r.addr == addr) {
+                out.push(Resolver { addr, source });
+            }
+        };
+        if self.config.from_resolv_conf {
+            match self.read_resolv_conf("/etc/resolv.conf")? {
+                Some(rc) if !rc.nameservers.is_empty() => {
+                    let stub = rc.only_systemd_stub();
+                    for a in rc.nameservers.iter().take(LIBC_MAX_NAMESERVERS) {
+                        push(*a, "resolv.conf");
+                    }
+                    if stub {
+                        if let Some(up) =
+                            self.read_resolv_conf("/run/systemd/resolve/resolv.conf")?
+                        {
+                            for a in &up.nameservers {
+                                push(*a, "systemd-resolved");
+                            }
+                        }
+                    }
+                }
+                // No resolv.conf, or no nameserver in it: libc asks 127.0.0.1.
+                _ => push(LIBC_DEFAULT, "libc-default"),
+            }
+        }
+        for a in &self.config.resolvers {
+            push(*a, "flag");
+        }
+        Ok(out)
+    }
+
+    /// One round: refresh the resolver list and start a probe for every
+    /// pair that has none in flight.
+    fn round(&self) {
+        let resolvers = match self.resolvers() {
+            Ok(r) => {
+                let mut sh = lock(&self.shared);
+                if sh.list_error.take().is_some() {
+                    log::info!("dns: the resolver list can be read again");
+                }
+                sh.resolvers = r.clone();
+                r
+            }
+            Err(e) => {
+                let msg = format!("{e:#}");
+                let mut sh = lock(&self.shared);
+                if sh.list_error.as_deref() != Some(msg.as_str()) {
+                    log::warn!(
+                        "dns: cannot read the resolver list, probing the last known one: {msg}"
+                    );
+                }
+                sh.list_error = Some(msg);
+                sh.resolvers.clone()
+            }
+        };
+        let wanted: HashSet<(Resolver, DnsQuery)> = resolvers
+            .iter()
+            .flat_map(|r| {
+                self.config
+                    .queries
+                    .iter()
+                    .map(move |q| (r.clone(), q.clone()))
+            })
+            .collect();
+        let mut to_start = Vec::new();
+        {
+            let mut sh = lock(&self.shared);
+            sh.pairs.retain(|k, _| wanted.contains(k));
+            for key in &wanted {
+                let st = sh.pairs.entry(key.clone()).or_insert_with(PairState::new);
+                if !st.in_flight {
+                    st.in_flight = true;
+                    to_start.push(key.clone());
+                }
+            }
+        }
+        for key in to_start {
+            let shared = self.shared.clone();
+            let timeout = self.config.timeout;
+            tokio::spawn(async move {
+                let (outcome, took) = probe(key.0.addr, &key.1, timeout).await;
+                let mut sh = lock(&shared);
+                // The pair may have left the configuration meanwhile.
+                let Some(st) = sh.pairs.get_mut(&key) else {
+                    return;
+                };
+                st.in_flight = false;
+                *st.results.entry(outcome.label()).or_insert(0) += 1;
+                if matches!(outcome, Outcome::Answer { .. }) {
+                    st.latency.observe(took.as_secs_f64());
+                }
+                if outcome.success() {
+                    st.last_success = Some(unix_now());
+                } else if st
+                    .last
+                    .as_ref()
+                    .is_none_or(|(o, _)| o.label() != outcome.label())
+                {
+                    log::warn!(
+                        "dns: {} for {} from {}: {outcome:?}",
+                        outcome.label(),
+                        key.1,
+                        key.0.addr
+                    );
+                }
+                st.last = Some((outcome, took));
+            });
+        }
+    }
+}
+
+impl Collector for DnsCollector {
+    fn name(&self) -> &'static str {
+        "dns"
+    }
+
+    /// Starts the probing loop.
+    fn start(self: Arc<Self>) {
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(self.config.interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                self.round();
+            }
+        });
+    }
+
+    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+        let sh = lock(&self.shared);
+        let mut failing: HashSet<&Resolver> = HashSet::new();
+        for ((resolver, query), st) in &sh.pairs {
+            let addr = resolver.addr.to_string();
+            let name = query.name.as_str();
+            let rtype = query.rtype.to_string();
+            let l = [
+                ("resolver", addr.as_str()),
+                ("source", resolver.source),
+                ("query", name),
+                ("type", rtype.as_str()),
+            ];
+            for (result, n) in &st.results {
+                out.counter(
+                    "vigie_dns_probes",
+                    "DNS probes by result: the response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED...) or timeout, network_error, malformed.",
+                    None,
+                )
+                .sample(&[l[0], l[1], l[2], l[3], ("result", result.as_str())], *n as f64);
+            }
+            out.histogram(
+                "vigie_dns_probe_latency_seconds",
+                "Time the resolver took to answer (answered probes only; timeouts are counted in vigie_dns_probes_total).",
+                Some(Unit::Seconds),
+            )
+            .histograms
+            .push(st.latency.sample(&l));
+            out.gauge_seconds(
+                "vigie_dns_last_success_timestamp_seconds",
+                "Unix time of the last NOERROR answer of this resolver to this query; 0 if none yet.",
+            )
+            .sample(&l, st.last_success.unwrap_or(0.0));
+            let Some((outcome, took)) = &st.last else {
+                continue;
+            };
+            if !outcome.success() {
+                failing.insert(resolver);
+            }
+            out.gauge(
+                "vigie_dns_probe_success",
+                "1 if the resolver's last answer to this query was NOERROR, else 0 (error code, timeout, network error).",
+            )
+            .sample(&l, if outcome.success() { 1.0 } else { 0.0 });
+            out.gauge_seconds(
+                "vigie_dns_probe_duration_seconds",
+                "How long the last probe took.",
+            )
+            .sample(&l, took.as_secs_f64());
+            let answers = match outcome {
+                Outcome::Answer { answers, .. } => *answers,
+                _ => 0,
+            };
+            out.gauge(
+                "vigie_dns_probe_answers",
+                "Records in the answer section of the last probe's answer (0 when it got no answer).",
+            )
+            .sample(&l, answers as f64);
+        }
+        out.gauge("vigie_dns_resolvers", "Resolvers this host uses (resolv.conf, systemd-resolved upstreams, --collector.dns.resolver).")
+            .sample(&[], sh.resolvers.len() as f64);
+        out.gauge(
+            "vigie_dns_resolvers_failing",
+            "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
+        )
+        .sample(&[], failing.len() as f64);
+        match &sh.list_error {
+            Some(e) => anyhow::bail!("cannot read the resolver list: {e}"),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! One DNS query to one resolver, timed: the resolver's own answer, not a
+//! cached one. Messages are built and parsed by hickory-proto; this file only
+//! moves them: UDP first (EDNS, 1232-byte payload), TCP when the answer comes
+//! back truncated, all within one deadline.
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RecordType};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::timeout_at;
+
+/// A query to send: name and record type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DnsQuery {
+    pub name: String,
+    pub rtype: RecordType,
+}
+
+impl std::str::FromStr for DnsQuery {
+    type Err = String;
+
+    /// `NAME` or `NAME:TYPE` (A by default), e.g. `example.org:MX`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, rtype) = match s.rsplit_once(':') {
+            Some((n, t)) => (n, t),
+            None => (s, "A"),
+        };
+        let rtype: RecordType = rtype.to_ascii_uppercase().parse().map_err(|_| {
+            format!("{rtype:?} is not a DNS record type (A, AAAA, MX, NS, TXT, SOA...)")
+        })?;
+        if name.is_empty() {
+            return Err("the name is empty".into());
+        }
+        Name::from_ascii(name).map_err(|e| format!("{name:?} is not a DNS name: {e}"))?;
+        Ok(DnsQuery {
+            name: name.to_string(),
+            rtype,
+        })
+    }
+}
+
+impl std::fmt::Display for DnsQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.name, self.rtype)
+    }
+}
+
+/// How a probe ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The resolver answered (any response code).
+    Answer {
+        rcode: ResponseCode,
+        answers: usize,
+        /// The UDP answer was truncated and the TCP retry answered.
+        over_tcp: bool,
+    },
+    /// No answer before the deadline.
+    Timeout,
+    /// The network refused (port unreachable, no route, connection reset).
+    Network(String),
+    /// The resolver sent something that is not a DNS answer to our query.
+    Malformed(String),
+}
+
+impl Outcome {
+    /// The `result` label: the response code (`NOERROR`, `NXDOMAIN`,
+    /// `SERVFAIL`, `REFUSED`...) or `timeout`, `network_error`, `malformed`.
+    pub fn label(&self) -> String {
+        match self {
+            Outcome::Answer { rcode, .. } => rcode_name(*rcode),
+            Outcome::Timeout => "timeout".into(),
+            Outcome::Network(_) => "network_error".into(),
+            Outcome::Malformed(_) => "malformed".into(),
+        }
+    }
+
+    /// Success means the resolver answered NOERROR.
+    pub fn success(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Answer {
+                rcode: ResponseCode::NoError,
+                ..
+            }
+        )
+    }
+}
+
+/// `NOERROR`, `SERVFAIL`, ... as dig prints them.
+pub fn rcode_name(rcode: ResponseCode) -> String {
+    match rcode {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("RCODE{}", u16::from(other)),
+    }
+}
+
+/// A random message id (the standard library's per-instance random keys;
+/// unpredictability matters little for a health probe, uniqueness does).
+fn random_id() -> u16 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish() as u16
+}
+
+fn build_query(q: &DnsQuery, id: u16) -> Result<Vec<u8>, String> {
+    let name = Name::from_ascii(&q.name).map_err(|e| e.to_string())?;
+    let mut msg = Message::new();
+    msg.set_id(id)
+        .set_message_type(MessageType::Query)
+        .set_op_code(OpCode::Query)
+        .set_recursion_desired(true)
+        .add_query(Query::query(name, q.rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    msg.set_edns(edns);
+    msg.to_vec().map_err(|e| e.to_string())
+}
+
+/// Sends `query` to `resolver` and waits at most `timeout` in all.
+/// Returns the outcome and how long it took.
+pub async fn probe(
+    resolver: SocketAddr,
+    query: &DnsQuery,
+    timeout: Duration,
+) -> (Outcome, Duration) {
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let outcome = match timeout_at(deadline, exchange(resolver, query, deadline)).await {
+        Ok(o) => o,
+        Err(_) => Outcome::Timeout,
+    };
+    (outcome, start.elapsed())
+}
+
+async fn exchange(
+    resolver: SocketAddr,
+    query: &DnsQuery,
+    deadline: tokio::time::Instant,
+) -> Outcome {
+    let id = random_id();
+    let wire = match build_query(query, id) {
+        Ok(w) => w,
+        Err(e) => return Outcome::Malformed(format!("cannot build the query: {e}")),
+    };
+    let local: SocketAddr = if resolver.is_ipv4() {
+        "0.0.0.0:0".parse().expect("valid")
+    } else {
+        "[::]:0".parse().expect("valid")
+    };
+    let sock = match UdpSocket::bind(local).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Network(format!("bind: {e}")),
+    };
+    // A connected socket only receives datagrams from the resolver itself.
+    if let Err(e) = sock.connect(resolver).await {
+        return Outcome::Network(format!("connect: {e}"));
+    }
+    if let Err(e) = sock.send(&wire).await {
+        return Outcome::Network(format!("send: {e}"));
+    }
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = match sock.recv(&mut buf).await {
+            Ok(n) => n,
+            Err(e) => return Outcome::Network(format!("receive: {e}")),
+        };
+        let msg = match Message::from_vec(&buf[..n]) {
+            Ok(m) => m,
+            Err(e) => return Outcome::Malformed(format!("{n}-byte answer does not parse: {e}")),
+        };
+        if msg.id() != id || msg.message_type() != MessageType::Response {
+            // A late answer to an earlier query, or noise: keep waiting.
+            continue;
+        }
+        if msg.truncated() {
+            return over_tcp(resolver, &wire, id, deadline).await;
+        }
+        return Outcome::Answer {
+            rcode: msg.response_code(),
+            answers: msg.answers().len(),
+            over_tcp: false,
+        };
+    }
+}
+
+/// RFC 7766: the same query over TCP, with a two-byte length prefix.
+async fn over_tcp(
+    resolver: SocketAddr,
+    wire: &[u8],
+    id: u16,
+    deadline: tokio::time::Instant,
+) -> Outcome {
+    let attempt = async {
+        let mut s = TcpStream::connect(resolver).await?;
+        let len = u16::try_from(wire.len()).map_err(std::io::Error::other)?;
+        let mut framed = Vec::with_capacity(wire.len() + 2);
+        framed.extend_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(wire);
+        s.write_all(&framed).await?;
+        let n = s.read_u16().await? as usize;
+        let mut body = vec![0u8; n];
+        s.read_exact(&mut body).await?;
+        Ok::<_, std::io::Error>(body)
+    };
+    let body = match timeout_at(deadline, attempt).await {
+        Err(_) => return Outcome::Timeout,
+        Ok(Err(e)) => return Outcome::Network(format!("TCP retry after a truncated answer: {e}")),
+        Ok(Ok(b)) => b,
+    };
+    match Message::from_vec(&body) {
+        Ok(m) if m.id() == id => Outcome::Answer {
+            rcode: m.response_code(),
+            answers: m.answers().len(),
+            over_tcp: true,
+        },
+        Ok(_) => Outcome::Malformed("TCP answer with another id".into()),
+        Err(e) => Outcome::Malformed(format!("TCP answer does not parse: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_syntax() {
+        let q: DnsQuery = "example.org:mx".parse().unwrap();
+        assert_eq!(q.rtype, RecordType::MX);
+        assert_eq!(q.to_string(), "example.org:MX");
+        let q: DnsQuery = "example.org".parse().unwrap();
+        assert_eq!(q.rtype, RecordType::A);
+        assert!(
+            "example.org:BOGUS"
+                .parse::<DnsQuery>()
+                .unwrap_err()
+                .contains("record type")
+        );
+        assert!(":A".parse::<DnsQuery>().is_err());
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(Outcome::Timeout.label(), "timeout");
+        let a = Outcome::Answer {
+            rcode: ResponseCode::NXDomain,
+            answers: 0,
+            over_tcp: false,
+        };
+        assert_eq!(a.label(), "NXDOMAIN");
+        assert!(!a.success());
+        assert_eq!(rcode_name(ResponseCode::Unknown(3841)), "RCODE3841");
+    }
+}
