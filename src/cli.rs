@@ -210,13 +210,14 @@ pub struct ServeArgs {
           default_value = DEFAULT_FS_TYPES_EXCLUDE, value_parser = regex, help_heading = "Filesystem collector")]
     pub fs_types_exclude: Regex,
 
-    /// PATH[=ROLE]: report which filesystem holds PATH (following symlinks
-    /// inside --path.rootfs), e.g. /var/lib/etcd=control-plane. Repeatable.
-    /// That filesystem is reported even if the filters above skip it.
+    /// Paths whose filesystem is reported, each with a role.
     #[arg(
         long = "collector.filesystem.watch-path",
         value_name = "PATH[=ROLE]",
-        help_heading = "Filesystem collector"
+        help_heading = "Filesystem collector",
+        help = "PATH[=ROLE]: report which filesystem holds PATH (following symlinks inside --path.rootfs), \
+                  e.g. /var/lib/etcd=control-plane. Repeatable. That filesystem is reported even if the \
+                  filters above skip it"
     )]
     pub watch_paths: Vec<WatchPath>,
 
@@ -230,10 +231,10 @@ pub struct ServeArgs {
           value_parser = duration, help_heading = "DNS collector")]
     pub dns_timeout: Duration,
 
-    /// IP[:PORT] of a resolver to watch in any case ([IPv6]:PORT for IPv6 with a port).
-    /// Repeatable.
+    /// Resolvers to watch in any case.
     #[arg(long = "collector.dns.resolver", value_name = "IP[:PORT]", value_parser = resolver_addr,
-          help_heading = "DNS collector")]
+          help_heading = "DNS collector",
+          help = "IP[:PORT] of a resolver to watch in any case ([IPv6]:PORT for IPv6 with a port). Repeatable")]
     pub dns_resolvers: Vec<std::net::SocketAddr>,
 
     /// Also watch the resolvers of /etc/resolv.conf (and systemd-resolved's upstreams).
@@ -241,12 +242,13 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set, help_heading = "DNS collector")]
     pub dns_from_resolv_conf: bool,
 
-    /// NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for
-    /// your mail domain. Repeatable. Default: example.com:A.
+    /// Queries asked of every resolver.
     #[arg(
         long = "collector.dns.query",
         value_name = "NAME[:TYPE]",
-        help_heading = "DNS collector"
+        help_heading = "DNS collector",
+        help = "NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for your mail domain. \
+                  Repeatable. Default: example.com:A"
     )]
     pub dns_queries: Vec<DnsQuery>,
 

@@ -342,3 +342,100 @@ impl Collector for DnsCollector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collector(
+        resolv_conf: Option<&str>,
+        upstream: Option<&str>,
+        config: DnsConfig,
+    ) -> (tempfile::TempDir, DnsCollector) {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::fs::create_dir_all(root.path().join("run/systemd/resolve")).unwrap();
+        if let Some(t) = resolv_conf {
+            std::fs::write(root.path().join("etc/resolv.conf"), t).unwrap();
+        }
+        if let Some(t) = upstream {
+            std::fs::write(root.path().join("run/systemd/resolve/resolv.conf"), t).unwrap();
+        }
+        let paths = Paths {
+            rootfs: root.path().to_path_buf(),
+            ..Paths::default()
+        };
+        (root, DnsCollector::new(paths, config))
+    }
+
+    fn list(c: &DnsCollector) -> Vec<(String, &'static str)> {
+        c.resolvers()
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.addr.to_string(), r.source))
+            .collect()
+    }
+
+    #[test]
+    fn no_nameserver_or_no_file_means_libc_default() {
+        let (_d, c) = collector(
+            Some("search example.org\noptions ndots:2\n"),
+            None,
+            DnsConfig::default(),
+        );
+        assert_eq!(list(&c), [("127.0.0.1:53".to_string(), "libc-default")]);
+        let (_d, c) = collector(None, None, DnsConfig::default());
+        assert_eq!(list(&c), [("127.0.0.1:53".to_string(), "libc-default")]);
+    }
+
+    #[test]
+    fn only_the_first_three_nameservers_as_libc() {
+        let text = "nameserver 192.0.2.1\nnameserver 192.0.2.2\nnameserver 192.0.2.3\nnameserver 192.0.2.4\n";
+        let (_d, c) = collector(Some(text), None, DnsConfig::default());
+        assert_eq!(list(&c).len(), 3);
+    }
+
+    #[test]
+    fn systemd_stub_adds_upstreams_and_flags_are_added_once() {
+        let config = DnsConfig {
+            resolvers: vec![
+                "192.0.2.53:53".parse().unwrap(),
+                "127.0.0.53:53".parse().unwrap(),
+            ],
+            ..DnsConfig::default()
+        };
+        let (_d, c) = collector(
+            Some("nameserver 127.0.0.53\noptions edns0 trust-ad\n"),
+            Some("nameserver 192.0.2.1\nnameserver 2001:db8::1\n"),
+            config,
+        );
+        assert_eq!(
+            list(&c),
+            [
+                ("127.0.0.53:53".to_string(), "resolv.conf"),
+                ("192.0.2.1:53".to_string(), "systemd-resolved"),
+                ("[2001:db8::1]:53".to_string(), "systemd-resolved"),
+                ("192.0.2.53:53".to_string(), "flag"),
+            ]
+        );
+    }
+
+    #[test]
+    fn resolv_conf_off_keeps_only_flags() {
+        let config = DnsConfig {
+            from_resolv_conf: false,
+            resolvers: vec!["[::1]:5353".parse().unwrap()],
+            ..DnsConfig::default()
+        };
+        let (_d, c) = collector(Some("nameserver 192.0.2.1\n"), None, config);
+        assert_eq!(list(&c), [("[::1]:5353".to_string(), "flag")]);
+    }
+
+    #[test]
+    fn unreadable_resolv_conf_is_a_collector_error() {
+        let (d, c) = collector(None, None, DnsConfig::default());
+        // A directory where the file should be: reading it fails.
+        std::fs::create_dir(d.path().join("etc/resolv.conf")).unwrap();
+        assert!(c.resolvers().is_err());
+    }
+}

@@ -1,1 +1,997 @@
-//! Parsing of `smartctl --json` output (being written).
+//! Parsing of `smartctl --json` output into a plain [`SmartReport`].
+//!
+//! smartctl's JSON changes between versions (6.x had none, 7.0-7.4 added and
+//! renamed keys) and between protocols (ATA, NVMe, SCSI), and captures from
+//! the field carry vendor oddities. The parser therefore walks a
+//! [`serde_json::Value`] and reads each field on its own: a field that is
+//! absent or of an unexpected type becomes `None` (or is skipped, for one
+//! attribute or one self-test entry) and never fails the whole report. Only
+//! output that is not JSON at all, not a JSON object, or lacks the `smartctl`
+//! section is an error ([`ParseError`]).
+//!
+//! Integers are read as JSON unsigned integers only: a negative or
+//! fractional number where a counter is expected becomes `None`.
+//!
+//! ATA attribute raw values are taken from `raw.value` (the 48-bit integer
+//! smartctl decoded), never from `raw.string`, which is vendor formatted:
+//! e.g. attribute 194 has `raw.value` 206159216672 for `raw.string`
+//! "32 (Min/Max 12/48)", because the drive packs the minimum and maximum in
+//! the upper bytes. Interpreting such packed values is left to the caller.
+
+use serde_json::Value;
+
+/// Why smartctl's output could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The output is empty (or only whitespace).
+    #[error("empty smartctl output")]
+    Empty,
+    /// The output ends in the middle of a JSON value.
+    #[error("truncated JSON at line {line}, column {column}")]
+    Truncated {
+        /// 1-based line of the end of input.
+        line: usize,
+        /// Column of the end of input.
+        column: usize,
+    },
+    /// The output is not JSON.
+    #[error("invalid JSON at line {line}, column {column}: {reason}")]
+    Invalid {
+        /// 1-based line of the error.
+        line: usize,
+        /// Column of the error.
+        column: usize,
+        /// serde_json's description, without its position.
+        reason: String,
+    },
+    /// Valid JSON, but not an object.
+    #[error("expected a JSON object, found {found}")]
+    NotAnObject {
+        /// The JSON type found instead ("array", "string"...).
+        found: &'static str,
+    },
+    /// A JSON object without the `smartctl` section: not smartctl's output.
+    #[error("no \"smartctl\" section: not smartctl --json output")]
+    NoSmartctlSection,
+}
+
+/// One row of `ata_smart_attributes.table`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AtaAttribute {
+    /// Attribute number (`id`), e.g. 5 for Reallocated_Sector_Ct.
+    pub id: u8,
+    /// smartctl's name (`name`), e.g. "Reallocated_Sector_Ct";
+    /// "Unknown_Attribute" when the JSON has none.
+    pub name: String,
+    /// Normalized current value (`value`).
+    pub value: Option<u64>,
+    /// Worst normalized value seen (`worst`).
+    pub worst: Option<u64>,
+    /// Failure threshold (`thresh`).
+    pub thresh: Option<u64>,
+    /// The raw counter as smartctl decoded it (`raw.value`). May be
+    /// vendor-packed (194, 190, 188, 240 often are), see the module docs.
+    pub raw: Option<u64>,
+    /// smartctl's formatted raw value (`raw.string`), for display only.
+    pub raw_string: Option<String>,
+    /// Pre-failure attribute (`flags.prefailure`, else bit 0 of
+    /// `flags.value`).
+    pub prefail: bool,
+    /// `when_failed` when not empty (smartctl writes "now" or "past").
+    pub when_failed: Option<String>,
+}
+
+/// NVMe health, from `nvme_smart_health_information_log`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NvmeHealth {
+    /// `critical_warning` bit field (0 when all is well).
+    pub critical_warning: Option<u64>,
+    /// `media_errors`: unrecovered data integrity errors.
+    pub media_errors: Option<u64>,
+    /// `num_err_log_entries`: error log entries over the controller's life.
+    pub num_err_log_entries: Option<u64>,
+    /// `percentage_used`: vendor estimate of life used (may exceed 100).
+    pub percentage_used: Option<u64>,
+    /// `available_spare`, percent.
+    pub available_spare: Option<u64>,
+    /// `available_spare_threshold`, percent.
+    pub available_spare_threshold: Option<u64>,
+    /// `unsafe_shutdowns` count.
+    pub unsafe_shutdowns: Option<u64>,
+    /// `temperature`, degrees Celsius.
+    pub temperature: Option<f64>,
+}
+
+/// SCSI/SAS health.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScsiHealth {
+    /// Elements in the grown defect list (`scsi_grown_defect_list`).
+    pub grown_defect_list: Option<u64>,
+    /// `scsi_error_counter_log.read.total_uncorrected_errors`.
+    pub read_uncorrected: Option<u64>,
+    /// `scsi_error_counter_log.write.total_uncorrected_errors`.
+    pub write_uncorrected: Option<u64>,
+    /// `scsi_error_counter_log.verify.total_uncorrected_errors`.
+    pub verify_uncorrected: Option<u64>,
+    /// The non-medium error count. smartctl up to 7.4 prints it in its text
+    /// output only ("Non-medium error count:"), not in its JSON, so this is
+    /// None for those versions; it is read from
+    /// `scsi_error_counter_log.non_medium_errors` should a later version
+    /// add it there.
+    pub non_medium_errors: Option<u64>,
+}
+
+/// What one `smartctl --json` run says about one device. Every field is
+/// optional: what smartctl did not print (or printed oddly) is `None`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SmartReport {
+    /// `smartctl.exit_status` (0 if absent); decode with [`Self::exit`].
+    pub exit_status: u8,
+    /// The `string` of every `smartctl.messages[]` entry, any severity.
+    pub messages: Vec<String>,
+    /// `device.name`, e.g. "/dev/sda".
+    pub device_name: Option<String>,
+    /// `device.type`, e.g. "sat", "ata", "nvme", "scsi", "sntjmicron",
+    /// "megaraid,1".
+    pub device_type: Option<String>,
+    /// `device.protocol`: "ATA", "NVMe" or "SCSI".
+    pub protocol: Option<String>,
+    /// `model_name`, else `scsi_model_name`, else vendor and product
+    /// (`scsi_vendor`/`vendor`, `scsi_product`/`product`) joined by a space.
+    pub model: Option<String>,
+    /// `serial_number`.
+    pub serial: Option<String>,
+    /// World wide name as `0x` and 16 hex digits, built from `wwn.naa`,
+    /// `wwn.oui` and `wwn.id` as `naa << 60 | oui << 36 | id` (ATA); else
+    /// SCSI's `logical_unit_id` string as smartctl prints it. None for NVMe.
+    pub wwn: Option<String>,
+    /// `firmware_version`, else `scsi_revision`, else `revision`.
+    pub firmware: Option<String>,
+    /// `user_capacity.bytes`, else `nvme_total_capacity`.
+    pub capacity_bytes: Option<u64>,
+    /// `rotation_rate` in rpm; 0 means a solid-state device.
+    pub rotation_rate: Option<u64>,
+    /// `smart_status.passed`: false when the device says it is failing.
+    pub healthy: Option<bool>,
+    /// `power_on_time.hours`, else the NVMe log's `power_on_hours`.
+    pub power_on_hours: Option<u64>,
+    /// `temperature.current`, else the NVMe log's `temperature`.
+    pub temperature_celsius: Option<f64>,
+    /// `ata_smart_attributes.table[]`, in smartctl's order. Rows without a
+    /// usable `id` (an integer 0-255) are skipped.
+    pub ata_attributes: Vec<AtaAttribute>,
+    /// `ata_smart_error_log.summary.count` (`--log=error`), else
+    /// `ata_smart_error_log.extended.count` (`-x`).
+    pub ata_error_count: Option<u64>,
+    /// Failed entries in the self-test log: ATA
+    /// (`ata_smart_self_test_log.extended` or `.standard`), else NVMe
+    /// (`nvme_self_test_log`), else SCSI (`scsi_self_test_0`...). None when
+    /// no log is present.
+    pub self_test_failed_count: Option<u64>,
+    /// Whether the most recent self-test (the first log entry) passed; None
+    /// when there is no entry, or it was aborted or is still running.
+    pub self_test_latest_passed: Option<bool>,
+    /// NVMe health log, when present.
+    pub nvme: Option<NvmeHealth>,
+    /// SCSI health, when any of its fields is present.
+    pub scsi: Option<ScsiHealth>,
+}
+
+impl SmartReport {
+    /// The decoded exit status.
+    pub fn exit(&self) -> ExitStatus {
+        exit_status_bits(self.exit_status)
+    }
+
+    /// True when the report holds any identity or health data: model,
+    /// serial, WWN, firmware, capacity, health verdict, power-on hours,
+    /// temperature, attributes, error or self-test counts, NVMe or SCSI
+    /// health. The `device` section alone does not count: smartctl prints
+    /// it even when it could not open the device.
+    pub fn has_data(&self) -> bool {
+        self.model.is_some()
+            || self.serial.is_some()
+            || self.wwn.is_some()
+            || self.firmware.is_some()
+            || self.capacity_bytes.is_some()
+            || self.healthy.is_some()
+            || self.power_on_hours.is_some()
+            || self.temperature_celsius.is_some()
+            || !self.ata_attributes.is_empty()
+            || self.ata_error_count.is_some()
+            || self.self_test_failed_count.is_some()
+            || self.nvme.is_some()
+            || self.scsi.is_some()
+    }
+
+    /// Same as [`Self::has_data`].
+    pub fn report_has_data(&self) -> bool {
+        self.has_data()
+    }
+
+    /// Why this report describes a device error, or None when it does not.
+    ///
+    /// It does when exit status bit 0 or 1 is set ([`ExitStatus::fatal`]) or
+    /// when there is no data at all. The text is smartctl's messages joined
+    /// by "; ", else the descriptions of the fatal bits, else a generic
+    /// "no device data".
+    pub fn device_error(&self) -> Option<String> {
+        let exit = self.exit();
+        if !exit.fatal() && self.has_data() {
+            return None;
+        }
+        if !self.messages.is_empty() {
+            return Some(self.messages.join("; "));
+        }
+        let fatal: Vec<&str> = exit
+            .flags()
+            .filter(|f| f.is_fatal())
+            .map(ExitFlag::description)
+            .collect();
+        if !fatal.is_empty() {
+            return Some(fatal.join("; "));
+        }
+        Some(format!(
+            "no device data in smartctl output (exit status {})",
+            self.exit_status
+        ))
+    }
+
+    /// The first attribute with this id.
+    pub fn attribute(&self, id: u8) -> Option<&AtaAttribute> {
+        self.ata_attributes.iter().find(|a| a.id == id)
+    }
+}
+
+/// One bit of smartctl's exit status (see smartctl(8), "RETURN VALUES").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitFlag {
+    /// Bit 0: the command line did not parse.
+    CommandLine,
+    /// Bit 1: the device could not be opened, or was in a low-power mode
+    /// and skipped (`--nocheck`).
+    DeviceOpen,
+    /// Bit 2: some SMART or other command to the device failed, or a
+    /// checksum error in a SMART data structure.
+    CommandFailed,
+    /// Bit 3: SMART status says "DISK FAILING".
+    DiskFailing,
+    /// Bit 4: prefail attributes are at or below their threshold.
+    PrefailBelowThreshold,
+    /// Bit 5: some attributes were at or below threshold in the past.
+    BelowThresholdInPast,
+    /// Bit 6: the device error log contains errors.
+    ErrorLog,
+    /// Bit 7: the self-test log contains errors.
+    SelfTestLog,
+}
+
+impl ExitFlag {
+    /// All flags, bit 0 first.
+    pub const ALL: [ExitFlag; 8] = [
+        ExitFlag::CommandLine,
+        ExitFlag::DeviceOpen,
+        ExitFlag::CommandFailed,
+        ExitFlag::DiskFailing,
+        ExitFlag::PrefailBelowThreshold,
+        ExitFlag::BelowThresholdInPast,
+        ExitFlag::ErrorLog,
+        ExitFlag::SelfTestLog,
+    ];
+
+    /// The bit number, 0-7.
+    pub fn bit(self) -> u8 {
+        match self {
+            ExitFlag::CommandLine => 0,
+            ExitFlag::DeviceOpen => 1,
+            ExitFlag::CommandFailed => 2,
+            ExitFlag::DiskFailing => 3,
+            ExitFlag::PrefailBelowThreshold => 4,
+            ExitFlag::BelowThresholdInPast => 5,
+            ExitFlag::ErrorLog => 6,
+            ExitFlag::SelfTestLog => 7,
+        }
+    }
+
+    /// The flag's mask in the exit status.
+    pub fn mask(self) -> u8 {
+        1 << self.bit()
+    }
+
+    /// True for bits 0 and 1: smartctl produced no usable device data.
+    pub fn is_fatal(self) -> bool {
+        self.bit() < 2
+    }
+
+    /// A short stable name, fit for a metric label.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitFlag::CommandLine => "command_line",
+            ExitFlag::DeviceOpen => "device_open",
+            ExitFlag::CommandFailed => "command_failed",
+            ExitFlag::DiskFailing => "disk_failing",
+            ExitFlag::PrefailBelowThreshold => "prefail_below_threshold",
+            ExitFlag::BelowThresholdInPast => "below_threshold_in_past",
+            ExitFlag::ErrorLog => "error_log",
+            ExitFlag::SelfTestLog => "self_test_log",
+        }
+    }
+
+    /// A short English description.
+    pub fn description(self) -> &'static str {
+        match self {
+            ExitFlag::CommandLine => "command line did not parse",
+            ExitFlag::DeviceOpen => "device open failed, or device in low-power mode",
+            ExitFlag::CommandFailed => "some SMART or ATA command to the device failed",
+            ExitFlag::DiskFailing => "SMART status: DISK FAILING",
+            ExitFlag::PrefailBelowThreshold => "prefail attributes at or below threshold",
+            ExitFlag::BelowThresholdInPast => "attributes were at or below threshold in the past",
+            ExitFlag::ErrorLog => "device error log contains errors",
+            ExitFlag::SelfTestLog => "self-test log contains errors",
+        }
+    }
+}
+
+/// smartctl's exit status, decoded. Build it with [`exit_status_bits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExitStatus(pub u8);
+
+impl ExitStatus {
+    /// The raw status.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Whether `flag` is set.
+    pub fn has(self, flag: ExitFlag) -> bool {
+        self.0 & flag.mask() != 0
+    }
+
+    /// Bit 0 or 1 set: smartctl produced no usable data.
+    pub fn fatal(self) -> bool {
+        self.has(ExitFlag::CommandLine) || self.has(ExitFlag::DeviceOpen)
+    }
+
+    /// Every set flag, bit 0 first.
+    pub fn flags(self) -> impl Iterator<Item = ExitFlag> {
+        ExitFlag::ALL.into_iter().filter(move |f| self.has(*f))
+    }
+
+    /// The set informational flags (bits 2-7), bit 2 first.
+    pub fn informational(self) -> impl Iterator<Item = ExitFlag> {
+        self.flags().filter(|f| !f.is_fatal())
+    }
+}
+
+/// Decodes smartctl's exit status bit mask.
+pub fn exit_status_bits(status: u8) -> ExitStatus {
+    ExitStatus(status)
+}
+
+/// Parses the output of `smartctl --json` (any of `-i -H -A -l error -x`...).
+///
+/// Fails only when the text is not JSON, not an object, or has no
+/// `smartctl` section; every other oddity leaves the affected field `None`.
+pub fn parse(json: &str) -> Result<SmartReport, ParseError> {
+    if json.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let root: Value = serde_json::from_str(json).map_err(json_error)?;
+    let Value::Object(_) = root else {
+        return Err(ParseError::NotAnObject {
+            found: type_name(&root),
+        });
+    };
+    let Some(smartctl) = root.get("smartctl") else {
+        return Err(ParseError::NoSmartctlSection);
+    };
+    let nvme_log = get(&root, &["nvme_smart_health_information_log"]).filter(|v| v.is_object());
+    let nvme = nvme_log.map(nvme_health);
+    let (self_test_failed_count, self_test_latest_passed) = self_tests(&root);
+    Ok(SmartReport {
+        exit_status: u64_at(smartctl, &["exit_status"])
+            .and_then(|s| u8::try_from(s).ok())
+            .unwrap_or(0),
+        messages: array_at(smartctl, &["messages"])
+            .iter()
+            .filter_map(|m| str_at(m, &["string"]))
+            .collect(),
+        device_name: str_at(&root, &["device", "name"]),
+        device_type: str_at(&root, &["device", "type"]),
+        protocol: str_at(&root, &["device", "protocol"]),
+        model: model(&root),
+        serial: str_at(&root, &["serial_number"]),
+        wwn: wwn(&root),
+        firmware: str_at(&root, &["firmware_version"])
+            .or_else(|| str_at(&root, &["scsi_revision"]))
+            .or_else(|| str_at(&root, &["revision"])),
+        capacity_bytes: u64_at(&root, &["user_capacity", "bytes"])
+            .or_else(|| u64_at(&root, &["nvme_total_capacity"])),
+        rotation_rate: u64_at(&root, &["rotation_rate"]),
+        healthy: bool_at(&root, &["smart_status", "passed"]),
+        power_on_hours: u64_at(&root, &["power_on_time", "hours"])
+            .or_else(|| nvme_log.and_then(|l| u64_at(l, &["power_on_hours"]))),
+        temperature_celsius: f64_at(&root, &["temperature", "current"])
+            .or_else(|| nvme.as_ref().and_then(|n| n.temperature)),
+        ata_attributes: array_at(&root, &["ata_smart_attributes", "table"])
+            .iter()
+            .filter_map(ata_attribute)
+            .collect(),
+        ata_error_count: u64_at(&root, &["ata_smart_error_log", "summary", "count"])
+            .or_else(|| u64_at(&root, &["ata_smart_error_log", "extended", "count"])),
+        self_test_failed_count,
+        self_test_latest_passed,
+        nvme,
+        scsi: scsi_health(&root),
+    })
+}
+
+/// Maps serde_json's error to ours, keeping its position.
+fn json_error(e: serde_json::Error) -> ParseError {
+    let (line, column) = (e.line(), e.column());
+    if e.is_eof() {
+        return ParseError::Truncated { line, column };
+    }
+    // serde_json's Display appends " at line L column C"; drop it, we
+    // print the position ourselves.
+    let full = e.to_string();
+    let reason = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(r, _)| r)
+        .to_string();
+    ParseError::Invalid {
+        line,
+        column,
+        reason,
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The value at `path` (object keys), if every step is an object holding
+/// the key.
+fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(*k))
+}
+
+/// A JSON unsigned integer; negative, fractional or non-numbers are None.
+fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
+    get(v, path)?.as_u64()
+}
+
+fn f64_at(v: &Value, path: &[&str]) -> Option<f64> {
+    get(v, path)?.as_f64().filter(|f| f.is_finite())
+}
+
+fn bool_at(v: &Value, path: &[&str]) -> Option<bool> {
+    get(v, path)?.as_bool()
+}
+
+/// A string that is not empty or only spaces (kept untrimmed otherwise:
+/// smartctl prints model names such as "WDC  WUH721816ALE6L4" verbatim).
+fn str_at(v: &Value, path: &[&str]) -> Option<String> {
+    get(v, path)?
+        .as_str()
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// The array at `path`, or an empty slice.
+fn array_at<'a>(v: &'a Value, path: &[&str]) -> &'a [Value] {
+    get(v, path)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn model(root: &Value) -> Option<String> {
+    if let Some(m) = str_at(root, &["model_name"]).or_else(|| str_at(root, &["scsi_model_name"])) {
+        return Some(m);
+    }
+    let vendor = str_at(root, &["scsi_vendor"]).or_else(|| str_at(root, &["vendor"]));
+    let product = str_at(root, &["scsi_product"]).or_else(|| str_at(root, &["product"]));
+    match (vendor, product) {
+        (Some(v), Some(p)) => Some(format!("{} {}", v.trim_end(), p.trim_start())),
+        (v, p) => p.or(v),
+    }
+}
+
+fn wwn(root: &Value) -> Option<String> {
+    let naa = u64_at(root, &["wwn", "naa"]);
+    let oui = u64_at(root, &["wwn", "oui"]);
+    let id = u64_at(root, &["wwn", "id"]);
+    if let (Some(naa), Some(oui), Some(id)) = (naa, oui, id) {
+        // NAA is 4 bits, the OUI 24 and the vendor id 36: a field out of
+        // range cannot be a real WWN.
+        if naa <= 0xf && oui <= 0xff_ffff && id <= 0xf_ffff_ffff {
+            return Some(format!("0x{:016x}", (naa << 60) | (oui << 36) | id));
+        }
+    }
+    str_at(root, &["logical_unit_id"])
+}
+
+fn ata_attribute(row: &Value) -> Option<AtaAttribute> {
+    let id = u8::try_from(u64_at(row, &["id"])?).ok()?;
+    let prefail = bool_at(row, &["flags", "prefailure"])
+        .or_else(|| u64_at(row, &["flags", "value"]).map(|f| f & 1 == 1))
+        .unwrap_or(false);
+    Some(AtaAttribute {
+        id,
+        name: str_at(row, &["name"]).unwrap_or_else(|| "Unknown_Attribute".to_string()),
+        value: u64_at(row, &["value"]),
+        worst: u64_at(row, &["worst"]),
+        thresh: u64_at(row, &["thresh"]),
+        raw: u64_at(row, &["raw", "value"]),
+        raw_string: str_at(row, &["raw", "string"]),
+        prefail,
+        when_failed: str_at(row, &["when_failed"]),
+    })
+}
+
+fn nvme_health(log: &Value) -> NvmeHealth {
+    NvmeHealth {
+        critical_warning: u64_at(log, &["critical_warning"]),
+        media_errors: u64_at(log, &["media_errors"]),
+        num_err_log_entries: u64_at(log, &["num_err_log_entries"]),
+        percentage_used: u64_at(log, &["percentage_used"]),
+        available_spare: u64_at(log, &["available_spare"]),
+        available_spare_threshold: u64_at(log, &["available_spare_threshold"]),
+        unsafe_shutdowns: u64_at(log, &["unsafe_shutdowns"]),
+        temperature: f64_at(log, &["temperature"]),
+    }
+}
+
+fn scsi_health(root: &Value) -> Option<ScsiHealth> {
+    let log = |page: &str| {
+        u64_at(
+            root,
+            &["scsi_error_counter_log", page, "total_uncorrected_errors"],
+        )
+    };
+    let h = ScsiHealth {
+        grown_defect_list: u64_at(root, &["scsi_grown_defect_list"]),
+        read_uncorrected: log("read"),
+        write_uncorrected: log("write"),
+        verify_uncorrected: log("verify"),
+        non_medium_errors: u64_at(root, &["scsi_error_counter_log", "non_medium_errors"]),
+    };
+    (h != ScsiHealth::default()).then_some(h)
+}
+
+/// The verdict on one self-test log entry.
+#[derive(Clone, Copy, PartialEq)]
+enum Verdict {
+    Passed,
+    Failed,
+    /// Aborted, interrupted, running, or unreadable.
+    Other,
+}
+
+/// (failed count, latest passed) from whichever self-test log is present.
+fn self_tests(root: &Value) -> (Option<u64>, Option<bool>) {
+    let verdicts = ata_self_tests(root)
+        .or_else(|| nvme_self_tests(root))
+        .or_else(|| scsi_self_tests(root));
+    let Some(verdicts) = verdicts else {
+        return (None, None);
+    };
+    let failed = verdicts.iter().filter(|v| **v == Verdict::Failed).count();
+    let latest = match verdicts.first() {
+        Some(Verdict::Passed) => Some(true),
+        Some(Verdict::Failed) => Some(false),
+        _ => None,
+    };
+    (u64::try_from(failed).ok(), latest)
+}
+
+/// `ata_smart_self_test_log.{extended,standard}.table[]`: `status.passed`,
+/// else the status byte's upper nibble (0 completed without error, 3-8
+/// failures, others aborted or in progress).
+fn ata_self_tests(root: &Value) -> Option<Vec<Verdict>> {
+    let log = get(root, &["ata_smart_self_test_log"])?;
+    let table = ["extended", "standard"]
+        .iter()
+        .find_map(|k| get(log, &[k, "table"]).and_then(Value::as_array));
+    let Some(table) = table else {
+        // The log section exists (e.g. "no self-tests have been logged")
+        // but holds no table: zero failures, no latest result.
+        return Some(Vec::new());
+    };
+    Some(
+        table
+            .iter()
+            .map(|e| match bool_at(e, &["status", "passed"]) {
+                Some(true) => Verdict::Passed,
+                Some(false) => Verdict::Failed,
+                None => match u64_at(e, &["status", "value"]).map(|s| s >> 4) {
+                    Some(0) => Verdict::Passed,
+                    Some(3..=8) => Verdict::Failed,
+                    _ => Verdict::Other,
+                },
+            })
+            .collect(),
+    )
+}
+
+/// `nvme_self_test_log.table[]`: `self_test_result.value` 0 passed, 5-7
+/// failed (fatal error, unknown segment, failed segment), others aborted.
+fn nvme_self_tests(root: &Value) -> Option<Vec<Verdict>> {
+    let log = get(root, &["nvme_self_test_log"])?;
+    Some(
+        array_at(log, &["table"])
+            .iter()
+            .map(|e| match u64_at(e, &["self_test_result", "value"]) {
+                Some(0) => Verdict::Passed,
+                Some(5..=7) => Verdict::Failed,
+                _ => Verdict::Other,
+            })
+            .collect(),
+    )
+}
+
+/// `scsi_self_test_0` ... `scsi_self_test_19`: `result.value` 0 completed,
+/// 3-7 failed, 1-2 aborted, 15 in progress.
+fn scsi_self_tests(root: &Value) -> Option<Vec<Verdict>> {
+    let entries: Vec<Verdict> = (0..20)
+        .map_while(|k| root.get(format!("scsi_self_test_{k}")))
+        .map(|e| match u64_at(e, &["result", "value"]) {
+            Some(0) => Verdict::Passed,
+            Some(3..=7) => Verdict::Failed,
+            _ => Verdict::Other,
+        })
+        .collect();
+    (!entries.is_empty()).then_some(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hand-written ATA output in smartctl 7.3's shape.
+    const ATA: &str = r#"{
+      "json_format_version": [1, 0],
+      "smartctl": {"version": [7, 3], "exit_status": 64,
+                   "messages": [{"string": "Warning: some note", "severity": "warning"}]},
+      "device": {"name": "/dev/sda", "info_name": "/dev/sda [SAT]", "type": "sat", "protocol": "ATA"},
+      "model_name": "TEST DISK 1000",
+      "serial_number": "S123",
+      "wwn": {"naa": 5, "oui": 3274, "id": 10083798972},
+      "firmware_version": "FW01",
+      "user_capacity": {"blocks": 1953525168, "bytes": 1000204886016},
+      "rotation_rate": 7200,
+      "smart_status": {"passed": true},
+      "ata_smart_attributes": {"revision": 16, "table": [
+        {"id": 5, "name": "Reallocated_Sector_Ct", "value": 100, "worst": 100, "thresh": 5,
+         "when_failed": "", "flags": {"value": 51, "string": "PO--CK ", "prefailure": true},
+         "raw": {"value": 8, "string": "8"}},
+        {"id": 194, "name": "Temperature_Celsius", "value": 68, "worst": 52, "thresh": 0,
+         "when_failed": "", "flags": {"value": 34, "prefailure": false},
+         "raw": {"value": 206159216672, "string": "32 (Min/Max 12/48)"}},
+        {"id": 197, "name": "Current_Pending_Sector", "value": 1, "worst": 1, "thresh": 10,
+         "when_failed": "now", "flags": {"value": 50},
+         "raw": {"value": 3, "string": "3"}}
+      ]},
+      "power_on_time": {"hours": 1234},
+      "temperature": {"current": 32},
+      "ata_smart_error_log": {"extended": {"revision": 1, "count": 7}},
+      "ata_smart_self_test_log": {"standard": {"revision": 1, "table": [
+        {"type": {"value": 1, "string": "Short offline"},
+         "status": {"value": 0, "string": "Completed without error", "passed": true}},
+        {"type": {"value": 2, "string": "Extended offline"},
+         "status": {"value": 121, "string": "Completed: read failure", "passed": false}},
+        {"type": {"value": 1, "string": "Short offline"},
+         "status": {"value": 116, "string": "Completed: read failure"}}
+      ]}}
+    }"#;
+
+    #[test]
+    fn minimal_ata_report() {
+        let r = parse(ATA).unwrap();
+        assert_eq!(r.exit_status, 64);
+        assert_eq!(r.messages, ["Warning: some note"]);
+        assert_eq!(r.device_name.as_deref(), Some("/dev/sda"));
+        assert_eq!(r.device_type.as_deref(), Some("sat"));
+        assert_eq!(r.protocol.as_deref(), Some("ATA"));
+        assert_eq!(r.model.as_deref(), Some("TEST DISK 1000"));
+        assert_eq!(r.serial.as_deref(), Some("S123"));
+        // 5 << 60 | 3274 (0x000cca) << 36 | 10083798972 (0x2590a8fbc)
+        assert_eq!(r.wwn.as_deref(), Some("0x5000cca2590a8fbc"));
+        assert_eq!(r.firmware.as_deref(), Some("FW01"));
+        assert_eq!(r.capacity_bytes, Some(1_000_204_886_016));
+        assert_eq!(r.rotation_rate, Some(7200));
+        assert_eq!(r.healthy, Some(true));
+        assert_eq!(r.power_on_hours, Some(1234));
+        assert_eq!(r.temperature_celsius, Some(32.0));
+        assert_eq!(r.ata_error_count, Some(7));
+        assert_eq!(r.ata_attributes.len(), 3);
+
+        let temp = r.attribute(194).unwrap();
+        // Larger than u32: the vendor packs min/max into the upper bytes.
+        assert_eq!(temp.raw, Some(206_159_216_672));
+        assert!(temp.raw.unwrap() > u64::from(u32::MAX));
+        assert_eq!(temp.raw_string.as_deref(), Some("32 (Min/Max 12/48)"));
+        assert!(!temp.prefail);
+
+        let realloc = r.attribute(5).unwrap();
+        assert_eq!(
+            realloc,
+            &AtaAttribute {
+                id: 5,
+                name: "Reallocated_Sector_Ct".into(),
+                value: Some(100),
+                worst: Some(100),
+                thresh: Some(5),
+                raw: Some(8),
+                raw_string: Some("8".into()),
+                prefail: true,
+                when_failed: None,
+            }
+        );
+        let pending = r.attribute(197).unwrap();
+        assert_eq!(pending.when_failed.as_deref(), Some("now"));
+        // No `prefailure` key: bit 0 of flags.value (50 = 0b110010) is 0.
+        assert!(!pending.prefail);
+
+        // passed:true, passed:false, and a status byte 0x74 (read failure).
+        assert_eq!(r.self_test_failed_count, Some(2));
+        assert_eq!(r.self_test_latest_passed, Some(true));
+        assert!(r.has_data());
+        assert_eq!(r.device_error(), None);
+        let exit: Vec<_> = r.exit().informational().collect();
+        assert_eq!(exit, [ExitFlag::ErrorLog]);
+    }
+
+    #[test]
+    fn truncated_json_names_line_and_column() {
+        let cut = &ATA[..ATA.find("\"ata_smart_attributes\"").unwrap()];
+        let e = parse(cut).unwrap_err();
+        let ParseError::Truncated { line, column } = e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(line, cut.lines().count());
+        assert!(column > 0);
+        let msg = e.to_string();
+        assert!(msg.contains(&format!("line {line}")), "{msg}");
+        assert!(msg.contains(&format!("column {column}")), "{msg}");
+    }
+
+    #[test]
+    fn invalid_json_names_line_and_column() {
+        let e = parse("{\n  \"smartctl\": {\"exit_status\": 0},\n  oops\n}").unwrap_err();
+        assert!(matches!(e, ParseError::Invalid { line: 3, .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.starts_with("invalid JSON at line 3, column "), "{msg}");
+        // serde_json's own position is not repeated.
+        assert_eq!(msg.matches("line").count(), 1, "{msg}");
+    }
+
+    #[test]
+    fn empty_and_non_object_and_foreign_json() {
+        assert_eq!(parse(""), Err(ParseError::Empty));
+        assert_eq!(parse(" \n"), Err(ParseError::Empty));
+        assert_eq!(
+            parse("[1, 2]"),
+            Err(ParseError::NotAnObject { found: "an array" })
+        );
+        assert_eq!(
+            parse("\"smartctl\""),
+            Err(ParseError::NotAnObject { found: "a string" })
+        );
+        assert_eq!(
+            parse("null"),
+            Err(ParseError::NotAnObject { found: "null" })
+        );
+        assert_eq!(
+            parse(r#"{"device": {"name": "/dev/sda"}}"#),
+            Err(ParseError::NoSmartctlSection)
+        );
+        assert_eq!(
+            parse("[]").unwrap_err().to_string(),
+            "expected a JSON object, found an array"
+        );
+    }
+
+    #[test]
+    fn wrong_types_do_not_fail_the_report() {
+        let json = r#"{
+          "smartctl": {"exit_status": "four", "messages": "not an array"},
+          "device": {"name": 7, "type": "nvme", "protocol": ["NVMe"]},
+          "model_name": {"oops": 1},
+          "scsi_model_name": "FALLBACK MODEL",
+          "serial_number": "",
+          "wwn": {"naa": 5, "oui": -1, "id": 3},
+          "user_capacity": {"bytes": 1.5e12},
+          "nvme_total_capacity": 500107862016,
+          "rotation_rate": -1,
+          "smart_status": {"passed": "yes"},
+          "power_on_time": {"hours": 12.5},
+          "temperature": {"current": "hot"},
+          "ata_smart_attributes": {"table": [
+            {"id": 300, "name": "Out_Of_Range"},
+            "not an object",
+            {"id": 9, "name": "Power_On_Hours", "value": -3, "raw": {"value": 1.0e30, "string": 5}},
+            {"name": "No_Id"}
+          ]},
+          "ata_smart_error_log": {"summary": {"count": -2}, "extended": {"count": 4}},
+          "nvme_smart_health_information_log": {"critical_warning": true, "media_errors": 2,
+             "percentage_used": 3.5, "temperature": 41},
+          "scsi_grown_defect_list": "many"
+        }"#;
+        let r = parse(json).unwrap();
+        assert_eq!(r.exit_status, 0);
+        assert!(r.messages.is_empty());
+        assert_eq!(r.device_name, None);
+        assert_eq!(r.device_type.as_deref(), Some("nvme"));
+        assert_eq!(r.protocol, None);
+        assert_eq!(r.model.as_deref(), Some("FALLBACK MODEL"));
+        assert_eq!(r.serial, None);
+        assert_eq!(r.wwn, None);
+        assert_eq!(r.capacity_bytes, Some(500_107_862_016));
+        assert_eq!(r.rotation_rate, None);
+        assert_eq!(r.healthy, None);
+        assert_eq!(r.power_on_hours, None);
+        assert_eq!(r.temperature_celsius, Some(41.0), "from the NVMe log");
+        assert_eq!(r.ata_attributes.len(), 1);
+        let a = &r.ata_attributes[0];
+        assert_eq!((a.id, a.name.as_str()), (9, "Power_On_Hours"));
+        assert_eq!(
+            (a.value, a.raw, a.raw_string.as_deref()),
+            (None, None, None)
+        );
+        assert_eq!(r.ata_error_count, Some(4));
+        let n = r.nvme.as_ref().unwrap();
+        assert_eq!(n.critical_warning, None);
+        assert_eq!(n.media_errors, Some(2));
+        assert_eq!(n.percentage_used, None);
+        assert_eq!(r.scsi, None);
+        assert!(r.has_data());
+    }
+
+    #[test]
+    fn device_open_failure_has_no_data_and_carries_the_message() {
+        // What smartctl 7.x prints for a device it cannot open.
+        let json = r#"{
+          "json_format_version": [1, 0],
+          "smartctl": {"version": [7, 3], "argv": ["smartctl", "--json", "-a", "/dev/sdz"],
+            "messages": [{"string": "Smartctl open device: /dev/sdz failed: No such device",
+                          "severity": "error"}],
+            "exit_status": 2},
+          "local_time": {"time_t": 1700000000, "asctime": "Tue Nov 14 22:13:20 2023 UTC"},
+          "device": {"name": "/dev/sdz", "info_name": "/dev/sdz", "type": "ata", "protocol": "ATA"}
+        }"#;
+        let r = parse(json).unwrap();
+        assert!(!r.has_data());
+        assert!(!r.report_has_data());
+        assert!(r.exit().fatal());
+        assert_eq!(r.device_name.as_deref(), Some("/dev/sdz"));
+        assert_eq!(
+            r.device_error().as_deref(),
+            Some("Smartctl open device: /dev/sdz failed: No such device")
+        );
+
+        // Without messages, the fatal bits explain it.
+        let r = parse(r#"{"smartctl": {"exit_status": 1}}"#).unwrap();
+        assert_eq!(
+            r.device_error().as_deref(),
+            Some("command line did not parse")
+        );
+        // Without anything, a generic reason.
+        let r = parse(r#"{"smartctl": {}}"#).unwrap();
+        assert_eq!(r, SmartReport::default());
+        assert_eq!(
+            r.device_error().as_deref(),
+            Some("no device data in smartctl output (exit status 0)")
+        );
+    }
+
+    #[test]
+    fn exit_status_decoding() {
+        let s = exit_status_bits(0);
+        assert!(!s.fatal());
+        assert_eq!(s.flags().count(), 0);
+
+        let s = exit_status_bits(7);
+        assert!(s.fatal());
+        assert_eq!(
+            s.flags().collect::<Vec<_>>(),
+            [
+                ExitFlag::CommandLine,
+                ExitFlag::DeviceOpen,
+                ExitFlag::CommandFailed
+            ]
+        );
+        assert_eq!(
+            s.informational().collect::<Vec<_>>(),
+            [ExitFlag::CommandFailed]
+        );
+
+        assert!(exit_status_bits(2).fatal());
+        let s = exit_status_bits(8);
+        assert!(!s.fatal());
+        assert!(s.has(ExitFlag::DiskFailing));
+        assert_eq!(
+            s.informational()
+                .map(ExitFlag::description)
+                .collect::<Vec<_>>(),
+            ["SMART status: DISK FAILING"]
+        );
+
+        let s = exit_status_bits(0b1111_1100);
+        assert!(!s.fatal());
+        assert_eq!(s.informational().count(), 6);
+        assert_eq!(s.bits(), 252);
+
+        for (i, f) in ExitFlag::ALL.iter().enumerate() {
+            assert_eq!(usize::from(f.bit()), i);
+            assert_eq!(exit_status_bits(f.mask()).flags().collect::<Vec<_>>(), [*f]);
+            assert_eq!(f.is_fatal(), i < 2);
+            assert!(!f.description().is_empty());
+            assert!(f.name().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
+    }
+
+    #[test]
+    fn scsi_and_nvme_self_tests() {
+        let scsi = r#"{"smartctl": {"exit_status": 0},
+          "scsi_vendor": "ACME", "scsi_product": "SAS1",
+          "logical_unit_id": "0x5000c500deadbeef",
+          "scsi_error_counter_log": {"read": {"total_uncorrected_errors": 2},
+                                     "write": {"total_uncorrected_errors": 0}},
+          "scsi_self_test_0": {"code": {"value": 1}, "result": {"value": 7}},
+          "scsi_self_test_1": {"code": {"value": 2}, "result": {"value": 0}},
+          "scsi_self_test_2": {"code": {"value": 1}, "result": {"value": 1}},
+          "scsi_self_test_4": {"code": {"value": 1}, "result": {"value": 5}}}"#;
+        let r = parse(scsi).unwrap();
+        assert_eq!(r.model.as_deref(), Some("ACME SAS1"));
+        assert_eq!(r.wwn.as_deref(), Some("0x5000c500deadbeef"));
+        let s = r.scsi.as_ref().unwrap();
+        assert_eq!(
+            (
+                s.read_uncorrected,
+                s.write_uncorrected,
+                s.verify_uncorrected
+            ),
+            (Some(2), Some(0), None)
+        );
+        // Entry 4 is past the gap after entry 2: smartctl stops there too.
+        assert_eq!(r.self_test_failed_count, Some(1));
+        assert_eq!(r.self_test_latest_passed, Some(false));
+
+        let nvme = r#"{"smartctl": {"exit_status": 0},
+          "nvme_self_test_log": {"current_self_test_operation": {"value": 0},
+            "table": [{"self_test_code": {"value": 1}, "self_test_result": {"value": 0}},
+                      {"self_test_code": {"value": 2}, "self_test_result": {"value": 7}},
+                      {"self_test_code": {"value": 1}, "self_test_result": {"value": 1}}]}}"#;
+        let r = parse(nvme).unwrap();
+        assert_eq!(r.self_test_failed_count, Some(1));
+        assert_eq!(r.self_test_latest_passed, Some(true));
+
+        let empty_ata = r#"{"smartctl": {}, "ata_smart_self_test_log": {"standard": {"revision": 1, "count": 0}}}"#;
+        let r = parse(empty_ata).unwrap();
+        assert_eq!(r.self_test_failed_count, Some(0));
+        assert_eq!(r.self_test_latest_passed, None);
+    }
+
+    #[test]
+    fn out_of_range_wwn_and_exit_status_are_dropped() {
+        let r =
+            parse(r#"{"smartctl": {"exit_status": 300}, "wwn": {"naa": 16, "oui": 1, "id": 1}}"#)
+                .unwrap();
+        assert_eq!(r.exit_status, 0);
+        assert_eq!(r.wwn, None);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(parse(&deep), Err(ParseError::Invalid { .. })));
+    }
+}
