@@ -13,6 +13,7 @@ use crate::collect::dns_probe::DnsQuery;
 use crate::collect::filesystem::{
     DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, FilesystemConfig, WatchPath,
 };
+use crate::collect::smart::{SmartConfig, SmartDevice};
 use crate::config::{CollectorsConfig, Config, parse_duration};
 use crate::paths::Paths;
 
@@ -104,6 +105,7 @@ macro_rules! collector_flags {
 collector_flags! {
     filesystem, no_filesystem, "filesystem", "usage of every real filesystem and of watched paths";
     swap, no_swap, "swap", "swap usage, swap-in/out and memory pressure";
+    smart, no_smart, "smart", "SMART health and pre-fail counters of every disk";
     dns, no_dns, "dns", "health and latency of every resolver this host uses";
     reboot, no_reboot, "reboot", "boot time and pending reboot";
 }
@@ -221,6 +223,46 @@ pub struct ServeArgs {
     )]
     pub watch_paths: Vec<WatchPath>,
 
+    /// The smartctl program (from smartmontools).
+    #[arg(
+        long = "collector.smart.smartctl-path",
+        value_name = "PATH",
+        default_value = "smartctl",
+        help_heading = "SMART collector"
+    )]
+    pub smartctl: PathBuf,
+
+    /// How often every disk is read.
+    #[arg(long = "collector.smart.interval", value_name = "DURATION", default_value = "5m",
+          value_parser = duration, help_heading = "SMART collector")]
+    pub smart_interval: Duration,
+
+    /// How long one smartctl run may take; then it is killed and the disk reported in error.
+    #[arg(long = "collector.smart.timeout", value_name = "DURATION", default_value = "30s",
+          value_parser = duration, help_heading = "SMART collector")]
+    pub smart_timeout: Duration,
+
+    /// Leave disks in this power mode or lower alone (smartctl --nocheck): never, sleep,
+    /// standby or idle. The default keeps sleeping disks asleep.
+    #[arg(long = "collector.smart.powermode", value_name = "MODE", default_value = "standby",
+          value_parser = ["never", "sleep", "standby", "idle"], help_heading = "SMART collector")]
+    pub smart_powermode: String,
+
+    /// Disks to read instead of discovering them.
+    #[arg(
+        long = "collector.smart.device",
+        value_name = "DEVICE[:TYPE]",
+        help_heading = "SMART collector",
+        help = "A disk to read instead of discovering them with smartctl --scan-open, e.g. /dev/sda or \
+                  /dev/bus/0:megaraid,4 (the type after ':' is passed as -d). Repeatable"
+    )]
+    pub smart_devices: Vec<SmartDevice>,
+
+    /// Disks read at the same time.
+    #[arg(long = "collector.smart.parallel", value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "SMART collector")]
+    pub smart_parallel: u32,
+
     /// How often each resolver is probed (once per query).
     #[arg(long = "collector.dns.interval", value_name = "DURATION", default_value = "30s",
           value_parser = duration, help_heading = "DNS collector")]
@@ -285,6 +327,14 @@ impl ServeArgs {
                     watch_paths: self.watch_paths.clone(),
                 }),
                 swap: on("swap"),
+                smart: on("smart").then(|| SmartConfig {
+                    smartctl: self.smartctl.clone(),
+                    interval: self.smart_interval,
+                    timeout: self.smart_timeout,
+                    powermode: self.smart_powermode.clone(),
+                    devices: self.smart_devices.clone(),
+                    parallel: self.smart_parallel as usize,
+                }),
                 dns: on("dns").then(|| DnsConfig {
                     interval: self.dns_interval,
                     timeout: self.dns_timeout,

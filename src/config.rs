@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::collect::dns::DnsConfig;
 use crate::collect::filesystem::FilesystemConfig;
+use crate::collect::smart::SmartConfig;
 use crate::paths::Paths;
 
 /// The default port. The Prometheus exporter range 9100-9999 is fully
@@ -37,6 +38,7 @@ pub struct Config {
 pub struct CollectorsConfig {
     pub filesystem: Option<FilesystemConfig>,
     pub swap: bool,
+    pub smart: Option<SmartConfig>,
     pub dns: Option<DnsConfig>,
     pub reboot: bool,
 }
@@ -54,6 +56,7 @@ impl Default for Config {
             collectors: CollectorsConfig {
                 filesystem: Some(FilesystemConfig::default()),
                 swap: true,
+                smart: Some(SmartConfig::default()),
                 dns: Some(DnsConfig::default()),
                 reboot: true,
             },

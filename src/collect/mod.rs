@@ -23,6 +23,7 @@ pub mod mountinfo;
 pub mod reboot;
 pub mod resolv_conf;
 pub(crate) mod runner;
+pub mod smart;
 pub mod smart_json;
 pub mod swap;
 
@@ -92,6 +93,12 @@ pub const KNOWN: &[Known] = &[
                   memory pressure (PSI)",
     },
     Known {
+        name: "smart",
+        default_enabled: true,
+        summary: "SMART health and pre-fail counters of every disk (ATA attributes, NVMe health log, \
+                  SCSI defect and error counters), read with smartctl without waking sleeping disks",
+    },
+    Known {
         name: "dns",
         default_enabled: true,
         summary: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
@@ -123,6 +130,15 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
     if c.swap {
         regs.push(Registration {
             collector: Arc::new(swap::SwapCollector::new(config.paths.clone())),
+            refresh: Refresh::OnScrape,
+            timeout: config.scrape_timeout,
+        });
+    }
+    if let Some(smart) = &c.smart {
+        // smartctl runs on the collector's own thread, in the background; a
+        // scrape only renders the per-device cache.
+        regs.push(Registration {
+            collector: Arc::new(smart::SmartCollector::new(smart.clone())),
             refresh: Refresh::OnScrape,
             timeout: config.scrape_timeout,
         });

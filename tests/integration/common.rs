@@ -132,9 +132,15 @@ pub struct Vigie {
 
 impl Vigie {
     pub fn start(args: &[&str]) -> Vigie {
+        Self::start_with_env(args, &[])
+    }
+
+    /// As [`start`](Self::start), with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Vigie {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
             .arg("--web.listen-address=127.0.0.1:0")
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::common::{Vigie, copy_tree, fixture, promtool_check_metrics, request};
 
-fn start_on_fixture() -> (tempfile::TempDir, Vigie) {
+fn start_on_fixture() -> (tempfile::TempDir, tempfile::TempDir, Vigie) {
     let dir = copy_tree(&fixture("host"));
     std::fs::File::options()
         .write(true)
@@ -14,22 +14,34 @@ fn start_on_fixture() -> (tempfile::TempDir, Vigie) {
         .unwrap()
         .set_modified(UNIX_EPOCH + Duration::from_secs(1_790_000_000))
         .unwrap();
+    // Three disks (ATA, NVMe, SCSI) served by the fake smartctl.
+    let disks = copy_tree(&fixture("smartctl"));
     let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
-    let v = Vigie::start(&[
-        &format!("--path.procfs={}", p("proc")),
-        &format!("--path.sysfs={}", p("sys")),
-        &format!("--path.rootfs={}", p("root")),
-        "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
-        "--collector.filesystem.watch-path=/srv/backup disk/borg=backup",
-    ]);
-    (dir, v)
+    let v = Vigie::start_with_env(
+        &[
+            &format!("--path.procfs={}", p("proc")),
+            &format!("--path.sysfs={}", p("sys")),
+            &format!("--path.rootfs={}", p("root")),
+            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
+            "--collector.filesystem.watch-path=/srv/backup disk/borg=backup",
+            concat!(
+                "--collector.smart.smartctl-path=",
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fake-smartctl"
+            ),
+        ],
+        &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
+    );
+    (dir, disks, v)
 }
 
-/// Scrapes once every collector succeeded and the resolver of the fixture's
-/// resolv.conf has been probed.
+/// Scrapes once every collector succeeded, the resolver of the fixture's
+/// resolv.conf has been probed and the three disks read.
 fn dns_probed(v: &Vigie) -> String {
     v.scrape_ready();
-    v.scrape_until(|b| b.contains("vigie_dns_probe_success{"))
+    v.scrape_until(|b| {
+        b.contains("vigie_dns_probe_success{") && b.matches("vigie_smart_device_info{").count() == 3
+    })
 }
 
 fn filters() -> Vec<(&'static str, &'static str)> {
@@ -43,11 +55,11 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             "$1 [inodes]",
         ),
         (
-            r"((?:vigie_collector|vigie_dns_probe)_duration_seconds\{[^}]*\}) \S+",
+            r"((?:vigie_collector|vigie_dns_probe|vigie_smart_run)_duration_seconds\{[^}]*\}) \S+",
             "$1 [duration]",
         ),
         (
-            r"(vigie_collector_last_success_timestamp_seconds\{[^}]*\}) \S+",
+            r"((?:vigie_collector|vigie_smart)_last_success_timestamp_seconds\{[^}]*\}) \S+",
             "$1 [timestamp]",
         ),
         (
@@ -61,7 +73,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
 
 #[test]
 fn exposition_on_fixture_root() {
-    let (_dir, v) = start_on_fixture();
+    let (_dir, _disks, v) = start_on_fixture();
     let body = dns_probed(&v);
     promtool_check_metrics(&body).unwrap();
     // The page size of this kernel scales the swap byte counters; the
@@ -80,7 +92,7 @@ fn exposition_on_fixture_root() {
 
 #[test]
 fn openmetrics_exposition_on_fixture_root() {
-    let (_dir, v) = start_on_fixture();
+    let (_dir, _disks, v) = start_on_fixture();
     dns_probed(&v);
     let r = request(
         v.addr,

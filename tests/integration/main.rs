@@ -14,6 +14,11 @@
 //! - `cli`: `--help` snapshots and flag errors.
 //! - `dns`: the DNS collector against dnsmasq and against fake resolvers
 //!   (silent, SERVFAIL, REFUSED, slow, malformed, truncated).
+//! - `smart`: the SMART collector through the real binary and a fake
+//!   smartctl (`tests/fake-smartctl`) replaying real captures: discovery,
+//!   explicit devices, a sleeping disk, a hang, garbage, exit bits; and the
+//!   real smartctl on this machine.
+//! - `smart_corpus`: the smartctl JSON parser on all 48 shared captures.
 //! - `docs`: the README documents every metric and collector, and no other.
 
 mod common;
@@ -27,4 +32,5 @@ mod http;
 mod live;
 mod proc_fixtures;
 mod resilience;
+mod smart;
 mod smart_corpus;

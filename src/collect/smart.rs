@@ -1,0 +1,770 @@
+//! `smart`: pre-fail counters of every disk, from `smartctl --json`
+//! (incident 3: a disk with pre-fail read errors on a server without RAID,
+//! which nobody could confirm).
+//!
+//! Devices come from `smartctl --scan-open --json`, or from
+//! `--collector.smart.device` (`/dev/sda`, `/dev/bus/0:megaraid,4`: a type
+//! after `:` is passed as `-d`). Each device is read with one
+//! `smartctl --json=c --all --nocheck=standby` per interval, a few devices at
+//! a time, on vigie's own thread; a run that exceeds the timeout is killed
+//! (with its whole process group) and reaped. Scrapes render the per-device
+//! cache and never wait for smartctl.
+//!
+//! A sleeping disk is not woken: smartctl skips it (exit bit 1 with a
+//! "STANDBY mode" message), vigie reports `vigie_smart_device_standby 1` and
+//! keeps the device's last values. Exit bits 0-1 otherwise mean no usable
+//! data: a device error, with smartctl's message in the log. Bits 2-7 are
+//! facts about the disk and are exported as `vigie_smart_exit_status_bit`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::Collector;
+use super::runner::unix_now;
+use super::smart_json::{self, ExitFlag, SmartReport};
+use crate::metrics::Families;
+
+/// Settings of the SMART collector.
+#[derive(Debug, Clone)]
+pub struct SmartConfig {
+    pub smartctl: PathBuf,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// `--nocheck` value: never, sleep, standby or idle.
+    pub powermode: String,
+    /// Explicit devices; empty means discovery with `--scan-open`.
+    pub devices: Vec<SmartDevice>,
+    /// Devices read at the same time.
+    pub parallel: usize,
+}
+
+impl Default for SmartConfig {
+    fn default() -> Self {
+        SmartConfig {
+            smartctl: PathBuf::from("smartctl"),
+            interval: Duration::from_secs(300),
+            timeout: Duration::from_secs(30),
+            powermode: "standby".into(),
+            devices: Vec::new(),
+            parallel: 4,
+        }
+    }
+}
+
+/// A device to read: its path and, optionally, its `-d` type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SmartDevice {
+    pub name: String,
+    pub kind: Option<String>,
+}
+
+impl std::str::FromStr for SmartDevice {
+    type Err = String;
+
+    /// `/dev/sda` or `/dev/bus/0:megaraid,4` (the part after the last `:`
+    /// is smartctl's `-d` type).
+    fn from_str(s: &str) -> Result<Self, String> {
+        if !s.starts_with('/') {
+            return Err(format!(
+                "{s:?}: a device is an absolute path such as /dev/sda"
+            ));
+        }
+        Ok(match s.rsplit_once(':') {
+            Some((name, kind)) if !kind.is_empty() && !kind.contains('/') => SmartDevice {
+                name: name.into(),
+                kind: Some(kind.into()),
+            },
+            _ => SmartDevice {
+                name: s.into(),
+                kind: None,
+            },
+        })
+    }
+}
+
+/// What vigie knows of one device.
+#[derive(Debug, Clone, Default)]
+struct DeviceState {
+    /// The last report with data (kept while the disk sleeps or fails to answer).
+    report: Option<SmartReport>,
+    /// The type smartctl used (from discovery, the flag, or the report).
+    kind: String,
+    standby: bool,
+    /// Why the last run gave no data, if it did not.
+    error: Option<String>,
+    last_success: Option<f64>,
+    duration: Duration,
+}
+
+#[derive(Default)]
+struct Shared {
+    devices: BTreeMap<String, DeviceState>,
+    discovery_error: Option<String>,
+    /// Runs finished since start (tests wait on it).
+    rounds: u64,
+}
+
+pub struct SmartCollector {
+    config: SmartConfig,
+    shared: Arc<Mutex<Shared>>,
+}
+
+fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What running smartctl once gave.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    /// The process exit code (None if killed by a signal).
+    pub code: Option<i32>,
+    pub timed_out: bool,
+    pub duration: Duration,
+}
+
+/// Runs `cmd` in its own process group; kills the group after `timeout`
+/// and reaps it. stdout is read on a helper thread so a chatty child cannot
+/// block on a full pipe.
+pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<Run> {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        // Cap what a broken smartctl can make vigie hold.
+        let _ = (&mut stdout).take(16 << 20).read_to_end(&mut buf);
+        buf
+    });
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if start.elapsed() >= timeout {
+            timed_out = true;
+            let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.kill();
+            break child.wait()?;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The group is gone (or exited): the pipe closes and the reader ends.
+    let bytes = reader.join().unwrap_or_default();
+    Ok(Run {
+        stdout: String::from_utf8_lossy(&bytes).into_owned(),
+        code: status.code(),
+        timed_out,
+        duration: start.elapsed(),
+    })
+}
+
+/// True when smartctl skipped a sleeping disk (`--nocheck`).
+fn is_standby(report: &SmartReport) -> bool {
+    report.exit().has(ExitFlag::DeviceOpen)
+        && report.messages.iter().any(|m| {
+            let m = m.to_ascii_uppercase();
+            [
+                "STANDBY MODE",
+                "SLEEP MODE",
+                "IDLE MODE",
+                "IDLE_A MODE",
+                "IDLE_B MODE",
+                "IDLE_C MODE",
+            ]
+            .iter()
+            .any(|p| m.contains(p))
+        })
+}
+
+/// Parses `smartctl --scan-open --json`: (device, type) pairs.
+pub fn parse_scan(json: &str) -> Result<Vec<(String, String)>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("scan output is not JSON: {e}"))?;
+    let devices = v
+        .get("devices")
+        .and_then(|d| d.as_array())
+        .cloned()
+        .unwrap_or_default();
+    Ok(devices
+        .iter()
+        .filter_map(|d| {
+            let name = d.get("name")?.as_str()?.to_string();
+            let kind = d
+                .get("type")
+                .and_then(|t| t.as_str())
+                .unwrap_or("auto")
+                .to_string();
+            Some((name, kind))
+        })
+        .collect())
+}
+
+impl SmartCollector {
+    pub fn new(config: SmartConfig) -> Self {
+        SmartCollector {
+            config,
+            shared: Arc::default(),
+        }
+    }
+
+    fn smartctl(&self) -> Command {
+        Command::new(&self.config.smartctl)
+    }
+
+    /// Why smartctl could not be started, in words a person can act on.
+    fn spawn_error(&self, e: &std::io::Error) -> String {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "{} not found: install smartmontools (apt-get install smartmontools) or set --collector.smart.smartctl-path",
+                self.config.smartctl.display()
+            ),
+            std::io::ErrorKind::PermissionDenied => {
+                format!("{} cannot be run: {e}", self.config.smartctl.display())
+            }
+            _ => format!("running {}: {e}", self.config.smartctl.display()),
+        }
+    }
+
+    /// The devices to read this round.
+    fn devices(&self) -> Result<Vec<SmartDevice>, String> {
+        if !self.config.devices.is_empty() {
+            return Ok(self.config.devices.clone());
+        }
+        let mut cmd = self.smartctl();
+        cmd.args(["--scan-open", "--json=c"]);
+        let run = run_with_timeout(cmd, self.config.timeout).map_err(|e| self.spawn_error(&e))?;
+        if run.timed_out {
+            return Err(format!(
+                "smartctl --scan-open did not finish within {:?}",
+                self.config.timeout
+            ));
+        }
+        Ok(parse_scan(&run.stdout)?
+            .into_iter()
+            .map(|(name, kind)| SmartDevice {
+                name,
+                kind: Some(kind),
+            })
+            .collect())
+    }
+
+    /// Reads one device and updates its state.
+    fn read_device(&self, dev: &SmartDevice) {
+        let mut cmd = self.smartctl();
+        cmd.args([
+            "--json=c",
+            "--all",
+            &format!("--nocheck={}", self.config.powermode),
+        ]);
+        if let Some(k) = &dev.kind {
+            cmd.args(["-d", k]);
+        }
+        cmd.arg(&dev.name);
+        let outcome = run_with_timeout(cmd, self.config.timeout);
+        let mut sh = lock(&self.shared);
+        let st = sh.devices.entry(dev.name.clone()).or_default();
+        if let Some(k) = &dev.kind {
+            st.kind = k.clone();
+        } else if st.kind.is_empty() {
+            st.kind = "auto".into();
+        }
+        let previous_error = st.error.take();
+        st.standby = false;
+        match outcome {
+            Err(e) => st.error = Some(self.spawn_error(&e)),
+            Ok(run) => {
+                st.duration = run.duration;
+                if run.timed_out {
+                    st.error = Some(format!(
+                        "smartctl did not answer within {:?}; killed",
+                        self.config.timeout
+                    ));
+                } else {
+                    match smart_json::parse(&run.stdout) {
+                        Err(e) => {
+                            st.error = Some(format!(
+                                "unreadable smartctl output (exit code {}): {e}",
+                                run.code.map_or("none".into(), |c| c.to_string())
+                            ))
+                        }
+                        Ok(report) if is_standby(&report) => st.standby = true,
+                        Ok(report) => match report.device_error() {
+                            Some(e) => st.error = Some(e),
+                            None => {
+                                if st.kind == "auto" {
+                                    if let Some(t) = &report.device_type {
+                                        st.kind = t.clone();
+                                    }
+                                }
+                                st.last_success = Some(unix_now());
+                                st.report = Some(report);
+                            }
+                        },
+                    }
+                }
+            }
+        }
+        if st.error != previous_error {
+            match &st.error {
+                Some(e) => log::warn!("smart {}: {e}", dev.name),
+                None if previous_error.is_some() => {
+                    log::info!("smart {}: readable again", dev.name)
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// One round: discovery, then every device, `parallel` at a time.
+    pub fn round(&self) {
+        let devices = match self.devices() {
+            Ok(d) => {
+                let mut sh = lock(&self.shared);
+                if sh.discovery_error.take().is_some() {
+                    log::info!("smart: device discovery works again");
+                }
+                // Devices gone from the scan are forgotten.
+                let names: Vec<&String> = d.iter().map(|x| &x.name).collect();
+                sh.devices.retain(|k, _| names.contains(&k));
+                if d.is_empty() && (sh.rounds == 0 || !sh.devices.is_empty()) {
+                    log::info!(
+                        "smart: smartctl --scan-open found no disk that speaks SMART \
+                         (virtual disks such as virtio have none); vigie_smart_devices is 0"
+                    );
+                }
+                d
+            }
+            Err(e) => {
+                let mut sh = lock(&self.shared);
+                if sh.discovery_error.as_deref() != Some(e.as_str()) {
+                    log::warn!("smart: {e}");
+                }
+                sh.discovery_error = Some(e);
+                sh.rounds += 1;
+                return;
+            }
+        };
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.config.parallel.clamp(1, devices.len().max(1)) {
+                s.spawn(|| {
+                    while let Some(dev) = devices.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        self.read_device(dev);
+                    }
+                });
+            }
+        });
+        lock(&self.shared).rounds += 1;
+    }
+
+    /// Rounds finished since start.
+    pub fn rounds(&self) -> u64 {
+        lock(&self.shared).rounds
+    }
+}
+
+/// NVMe critical_warning bits (NVMe base specification, SMART / Health log).
+const NVME_WARNINGS: [(u8, &str); 6] = [
+    (0, "spare_below_threshold"),
+    (1, "temperature"),
+    (2, "reliability_degraded"),
+    (3, "read_only"),
+    (4, "volatile_memory_backup_failed"),
+    (5, "persistent_memory_read_only"),
+];
+
+/// The ATA pre-fail counters exported under their own names.
+const ATA_COUNTERS: [(u8, &str, &str); 6] = [
+    (
+        5,
+        "vigie_smart_reallocated_sectors",
+        "Reallocated sectors (ATA attribute 5, raw value).",
+    ),
+    (
+        187,
+        "vigie_smart_reported_uncorrectable",
+        "Errors the drive could not correct (ATA attribute 187, raw value).",
+    ),
+    (
+        188,
+        "vigie_smart_command_timeouts",
+        "Aborted commands due to timeouts (ATA attribute 188; the low 16 bits of the raw value, which Seagate packs with two other counters).",
+    ),
+    (
+        197,
+        "vigie_smart_pending_sectors",
+        "Unstable sectors waiting to be remapped (ATA attribute 197, raw value).",
+    ),
+    (
+        198,
+        "vigie_smart_offline_uncorrectable",
+        "Sectors found uncorrectable by offline scans (ATA attribute 198, raw value).",
+    ),
+    (
+        199,
+        "vigie_smart_udma_crc_errors",
+        "Interface CRC errors, usually a bad cable (ATA attribute 199, raw value).",
+    ),
+];
+
+impl SmartCollector {
+    fn render(&self, out: &mut Families, name: &str, st: &DeviceState) {
+        let r = st.report.clone().unwrap_or_default();
+        let (model, serial, wwn) = (
+            r.model.clone().unwrap_or_default(),
+            r.serial.clone().unwrap_or_default(),
+            r.wwn.clone().unwrap_or_default(),
+        );
+        let l: [(&'static str, &str); 5] = [
+            ("device", name),
+            ("type", st.kind.as_str()),
+            ("model", model.as_str()),
+            ("serial", serial.as_str()),
+            ("wwn", wwn.as_str()),
+        ];
+        let b = |v: bool| if v { 1.0 } else { 0.0 };
+        out.gauge(
+            "vigie_smart_device_error",
+            "1 if the last smartctl run on the device gave no usable data (see the log), else 0.",
+        )
+        .sample(&l, b(st.error.is_some()));
+        out.gauge("vigie_smart_device_standby", "1 if the disk was asleep at the last run and was left asleep (its last values are kept), else 0.")
+            .sample(&l, b(st.standby));
+        out.gauge_seconds(
+            "vigie_smart_last_success_timestamp_seconds",
+            "Unix time of the last smartctl run that gave data for the device; 0 if none yet.",
+        )
+        .sample(&l, st.last_success.unwrap_or(0.0));
+        out.gauge_seconds(
+            "vigie_smart_run_duration_seconds",
+            "How long the last smartctl run on the device took.",
+        )
+        .sample(&l, st.duration.as_secs_f64());
+        if st.report.is_none() {
+            return;
+        }
+        let firmware = r.firmware.clone().unwrap_or_default();
+        let protocol = r.protocol.clone().unwrap_or_default();
+        out.gauge(
+            "vigie_smart_device_info",
+            "Always 1: identity of a disk (model, serial, firmware, protocol).",
+        )
+        .sample(
+            &[
+                l[0],
+                l[1],
+                l[2],
+                l[3],
+                l[4],
+                ("firmware", firmware.as_str()),
+                ("protocol", protocol.as_str()),
+            ],
+            1.0,
+        );
+        for flag in ExitFlag::ALL.into_iter().filter(|f| !f.is_fatal()) {
+            let bit = flag.bit().to_string();
+            out.gauge(
+                "vigie_smart_exit_status_bit",
+                "smartctl exit status bits 2-7 of the last run with data: 3 disk failing, 4 prefail attributes at or below threshold, 6 errors in the error log, 7 self-test errors.",
+            )
+            .sample(&[l[0], l[1], l[2], l[3], l[4], ("bit", bit.as_str()), ("meaning", flag.name())], b(r.exit().has(flag)));
+        }
+        if let Some(h) = r.healthy {
+            out.gauge("vigie_smart_healthy", "1 if the disk's overall SMART self-assessment passed, 0 if the disk says it is failing.")
+                .sample(&l, b(h));
+        }
+        if let Some(v) = r.capacity_bytes {
+            out.gauge_bytes("vigie_smart_capacity_bytes", "User capacity of the disk.")
+                .sample(&l, v as f64);
+        }
+        if let Some(v) = r.rotation_rate {
+            out.gauge(
+                "vigie_smart_rotation_rate_rpm",
+                "Rotation rate in rpm; 0 for solid-state disks.",
+            )
+            .sample(&l, v as f64);
+        }
+        if let Some(v) = r.power_on_hours {
+            out.gauge_seconds(
+                "vigie_smart_power_on_seconds",
+                "Time the disk has been powered on (power-on hours x 3600).",
+            )
+            .sample(&l, v as f64 * 3600.0);
+        }
+        if let Some(v) = r.temperature_celsius {
+            out.gauge(
+                "vigie_smart_temperature_celsius",
+                "Current temperature of the disk.",
+            )
+            .sample(&l, v);
+        }
+        for a in &r.ata_attributes {
+            let id = a.id.to_string();
+            let al = [
+                l[0],
+                l[1],
+                l[2],
+                l[3],
+                l[4],
+                ("id", id.as_str()),
+                ("name", a.name.as_str()),
+                ("prefail", if a.prefail { "1" } else { "0" }),
+            ];
+            if let Some(v) = a.raw {
+                out.gauge("vigie_smart_attribute_raw", "Raw value of an ATA SMART attribute (raw.value as smartctl decodes it; some vendors pack several fields).")
+                    .sample(&al, v as f64);
+            }
+            if let Some(v) = a.value {
+                out.gauge(
+                    "vigie_smart_attribute_value",
+                    "Normalised value of an ATA SMART attribute (lower is worse).",
+                )
+                .sample(&al, v as f64);
+            }
+            if let Some(v) = a.worst {
+                out.gauge(
+                    "vigie_smart_attribute_worst",
+                    "Worst normalised value an ATA SMART attribute has had.",
+                )
+                .sample(&al, v as f64);
+            }
+            if let Some(v) = a.thresh {
+                out.gauge("vigie_smart_attribute_threshold", "Failure threshold of an ATA SMART attribute: at or below it, the disk says it fails.")
+                    .sample(&al, v as f64);
+            }
+        }
+        for (id, metric, help) in ATA_COUNTERS {
+            if let Some(raw) = r.attribute(id).and_then(|a| a.raw) {
+                let v = if id == 188 { raw & 0xffff } else { raw };
+                out.gauge(metric, help).sample(&l, v as f64);
+            }
+        }
+        if let Some(v) = r.ata_error_count {
+            out.gauge(
+                "vigie_smart_error_log_entries",
+                "Errors recorded in the disk's ATA error log.",
+            )
+            .sample(&l, v as f64);
+        }
+        if let Some(v) = r.self_test_failed_count {
+            out.gauge(
+                "vigie_smart_self_test_failed",
+                "Failed tests in the disk's self-test log.",
+            )
+            .sample(&l, v as f64);
+        }
+        if let Some(v) = r.self_test_latest_passed {
+            out.gauge(
+                "vigie_smart_self_test_latest_passed",
+                "1 if the most recent completed self-test passed, 0 if it failed.",
+            )
+            .sample(&l, b(v));
+        }
+        if let Some(n) = &r.nvme {
+            if let Some(cw) = n.critical_warning {
+                out.gauge(
+                    "vigie_smart_nvme_critical_warning",
+                    "NVMe critical warning byte; anything but 0 needs attention.",
+                )
+                .sample(&l, cw as f64);
+                for (bit, meaning) in NVME_WARNINGS {
+                    let bs = bit.to_string();
+                    out.gauge(
+                        "vigie_smart_nvme_critical_warning_bit",
+                        "One bit of the NVMe critical warning byte, with its meaning.",
+                    )
+                    .sample(
+                        &[
+                            l[0],
+                            l[1],
+                            l[2],
+                            l[3],
+                            l[4],
+                            ("bit", bs.as_str()),
+                            ("meaning", meaning),
+                        ],
+                        b(cw & (1 << bit) != 0),
+                    );
+                }
+            }
+            let mut put = |name: &'static str, help: &'static str, v: Option<u64>, scale: f64| {
+                if let Some(v) = v {
+                    out.gauge(name, help).sample(&l, v as f64 * scale);
+                }
+            };
+            put(
+                "vigie_smart_nvme_media_errors",
+                "Unrecovered data integrity errors (NVMe media_errors).",
+                n.media_errors,
+                1.0,
+            );
+            put(
+                "vigie_smart_nvme_error_log_entries",
+                "Entries in the NVMe error log over the device's life.",
+                n.num_err_log_entries,
+                1.0,
+            );
+            put(
+                "vigie_smart_nvme_wear_ratio",
+                "Estimated share of the device's rated endurance used (percentage_used / 100; may exceed 1).",
+                n.percentage_used,
+                0.01,
+            );
+            put(
+                "vigie_smart_nvme_available_spare_ratio",
+                "Remaining spare capacity (available_spare / 100).",
+                n.available_spare,
+                0.01,
+            );
+            put(
+                "vigie_smart_nvme_available_spare_threshold_ratio",
+                "Spare capacity below which the device raises a critical warning (available_spare_threshold / 100).",
+                n.available_spare_threshold,
+                0.01,
+            );
+            put(
+                "vigie_smart_nvme_unsafe_shutdowns",
+                "Power losses without a clean shutdown.",
+                n.unsafe_shutdowns,
+                1.0,
+            );
+        }
+        if let Some(s) = &r.scsi {
+            if let Some(v) = s.grown_defect_list {
+                out.gauge("vigie_smart_scsi_grown_defects", "Sectors the SCSI/SAS disk has remapped since it left the factory (grown defect list).")
+                    .sample(&l, v as f64);
+            }
+            for (op, v) in [
+                ("read", s.read_uncorrected),
+                ("write", s.write_uncorrected),
+                ("verify", s.verify_uncorrected),
+            ] {
+                if let Some(v) = v {
+                    out.gauge(
+                        "vigie_smart_scsi_uncorrected_errors",
+                        "Errors the SCSI/SAS disk could not correct, by operation.",
+                    )
+                    .sample(&[l[0], l[1], l[2], l[3], l[4], ("operation", op)], v as f64);
+                }
+            }
+        }
+    }
+}
+
+impl Collector for SmartCollector {
+    fn name(&self) -> &'static str {
+        "smart"
+    }
+
+    /// Starts the reading loop on a thread of its own (smartctl runs are
+    /// blocking and may hang).
+    fn start(self: Arc<Self>) {
+        let spawned = std::thread::Builder::new()
+            .name("vigie-smart".into())
+            .spawn(move || {
+                loop {
+                    let started = Instant::now();
+                    self.round();
+                    std::thread::sleep(self.config.interval.saturating_sub(started.elapsed()));
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("smart: cannot start the reading thread: {e}");
+        }
+    }
+
+    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+        let sh = lock(&self.shared);
+        for (name, st) in &sh.devices {
+            self.render(out, name, st);
+        }
+        out.gauge("vigie_smart_devices", "Disks vigie reads with smartctl.")
+            .sample(&[], sh.devices.len() as f64);
+        match &sh.discovery_error {
+            Some(e) => anyhow::bail!("{e}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_syntax() {
+        let d: SmartDevice = "/dev/sda".parse().unwrap();
+        assert_eq!(
+            d,
+            SmartDevice {
+                name: "/dev/sda".into(),
+                kind: None
+            }
+        );
+        let d: SmartDevice = "/dev/bus/0:megaraid,4".parse().unwrap();
+        assert_eq!(
+            d,
+            SmartDevice {
+                name: "/dev/bus/0".into(),
+                kind: Some("megaraid,4".into())
+            }
+        );
+        assert!("sda".parse::<SmartDevice>().is_err());
+    }
+
+    #[test]
+    fn scan_output() {
+        let json = r#"{"smartctl":{"exit_status":0},"devices":[
+            {"name":"/dev/sda","info_name":"/dev/sda [SAT]","type":"sat","protocol":"ATA"},
+            {"name":"/dev/nvme0","info_name":"/dev/nvme0","type":"nvme","protocol":"NVMe"},
+            {"info_name":"broken"}]}"#;
+        assert_eq!(
+            parse_scan(json).unwrap(),
+            vec![
+                ("/dev/sda".to_string(), "sat".to_string()),
+                ("/dev/nvme0".to_string(), "nvme".to_string())
+            ]
+        );
+        assert!(parse_scan("garbage").is_err());
+        assert_eq!(parse_scan(r#"{"smartctl":{}}"#).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn standby_is_recognised() {
+        let r = smart_json::parse(
+            r#"{"smartctl":{"exit_status":2,"messages":[{"string":"Device is in STANDBY mode, exit(2)","severity":"information"}]},"device":{"name":"/dev/sdb"}}"#,
+        )
+        .unwrap();
+        assert!(is_standby(&r));
+        let r = smart_json::parse(
+            r#"{"smartctl":{"exit_status":2,"messages":[{"string":"Smartctl open device: /dev/sdb failed: Permission denied","severity":"error"}]}}"#,
+        )
+        .unwrap();
+        assert!(!is_standby(&r));
+    }
+
+    #[test]
+    fn hung_child_is_killed_with_its_group() {
+        let mut cmd = Command::new("sh");
+        // The shell's child (sleep) holds stdout too: killing only the shell
+        // would leave the reader waiting.
+        cmd.args(["-c", "echo started; sleep 30; echo never"]);
+        let run = run_with_timeout(cmd, Duration::from_millis(300)).unwrap();
+        assert!(run.timed_out);
+        assert!(run.duration < Duration::from_secs(5), "{:?}", run.duration);
+        assert_eq!(run.stdout, "started\n");
+    }
+}

@@ -1,0 +1,403 @@
+//! The SMART collector, driven through the real binary by a fake smartctl
+//! (`tests/fake-smartctl`) that replays real captures from
+//! `../shared/fixtures/smartctl` and plays the faults a real disk will not
+//! produce on demand: a hang, garbage, a sleeping disk.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::common::{Vigie, get, shared_fixture, value};
+
+const FAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-smartctl");
+
+/// A directory of fake answers. Devices are named after files in it.
+struct FakeDisks {
+    dir: tempfile::TempDir,
+}
+
+impl FakeDisks {
+    fn new() -> FakeDisks {
+        FakeDisks {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn path(&self, f: &str) -> PathBuf {
+        self.dir.path().join(f)
+    }
+    /// `/dev/NAME` answers with the shared capture `file`.
+    fn disk(&self, name: &str, file: &Path) -> &Self {
+        std::fs::copy(file, self.path(&format!("{name}.json"))).unwrap();
+        self
+    }
+    fn behave(&self, name: &str, how: &str, content: &str) -> &Self {
+        std::fs::write(self.path(&format!("{name}.{how}")), content).unwrap();
+        self
+    }
+    fn scan(&self, devices: &[(&str, &str)]) -> &Self {
+        let list: Vec<String> = devices
+            .iter()
+            .map(|(d, t)| {
+                format!(r#"{{"name":"{d}","info_name":"{d}","type":"{t}","protocol":"ATA"}}"#)
+            })
+            .collect();
+        std::fs::write(
+            self.path("scan.json"),
+            format!(
+                r#"{{"json_format_version":[1,0],"smartctl":{{"exit_status":0}},"devices":[{}]}}"#,
+                list.join(",")
+            ),
+        )
+        .unwrap();
+        self
+    }
+    fn calls(&self) -> String {
+        std::fs::read_to_string(self.path("calls.log")).unwrap_or_default()
+    }
+    fn start(&self, extra: &[&str]) -> Vigie {
+        let mut args = vec![
+            "--collector.disable-defaults".to_string(),
+            "--collector.smart".into(),
+            format!("--collector.smart.smartctl-path={FAKE}"),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // The fake reads its directory from the environment.
+        Vigie::start_with_env(
+            &args,
+            &[("FAKE_SMARTCTL_DIR", self.dir.path().to_str().unwrap())],
+        )
+    }
+}
+
+fn capture(name: &str) -> Option<PathBuf> {
+    shared_fixture(&format!("smartctl/{name}"))
+}
+
+#[test]
+fn discovery_and_the_failing_drives_of_the_corpus() {
+    let (Some(hgst), Some(nvme), Some(scsi), Some(errlog)) = (
+        capture("libblockdev__HGST_HUS726060ALA640.json"),
+        capture("smartctl_exporter__nvme-null-SAMSUNG_MZWLL3T2HAJQ-00005-nvme0.json"),
+        capture("smartctl_exporter__SEAGATE_ST373453LC_26.json"),
+        capture("smartctl_exporter__HGST_HUS724020ALE640_28.json"),
+    ) else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &hgst)
+        .disk("nvme0", &nvme)
+        .disk("sdb", &scsi)
+        .disk("sdc", &errlog)
+        .scan(&[
+            ("/dev/sda", "sat"),
+            ("/dev/nvme0", "nvme"),
+            ("/dev/sdb", "scsi"),
+            ("/dev/sdc", "sat"),
+        ]);
+    let v = f.start(&[]);
+    let body = v.scrape_until(|b| {
+        value(b, "vigie_smart_devices") == Some(4.0)
+            && b.matches("vigie_smart_device_info{").count() == 4
+    });
+    crate::common::promtool_check_metrics(&body).unwrap();
+
+    // The degraded HGST: 1040 reallocated, 878 pending, 1272 offline uncorrectable.
+    let sda = "{device=\"/dev/sda\",type=\"sat\",model=\"HGST HUS726060ALA640\"";
+    assert_eq!(
+        value(&body, &format!("vigie_smart_reallocated_sectors{sda}")),
+        Some(1040.0)
+    );
+    assert_eq!(
+        value(&body, &format!("vigie_smart_pending_sectors{sda}")),
+        Some(878.0)
+    );
+    assert_eq!(
+        value(&body, &format!("vigie_smart_offline_uncorrectable{sda}")),
+        Some(1272.0)
+    );
+    assert_eq!(
+        value(&body, &format!("vigie_smart_healthy{sda}")),
+        Some(1.0)
+    );
+    assert!(body.contains(
+        "vigie_smart_attribute_raw{device=\"/dev/sda\",type=\"sat\",model=\"HGST HUS726060ALA640\""
+    ));
+    assert!(
+        body.contains(",id=\"5\",name=\"Reallocated_Sector_Ct\",prefail=\"1\"} 1040\n"),
+        "{body}"
+    );
+
+    // The failing NVMe: critical warning 16 = bit 4, the disk says it fails,
+    // exit status bit 3.
+    let nv = "{device=\"/dev/nvme0\",type=\"nvme\",model=\"SAMSUNG MZWLL3T2HAJQ-00005\"";
+    assert_eq!(
+        value(&body, &format!("vigie_smart_nvme_critical_warning{nv}")),
+        Some(16.0)
+    );
+    assert!(
+        body.contains(",bit=\"4\",meaning=\"volatile_memory_backup_failed\"} 1\n"),
+        "{body}"
+    );
+    assert!(body.contains(",bit=\"0\",meaning=\"spare_below_threshold\"} 0\n"));
+    assert_eq!(value(&body, &format!("vigie_smart_healthy{nv}")), Some(0.0));
+    assert!(body.contains(",bit=\"3\",meaning=\"disk_failing\"} 1\n"));
+    assert_eq!(
+        value(
+            &body,
+            &format!("vigie_smart_nvme_available_spare_ratio{nv}")
+        ),
+        Some(1.0)
+    );
+
+    // The SCSI disk: 260 grown defects, 1 uncorrected read error.
+    let sb = "{device=\"/dev/sdb\",type=\"scsi\",model=\"SEAGATE ST373453LC\"";
+    assert_eq!(
+        value(&body, &format!("vigie_smart_scsi_grown_defects{sb}")),
+        Some(260.0)
+    );
+    assert!(body.contains(",operation=\"read\"} 1\n"), "{body}");
+
+    // 12 logged ATA errors; exit status bit 6 and no other.
+    let sc = "{device=\"/dev/sdc\",type=\"sat\",model=\"HGST HUS724020ALE640\"";
+    assert_eq!(
+        value(&body, &format!("vigie_smart_error_log_entries{sc}")),
+        Some(12.0)
+    );
+    let bits: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with(&format!("vigie_smart_exit_status_bit{sc}")) && l.ends_with(" 1"))
+        .collect();
+    assert_eq!(bits.len(), 1, "{bits:?}");
+    assert!(bits[0].contains("bit=\"6\",meaning=\"error_log\""));
+
+    // One smartctl call per device, with its type and without waking disks.
+    let calls = f.calls();
+    assert!(
+        calls.contains("--json=c --all --nocheck=standby -d sat /dev/sda"),
+        "{calls}"
+    );
+    assert!(calls.contains("-d nvme /dev/nvme0"), "{calls}");
+    assert_eq!(
+        calls.lines().filter(|l| l.contains("--scan-open")).count(),
+        1
+    );
+}
+
+#[test]
+fn explicit_devices_with_a_type_after_the_colon() {
+    let Some(ssd) = capture("smartctl_exporter__SAMSUNG_MZ7WD240HAFV-00003_21.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("0", &ssd);
+    let v = f.start(&[
+        "--collector.smart.device=/dev/bus/0:megaraid,4",
+        "--collector.smart.powermode=never",
+    ]);
+    let body = v.scrape_until(|b| b.contains("vigie_smart_device_info{"));
+    assert!(
+        body.contains("vigie_smart_device_info{device=\"/dev/bus/0\",type=\"megaraid,4\""),
+        "{body}"
+    );
+    let calls = f.calls();
+    assert!(
+        calls.contains("--json=c --all --nocheck=never -d megaraid,4 /dev/bus/0"),
+        "{calls}"
+    );
+    assert!(!calls.contains("--scan-open"));
+}
+
+#[test]
+fn a_sleeping_disk_keeps_its_last_values_and_is_left_asleep() {
+    let Some(hgst) = capture("libblockdev__HGST_HUS726060ALA640.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &hgst).scan(&[("/dev/sda", "sat")]);
+    let v = f.start(&["--collector.smart.interval=300ms"]);
+    let body = v.scrape_until(|b| b.contains("vigie_smart_reallocated_sectors{"));
+    assert!(body.contains(
+        "vigie_smart_device_standby{device=\"/dev/sda\",type=\"sat\",model=\"HGST HUS726060ALA640\""
+    ));
+    // The disk goes to sleep.
+    f.behave("sda", "standby", "");
+    let body = v.scrape_until(|b| value(b, "vigie_smart_device_standby{") == Some(1.0));
+    assert_eq!(
+        value(&body, "vigie_smart_reallocated_sectors{device=\"/dev/sda\""),
+        Some(1040.0)
+    );
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sda\""),
+        Some(0.0)
+    );
+    // It wakes up.
+    std::fs::remove_file(f.path("sda.standby")).unwrap();
+    v.scrape_until(|b| value(b, "vigie_smart_device_standby{") == Some(0.0));
+}
+
+#[test]
+fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
+    let (Some(a), Some(b)) = (
+        capture("smartctl_exporter__ST3500418AS_12.json"),
+        capture("smartctl_exporter__WDC_WD20EFRX-68EUZN0_17.json"),
+    ) else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &a)
+        .disk("sdb", &b)
+        .behave("sdc", "hang", "")
+        .behave("sdd", "garbage", "Segmentation fault\n{\"smartctl\": {")
+        .scan(&[
+            ("/dev/sda", "sat"),
+            ("/dev/sdb", "sat"),
+            ("/dev/sdc", "sat"),
+            ("/dev/sdd", "sat"),
+        ]);
+    let v = f.start(&[
+        "--collector.smart.timeout=1s",
+        "--collector.smart.parallel=2",
+    ]);
+    // While sdc hangs, scrapes answer at once and carry the other disks.
+    let t0 = Instant::now();
+    let mut worst = Duration::ZERO;
+    let mut body = String::new();
+    while t0.elapsed() < Duration::from_millis(900) {
+        let t = Instant::now();
+        body = get(v.addr, "/metrics").body;
+        worst = worst.max(t.elapsed());
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert!(
+        worst < Duration::from_millis(250),
+        "slowest scrape {worst:?}"
+    );
+    assert_eq!(
+        value(&body, "vigie_smart_reallocated_sectors{device=\"/dev/sda\""),
+        Some(304.0),
+        "{body}"
+    );
+    // After the timeout: sdc is an error, and the hung process is gone.
+    let body =
+        v.scrape_until(|b| value(b, "vigie_smart_device_error{device=\"/dev/sdc\"") == Some(1.0));
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sdd\""),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sda\""),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sdb\""),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&body, "vigie_collector_success{collector=\"smart\"}"),
+        Some(1.0)
+    );
+    let pid: i32 = std::fs::read_to_string(f.path("sdc.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the hung smartctl (pid {pid}) is still there"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The log says why, once per device.
+    let log: Vec<String> = v.log.try_iter().collect();
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.contains("/dev/sdc") && l.contains("killed"))
+            .count(),
+        1,
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sdd") && l.contains("unreadable smartctl output")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn every_informational_exit_bit_is_exported() {
+    let Some(disk) = capture("smartctl_exporter__WDC_WD20EFRX-68EUZN0_17.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    // The same capture with exit status 252: bits 2 to 7 set.
+    let json = std::fs::read_to_string(disk).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut v = v;
+    v["smartctl"]["exit_status"] = serde_json::json!(252);
+    std::fs::write(f.path("sda.json"), v.to_string()).unwrap();
+    f.scan(&[("/dev/sda", "sat")]);
+    let vg = f.start(&[]);
+    let body = vg.scrape_until(|b| b.contains("vigie_smart_exit_status_bit{"));
+    for (bit, meaning) in [
+        (2, "command_failed"),
+        (3, "disk_failing"),
+        (4, "prefail_below_threshold"),
+        (5, "below_threshold_in_past"),
+        (6, "error_log"),
+        (7, "self_test_log"),
+    ] {
+        assert!(
+            body.contains(&format!(",bit=\"{bit}\",meaning=\"{meaning}\"}} 1\n")),
+            "bit {bit}\n{body}"
+        );
+    }
+    // Bits 0 and 1 mean no data: they are a device error, not a series.
+    assert!(!body.contains("meaning=\"device_open\""));
+}
+
+#[test]
+fn missing_smartctl_is_a_collector_error_that_says_what_to_do() {
+    let v = Vigie::start(&[
+        "--collector.disable-defaults",
+        "--collector.smart",
+        "--collector.smart.smartctl-path=/nonexistent/smartctl",
+    ]);
+    let body =
+        v.scrape_until(|b| value(b, "vigie_collector_success{collector=\"smart\"}") == Some(0.0));
+    assert_eq!(value(&body, "vigie_smart_devices"), Some(0.0));
+    let log: Vec<String> = v.log.try_iter().collect();
+    assert!(
+        log.iter().any(|l| l.contains("install smartmontools")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn real_smartctl_on_this_machine() {
+    // Whatever disks this machine has (a VM's virtio disk has no SMART),
+    // vigie must answer and say how many disks it reads.
+    let Ok(out) = std::process::Command::new("smartctl")
+        .arg("--version")
+        .output()
+    else {
+        panic!("smartctl must be installed (scripts/test installs smartmontools)");
+    };
+    assert!(out.status.success());
+    let v = Vigie::start(&["--collector.disable-defaults", "--collector.smart"]);
+    let body = v.scrape_until(|b| b.contains("vigie_smart_devices "));
+    assert_eq!(
+        value(&body, "vigie_collector_success{collector=\"smart\"}"),
+        Some(1.0),
+        "{body}"
+    );
+    eprintln!(
+        "real smartctl here: {} device(s); {}",
+        value(&body, "vigie_smart_devices").unwrap(),
+        body.lines()
+            .filter(|l| l.starts_with("vigie_smart_device_error"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+}
