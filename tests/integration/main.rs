@@ -19,6 +19,7 @@
 //!   explicit devices, a sleeping disk, a hang, garbage, exit bits; and the
 //!   real smartctl on this machine.
 //! - `smart_corpus`: the smartctl JSON parser on all 48 shared captures.
+//! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
 //! - `docs`: the README documents every metric and collector, and no other.
 
 mod common;
@@ -34,3 +35,4 @@ mod proc_fixtures;
 mod resilience;
 mod smart;
 mod smart_corpus;
+mod smart_fuzz;
