@@ -6,7 +6,7 @@
 #
 #   benches/dns_overhead.sh [SECONDS]      (default 300)
 #
-# Reports CPU time used (utime+stime from /proc/PID/stat), RSS, and scrape
+# Reports CPU time used (from /proc/PID/schedstat), RSS, and scrape
 # latency (wrk, one connection) for both. Results: bench-results/dns.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ for port in 25301 25302 25303 25304; do
   user=(); [ "$(id -u)" -eq 0 ] && user=(--user=nobody --group=nogroup)
   "$dnsmasq_bin" --keep-in-foreground --conf-file=/dev/null --port=$port --listen-address=127.0.0.1 \
     --bind-interfaces --no-resolv --no-hosts --pid-file= --local=/vigie.test/ \
-    --address=/www.vigie.test/192.0.2.10 --mx-host=vigie.test,mail.vigie.test,10 "${user[@]}" 2>/dev/null &
+    --address=/www.vigie.test/192.0.2.10 --host-record=mail.vigie.test,192.0.2.25 --mx-host=vigie.test,mail.vigie.test,10 "${user[@]}" 2>/dev/null &
   pids+=($!)
   resolver_args+=(--collector.dns.resolver=127.0.0.1:$port)
 done
@@ -36,14 +36,16 @@ resolver_args+=(--collector.dns.resolver=127.0.0.1:25305)
 
 target/release/vigie --web.listen-address=127.0.0.1:17371 --log.level=error \
   --collector.dns.resolver-from-resolv-conf=false "${resolver_args[@]}" \
-  --collector.dns.query=www.vigie.test:A --collector.dns.query=vigie.test:MX --collector.dns.query=www.vigie.test:AAAA &
+  --collector.dns.query=www.vigie.test:A --collector.dns.query=vigie.test:MX --collector.dns.query=mail.vigie.test:A &
 with=$!; pids+=($with)
 target/release/vigie --web.listen-address=127.0.0.1:17372 --log.level=error --no-collector.dns &
 without=$!; pids+=($without)
 sleep 2
 
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
+# CPU time in nanoseconds, summed over the process' threads (first field of
+# schedstat: time spent running). The probes run on Tokio's worker threads,
+# which live as long as the process.
+ticks() { cat /proc/"$1"/task/*/schedstat | awk '{s+=$1} END{print s}'; }
 w0=$(ticks $with); n0=$(ticks $without)
 echo "measuring CPU over ${secs}s..."
 sleep "$secs"
@@ -59,8 +61,8 @@ failing=$(curl -s http://127.0.0.1:17371/metrics | awk '/^vigie_dns_resolvers_fa
 {
   echo "| vigie | CPU over ${secs}s | RSS after | median scrape | p99 scrape |"
   echo "|---|---|---|---|---|"
-  echo "| 5 resolvers x 3 queries, 1 dead | $(awk -v a=$w0 -v b=$w1 -v hz=$hz 'BEGIN{printf "%.2f s", (b-a)/hz}') | $(rss $with) | $wm | $wp |"
-  echo "| without the DNS collector | $(awk -v a=$n0 -v b=$n1 -v hz=$hz 'BEGIN{printf "%.2f s", (b-a)/hz}') | $(rss $without) | $nm | $np |"
+  echo "| 5 resolvers x 3 queries, 1 dead | $(awk -v a=$w0 -v b=$w1 'BEGIN{printf "%.1f ms", (b-a)/1e6}') | $(rss $with) | $wm | $wp |"
+  echo "| without the DNS collector | $(awk -v a=$n0 -v b=$n1 'BEGIN{printf "%.1f ms", (b-a)/1e6}') | $(rss $without) | $nm | $np |"
   echo
   echo "probes sent: $probes; resolvers failing at the end: $failing (the dead one)"
 } | tee bench-results/dns.md

@@ -116,6 +116,19 @@ impl Family {
         self.samples.is_empty() && self.histograms.is_empty()
     }
 
+    /// Adds a sample when there is a value (a field the source did not
+    /// provide leaves no series).
+    pub fn sample_some(
+        &mut self,
+        labels: &[(&'static str, &str)],
+        value: Option<f64>,
+    ) -> &mut Self {
+        match value {
+            Some(v) => self.sample(labels, v),
+            None => self,
+        }
+    }
+
     /// Adds a sample. Label values are copied.
     pub fn sample(&mut self, labels: &[(&'static str, &str)], value: f64) -> &mut Self {
         self.samples.push(Sample {

@@ -422,7 +422,8 @@ const ATA_COUNTERS: [(u8, &str, &str); 6] = [
 
 impl SmartCollector {
     fn render(&self, out: &mut Families, name: &str, st: &DeviceState) {
-        let r = st.report.clone().unwrap_or_default();
+        let none = SmartReport::default();
+        let r = st.report.as_ref().unwrap_or(&none);
         let (model, serial, wwn) = (
             r.model.clone().unwrap_or_default(),
             r.serial.clone().unwrap_or_default(),
@@ -482,35 +483,25 @@ impl SmartCollector {
             )
             .sample(&[l[0], l[1], l[2], l[3], l[4], ("bit", bit.as_str()), ("meaning", flag.name())], b(r.exit().has(flag)));
         }
-        if let Some(h) = r.healthy {
-            out.gauge("vigie_smart_healthy", "1 if the disk's overall SMART self-assessment passed, 0 if the disk says it is failing.")
-                .sample(&l, b(h));
-        }
-        if let Some(v) = r.capacity_bytes {
-            out.gauge_bytes("vigie_smart_capacity_bytes", "User capacity of the disk.")
-                .sample(&l, v as f64);
-        }
-        if let Some(v) = r.rotation_rate {
-            out.gauge(
-                "vigie_smart_rotation_rate_rpm",
-                "Rotation rate in rpm; 0 for solid-state disks.",
-            )
-            .sample(&l, v as f64);
-        }
-        if let Some(v) = r.power_on_hours {
-            out.gauge_seconds(
-                "vigie_smart_power_on_seconds",
-                "Time the disk has been powered on (power-on hours x 3600).",
-            )
-            .sample(&l, v as f64 * 3600.0);
-        }
-        if let Some(v) = r.temperature_celsius {
-            out.gauge(
-                "vigie_smart_temperature_celsius",
-                "Current temperature of the disk.",
-            )
-            .sample(&l, v);
-        }
+        out.gauge("vigie_smart_healthy", "1 if the disk's overall SMART self-assessment passed, 0 if the disk says it is failing.")
+            .sample_some(&l, r.healthy.map(b));
+        out.gauge_bytes("vigie_smart_capacity_bytes", "User capacity of the disk.")
+            .sample_some(&l, r.capacity_bytes.map(|v| v as f64));
+        out.gauge(
+            "vigie_smart_rotation_rate_rpm",
+            "Rotation rate in rpm; 0 for solid-state disks.",
+        )
+        .sample_some(&l, r.rotation_rate.map(|v| v as f64));
+        out.gauge_seconds(
+            "vigie_smart_power_on_seconds",
+            "Time the disk has been powered on (power-on hours x 3600).",
+        )
+        .sample_some(&l, r.power_on_hours.map(|v| v as f64 * 3600.0));
+        out.gauge(
+            "vigie_smart_temperature_celsius",
+            "Current temperature of the disk.",
+        )
+        .sample_some(&l, r.temperature_celsius);
         for a in &r.ata_attributes {
             let id = a.id.to_string();
             let al = [
@@ -523,28 +514,20 @@ impl SmartCollector {
                 ("name", a.name.as_str()),
                 ("prefail", if a.prefail { "1" } else { "0" }),
             ];
-            if let Some(v) = a.raw {
-                out.gauge("vigie_smart_attribute_raw", "Raw value of an ATA SMART attribute (raw.value as smartctl decodes it; some vendors pack several fields).")
-                    .sample(&al, v as f64);
-            }
-            if let Some(v) = a.value {
-                out.gauge(
-                    "vigie_smart_attribute_value",
-                    "Normalised value of an ATA SMART attribute (lower is worse).",
-                )
-                .sample(&al, v as f64);
-            }
-            if let Some(v) = a.worst {
-                out.gauge(
-                    "vigie_smart_attribute_worst",
-                    "Worst normalised value an ATA SMART attribute has had.",
-                )
-                .sample(&al, v as f64);
-            }
-            if let Some(v) = a.thresh {
-                out.gauge("vigie_smart_attribute_threshold", "Failure threshold of an ATA SMART attribute: at or below it, the disk says it fails.")
-                    .sample(&al, v as f64);
-            }
+            out.gauge("vigie_smart_attribute_raw", "Raw value of an ATA SMART attribute (raw.value as smartctl decodes it; some vendors pack several fields).")
+                .sample_some(&al, a.raw.map(|v| v as f64));
+            out.gauge(
+                "vigie_smart_attribute_value",
+                "Normalised value of an ATA SMART attribute (lower is worse).",
+            )
+            .sample_some(&al, a.value.map(|v| v as f64));
+            out.gauge(
+                "vigie_smart_attribute_worst",
+                "Worst normalised value an ATA SMART attribute has had.",
+            )
+            .sample_some(&al, a.worst.map(|v| v as f64));
+            out.gauge("vigie_smart_attribute_threshold", "Failure threshold of an ATA SMART attribute: at or below it, the disk says it fails.")
+                .sample_some(&al, a.thresh.map(|v| v as f64));
         }
         for (id, metric, help) in ATA_COUNTERS {
             if let Some(raw) = r.attribute(id).and_then(|a| a.raw) {
@@ -552,27 +535,21 @@ impl SmartCollector {
                 out.gauge(metric, help).sample(&l, v as f64);
             }
         }
-        if let Some(v) = r.ata_error_count {
-            out.gauge(
-                "vigie_smart_error_log_entries",
-                "Errors recorded in the disk's ATA error log.",
-            )
-            .sample(&l, v as f64);
-        }
-        if let Some(v) = r.self_test_failed_count {
-            out.gauge(
-                "vigie_smart_self_test_failed",
-                "Failed tests in the disk's self-test log.",
-            )
-            .sample(&l, v as f64);
-        }
-        if let Some(v) = r.self_test_latest_passed {
-            out.gauge(
-                "vigie_smart_self_test_latest_passed",
-                "1 if the most recent completed self-test passed, 0 if it failed.",
-            )
-            .sample(&l, b(v));
-        }
+        out.gauge(
+            "vigie_smart_error_log_entries",
+            "Errors recorded in the disk's ATA error log.",
+        )
+        .sample_some(&l, r.ata_error_count.map(|v| v as f64));
+        out.gauge(
+            "vigie_smart_self_test_failed",
+            "Failed tests in the disk's self-test log.",
+        )
+        .sample_some(&l, r.self_test_failed_count.map(|v| v as f64));
+        out.gauge(
+            "vigie_smart_self_test_latest_passed",
+            "1 if the most recent completed self-test passed, 0 if it failed.",
+        )
+        .sample_some(&l, r.self_test_latest_passed.map(b));
         if let Some(n) = &r.nvme {
             if let Some(cw) = n.critical_warning {
                 out.gauge(
@@ -601,9 +578,8 @@ impl SmartCollector {
                 }
             }
             let mut put = |name: &'static str, help: &'static str, v: Option<u64>, scale: f64| {
-                if let Some(v) = v {
-                    out.gauge(name, help).sample(&l, v as f64 * scale);
-                }
+                out.gauge(name, help)
+                    .sample_some(&l, v.map(|v| v as f64 * scale));
             };
             put(
                 "vigie_smart_nvme_media_errors",
@@ -643,10 +619,8 @@ impl SmartCollector {
             );
         }
         if let Some(s) = &r.scsi {
-            if let Some(v) = s.grown_defect_list {
-                out.gauge("vigie_smart_scsi_grown_defects", "Sectors the SCSI/SAS disk has remapped since it left the factory (grown defect list).")
-                    .sample(&l, v as f64);
-            }
+            out.gauge("vigie_smart_scsi_grown_defects", "Sectors the SCSI/SAS disk has remapped since it left the factory (grown defect list).")
+                .sample_some(&l, s.grown_defect_list.map(|v| v as f64));
             for (op, v) in [
                 ("read", s.read_uncorrected),
                 ("write", s.write_uncorrected),
