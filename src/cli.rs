@@ -14,7 +14,7 @@ use crate::collect::filesystem::{
     DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, FilesystemConfig, WatchPath,
 };
 use crate::collect::smart::{SmartConfig, SmartDevice};
-use crate::config::{CollectorsConfig, Config, parse_duration};
+use crate::config::{CollectorsConfig, Config, parse_flag_duration};
 use crate::paths::Paths;
 
 const ABOUT: &str = "vigie: early warnings for small hosting collectives.
@@ -49,7 +49,7 @@ pub enum Command {
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
-    parse_duration(s)
+    parse_flag_duration(s)
 }
 
 fn resolver_addr(s: &str) -> Result<std::net::SocketAddr, String> {
@@ -324,7 +324,13 @@ impl ServeArgs {
                     mount_points_exclude: self.mount_points_exclude.clone(),
                     fs_types_include: self.fs_types_include.clone(),
                     fs_types_exclude: self.fs_types_exclude.clone(),
-                    watch_paths: self.watch_paths.clone(),
+                    watch_paths: {
+                        // The same path twice would export duplicate series.
+                        let mut w = self.watch_paths.clone();
+                        let mut seen = std::collections::HashSet::new();
+                        w.retain(|p| seen.insert(p.path.clone()));
+                        w
+                    },
                 }),
                 swap: on("swap"),
                 smart: on("smart").then(|| SmartConfig {

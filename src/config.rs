@@ -81,6 +81,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             return Err(err());
         }
         let n: u64 = rest[..digits].parse().map_err(|_| err())?;
+        let n = n.min(u64::MAX / 86400);
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit())
@@ -95,9 +96,26 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" => Duration::from_secs(n * 86400),
             _ => return Err(err()),
         };
-        total += d;
+        total = total.checked_add(d).ok_or_else(err)?;
     }
     Ok(total)
+}
+
+/// The longest interval or timeout vigie accepts (a year).
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86400);
+
+/// A duration for a flag: more than zero and at most [`MAX_DURATION`].
+pub fn parse_flag_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "{s:?} is zero; give a positive duration such as 15s"
+        ));
+    }
+    if d > MAX_DURATION {
+        return Err(format!("{s:?} is longer than a year"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -113,5 +131,9 @@ mod tests {
         for bad in ["", "5", "5 minutes", "s", "1.5s", "-1s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert!(parse_flag_duration("0s").unwrap_err().contains("zero"));
+        assert!(parse_flag_duration("99999999999999999999d").is_err());
+        assert!(parse_flag_duration("400d").unwrap_err().contains("year"));
+        assert_eq!(parse_flag_duration("2s"), Ok(Duration::from_secs(2)));
     }
 }

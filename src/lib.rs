@@ -39,5 +39,8 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     }
     runner.start_background();
     let app = Arc::new(server::App::new(&config, runner));
-    server::serve(listener, app, server::shutdown_signal()).await
+    let result = server::serve(listener, app, server::shutdown_signal()).await;
+    // A smartctl stuck on a disk runs in its own process group: end it too.
+    collect::smart::kill_running();
+    result
 }

@@ -28,6 +28,13 @@ use crate::collect::{KNOWN, Refresh, Runner};
 use crate::config::Config;
 use crate::expo::{self, Format};
 
+/// The longest a connection is kept, whatever it does.
+const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+
+/// The least time a scrape gives on-scrape collectors, whatever the
+/// scraper's timeout header says (a tiny value must not fail collectors).
+const MIN_SCRAPE_BUDGET: Duration = Duration::from_millis(250);
+
 /// What request handlers share.
 pub struct App {
     pub runner: Arc<Runner>,
@@ -120,8 +127,14 @@ pub async fn serve(
             .serve_connection(TokioIo::new(stream), svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                log::debug!("connection: {e}");
+            // hyper has no write timeout: a client that sends requests but
+            // never reads the answers would hold its connection forever.
+            // Idle keep-alive connections already close after the
+            // header-read timeout, so a connection alive this long is stuck.
+            match tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn).await {
+                Ok(Err(e)) => log::debug!("connection: {e}"),
+                Ok(Ok(())) => {}
+                Err(_) => log::debug!("connection closed after {MAX_CONNECTION_LIFETIME:?}"),
             }
             drop(permit);
         });
@@ -207,7 +220,8 @@ async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(|s| Duration::from_secs_f64((s * 0.8).min(3600.0)))
-        .map_or(app.scrape_timeout, |d| d.min(app.scrape_timeout));
+        .map_or(app.scrape_timeout, |d| d.min(app.scrape_timeout))
+        .max(MIN_SCRAPE_BUDGET.min(app.scrape_timeout));
     let snapshot = app.runner.gather(budget).await;
     let body = expo::encode(&snapshot, format);
     response(StatusCode::OK, format.content_type(), body)

@@ -82,7 +82,17 @@ struct PairState {
     results: BTreeMap<String, u64>,
     latency: Histogram,
     in_flight: bool,
+    /// Which probe the pair is waiting for: a result from an older one is
+    /// ignored.
+    generation: u64,
+    /// Rounds since the pair left the configuration (0: configured). A pair
+    /// is kept, hidden, for a few rounds, so a resolv.conf rewritten
+    /// non-atomically does not reset its history.
+    missing_rounds: u32,
 }
+
+/// Rounds a pair that left the configuration is kept before it is dropped.
+const GRACE_ROUNDS: u32 = 3;
 
 impl PairState {
     fn new() -> Self {
@@ -92,6 +102,8 @@ impl PairState {
             results: BTreeMap::new(),
             latency: Histogram::new(LATENCY_BUCKETS),
             in_flight: false,
+            generation: 0,
+            missing_rounds: 0,
         }
     }
 }
@@ -108,6 +120,8 @@ pub struct DnsCollector {
     paths: Paths,
     config: DnsConfig,
     shared: Arc<Mutex<Shared>>,
+    /// Probes started since start (numbers each probe).
+    probes: std::sync::atomic::AtomicU64,
 }
 
 fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
@@ -120,6 +134,7 @@ impl DnsCollector {
             paths,
             config,
             shared: Arc::default(),
+            probes: Default::default(),
         }
     }
 
@@ -209,16 +224,26 @@ impl DnsCollector {
         let mut to_start = Vec::new();
         {
             let mut sh = lock(&self.shared);
-            sh.pairs.retain(|k, _| wanted.contains(k));
+            for (k, st) in sh.pairs.iter_mut() {
+                if !wanted.contains(k) {
+                    st.missing_rounds += 1;
+                }
+            }
+            sh.pairs.retain(|_, st| st.missing_rounds <= GRACE_ROUNDS);
             for key in &wanted {
                 let st = sh.pairs.entry(key.clone()).or_insert_with(PairState::new);
+                st.missing_rounds = 0;
                 if !st.in_flight {
                     st.in_flight = true;
-                    to_start.push(key.clone());
+                    st.generation = self
+                        .probes
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1;
+                    to_start.push((key.clone(), st.generation));
                 }
             }
         }
-        for key in to_start {
+        for (key, generation) in to_start {
             let shared = self.shared.clone();
             let timeout = self.config.timeout;
             tokio::spawn(async move {
@@ -228,6 +253,9 @@ impl DnsCollector {
                 let Some(st) = sh.pairs.get_mut(&key) else {
                     return;
                 };
+                if st.generation != generation {
+                    return;
+                }
                 st.in_flight = false;
                 *st.results.entry(outcome.label()).or_insert(0) += 1;
                 if matches!(outcome, Outcome::Answer { .. }) {
@@ -273,7 +301,7 @@ impl Collector for DnsCollector {
     fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
         let sh = lock(&self.shared);
         let mut failing: HashSet<&Resolver> = HashSet::new();
-        for ((resolver, query), st) in &sh.pairs {
+        for ((resolver, query), st) in sh.pairs.iter().filter(|(_, st)| st.missing_rounds == 0) {
             let addr = resolver.addr.to_string();
             let name = query.name.as_str();
             let rtype = query.rtype.to_string();

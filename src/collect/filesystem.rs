@@ -114,6 +114,9 @@ pub struct FsStat {
     pub read_only: bool,
 }
 
+/// A job run on its own thread with a timeout.
+type Job<T> = Box<dyn FnOnce() -> Result<T, String> + Send>;
+
 /// The statfs function; replaceable so tests can inject slow, hung or failing
 /// mounts.
 pub type StatFn = Arc<dyn Fn(&Path) -> io::Result<FsStat> + Send + Sync>;
@@ -124,9 +127,9 @@ pub fn statvfs(path: &Path) -> io::Result<FsStat> {
     let s = statvfs(path).map_err(io::Error::from)?;
     let frag = s.fragment_size() as u64;
     Ok(FsStat {
-        size: s.blocks() as u64 * frag,
-        free: s.blocks_free() as u64 * frag,
-        avail: s.blocks_available() as u64 * frag,
+        size: (s.blocks() as u64).saturating_mul(frag),
+        free: (s.blocks_free() as u64).saturating_mul(frag),
+        avail: (s.blocks_available() as u64).saturating_mul(frag),
         files: s.files() as u64,
         files_free: s.files_free() as u64,
         read_only: s.flags().contains(FsFlags::ST_RDONLY),
@@ -137,8 +140,8 @@ pub struct FilesystemCollector {
     paths: Paths,
     config: FilesystemConfig,
     stat: StatFn,
-    /// Stat paths whose statfs has not returned yet.
-    in_flight: Arc<Mutex<HashSet<PathBuf>>>,
+    /// Jobs ("statfs PATH", "resolving PATH") that have not returned yet.
+    in_flight: Arc<Mutex<HashSet<String>>>,
     /// The last error logged per item ("filesystem /x", "watched path /y").
     logged: Mutex<HashMap<String, String>>,
 }
@@ -199,7 +202,9 @@ impl FilesystemCollector {
         ];
         let mut tried = Vec::new();
         for (path, is_mountinfo) in candidates {
-            match std::fs::read_to_string(&path) {
+            // Bytes, not UTF-8: one mount point with a non-UTF-8 name must
+            // not make the whole table unreadable.
+            match std::fs::read(&path).map(|b| String::from_utf8_lossy(&b).into_owned()) {
                 Ok(text) => {
                     let (mounts, errors) = if is_mountinfo {
                         mountinfo::parse_mountinfo(&text)
@@ -269,38 +274,40 @@ impl FilesystemCollector {
             && !c.fs_types_exclude.is_match(fs)
     }
 
-    /// Stats every target in parallel; waits at most `stat_timeout` in all.
-    fn stat_all(&self, targets: &[&Target]) -> Vec<Outcome> {
-        let (tx, rx) = mpsc::channel::<(usize, io::Result<FsStat>)>();
-        let mut outcomes: Vec<Option<Outcome>> = (0..targets.len()).map(|_| None).collect();
+    /// Runs every job on its own thread and waits at most `stat_timeout` in
+    /// all. A job whose key is still running from an earlier refresh (a
+    /// stuck mount) is not started again. `what` names the operation in
+    /// errors ("statfs", "resolving").
+    fn run_timed<T: Send + 'static>(
+        &self,
+        what: &str,
+        jobs: Vec<(String, Job<T>)>,
+    ) -> Vec<Result<T, String>> {
+        let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
+        let mut results: Vec<Option<Result<T, String>>> = (0..jobs.len()).map(|_| None).collect();
+        let keys: Vec<String> = jobs.iter().map(|(k, _)| k.clone()).collect();
         let mut waiting = 0usize;
-        for (i, t) in targets.iter().enumerate() {
-            let fresh = lock(&self.in_flight).insert(t.stat_path.clone());
-            if !fresh {
-                outcomes[i] = Some(Outcome::Err(format!(
-                    "statfs of {} has not returned since an earlier refresh (stuck mount?)",
-                    t.stat_path.display()
+        for (i, (key, job)) in jobs.into_iter().enumerate() {
+            let full_key = format!("{what} {key}");
+            if !lock(&self.in_flight).insert(full_key.clone()) {
+                results[i] = Some(Err(format!(
+                    "{what} {key} has not returned since an earlier refresh (stuck mount?)"
                 )));
                 continue;
             }
-            let (tx, stat, path, in_flight) = (
-                tx.clone(),
-                self.stat.clone(),
-                t.stat_path.clone(),
-                self.in_flight.clone(),
-            );
+            let (tx, in_flight, k) = (tx.clone(), self.in_flight.clone(), full_key.clone());
             let spawned = std::thread::Builder::new()
                 .name("vigie-statfs".into())
                 .spawn(move || {
-                    let r = stat(&path);
-                    lock(&in_flight).remove(&path);
+                    let r = job();
+                    lock(&in_flight).remove(&k);
                     let _ = tx.send((i, r));
                 });
             match spawned {
                 Ok(_) => waiting += 1,
                 Err(e) => {
-                    lock(&self.in_flight).remove(&t.stat_path);
-                    outcomes[i] = Some(Outcome::Err(format!("cannot start a thread: {e}")));
+                    lock(&self.in_flight).remove(&full_key);
+                    results[i] = Some(Err(format!("cannot start a thread: {e}")));
                 }
             }
         }
@@ -311,27 +318,43 @@ impl FilesystemCollector {
             match rx.recv_timeout(left) {
                 Ok((i, r)) => {
                     waiting -= 1;
-                    outcomes[i] = Some(match r {
-                        Ok(s) => Outcome::Ok(s),
-                        Err(e) => {
-                            Outcome::Err(format!("statfs {}: {e}", targets[i].stat_path.display()))
-                        }
-                    });
+                    results[i] = Some(r);
                 }
                 Err(_) => break,
             }
         }
         let timeout = crate::collect::runner::human(self.config.stat_timeout);
-        outcomes
+        results
             .into_iter()
-            .zip(targets)
-            .map(|(o, t)| {
-                o.unwrap_or_else(|| {
-                    Outcome::Err(format!(
-                        "statfs {} did not return within {timeout} (stuck mount?)",
-                        t.stat_path.display()
+            .zip(keys)
+            .map(|(r, key)| {
+                r.unwrap_or_else(|| {
+                    Err(format!(
+                        "{what} {key} did not return within {timeout} (stuck mount?)"
                     ))
                 })
+            })
+            .collect()
+    }
+
+    /// Stats every target in parallel.
+    fn stat_all(&self, targets: &[&Target]) -> Vec<Outcome> {
+        let jobs: Vec<(String, Job<FsStat>)> = targets
+            .iter()
+            .map(|t| {
+                let (stat, path) = (self.stat.clone(), t.stat_path.clone());
+                let key = path.display().to_string();
+                let job: Job<FsStat> = Box::new(move || {
+                    stat(&path).map_err(|e| format!("statfs {}: {e}", path.display()))
+                });
+                (key, job)
+            })
+            .collect();
+        self.run_timed("statfs", jobs)
+            .into_iter()
+            .map(|r| match r {
+                Ok(s) => Outcome::Ok(s),
+                Err(e) => Outcome::Err(e),
             })
             .collect()
     }
@@ -378,11 +401,26 @@ impl Collector for FilesystemCollector {
 
         // Watched paths: resolve through rootfs, find the holding mount, and
         // make sure that mount is statted even if the filters exclude it.
+        // Resolution stats every component of the path: on a hung NFS mount
+        // that blocks, so it runs on timed threads like statfs.
+        let jobs: Vec<(String, Job<(PathBuf, bool)>)> = self
+            .config
+            .watch_paths
+            .iter()
+            .map(|w| {
+                let (paths, path) = (self.paths.clone(), w.path.clone());
+                let job: Job<(PathBuf, bool)> =
+                    Box::new(move || paths.resolve_host_path(&path).map_err(|e| e.to_string()));
+                (w.path.display().to_string(), job)
+            })
+            .collect();
+        let resolved = self.run_timed("resolving", jobs);
         let watched: Vec<Watched> = self
             .config
             .watch_paths
             .iter()
-            .map(|w| match self.paths.resolve_host_path(&w.path) {
+            .zip(resolved)
+            .map(|(w, r)| match r {
                 Ok((resolved, exists)) => {
                     let holder = holder(&targets, &resolved);
                     let error = holder
@@ -399,7 +437,7 @@ impl Collector for FilesystemCollector {
                     watch: w,
                     exists: false,
                     holder: None,
-                    error: Some(e.to_string()),
+                    error: Some(e),
                 },
             })
             .collect();

@@ -127,8 +127,12 @@ impl Slot {
 
     /// A run that did not return in time: its data (if any) is dropped so that
     /// nothing stale is exported as fresh.
-    fn overran(&self, waited: Duration, message: String) {
+    fn overran(&self, run: Instant, waited: Duration, message: String) {
         let mut st = self.lock();
+        if st.running_since != Some(run) {
+            // The run finished just as the wait gave up: its data is fresh.
+            return;
+        }
         st.families = Arc::new(Families::new());
         st.duration = waited;
         self.failed(&mut st, message);
@@ -312,6 +316,7 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
         let left = slot.reg.timeout.saturating_sub(since.elapsed()).min(wait);
         if left.is_zero() || tokio::time::timeout(left, finished).await.is_err() {
             slot.overran(
+                since,
                 since.elapsed(),
                 format!(
                     "a previous run is still in progress (stuck for more than {}); not starting another",
@@ -336,8 +341,20 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
         slot.running.store(false, Ordering::Release);
         return;
     }
-    if tokio::time::timeout(wait, done_rx).await.is_err() {
-        slot.overran(wait, format!("timed out after {}", human(wait)));
+    match tokio::time::timeout(wait, done_rx).await {
+        Ok(Ok(())) => {}
+        // The worker dropped the job without running it: it is gone.
+        Ok(Err(_)) => {
+            *slot.worker.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            let mut st = slot.lock();
+            st.running_since = None;
+            slot.failed(
+                &mut st,
+                "the collector's thread ended; it is restarted on the next run".into(),
+            );
+            slot.running.store(false, Ordering::Release);
+        }
+        Err(_) => slot.overran(started, wait, format!("timed out after {}", human(wait))),
     }
 }
 

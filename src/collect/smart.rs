@@ -16,12 +16,12 @@
 //! data: a device error, with smartctl's message in the log. Bits 2-7 are
 //! facts about the disk and are exported as `vigie_smart_exit_status_bit`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -75,8 +75,13 @@ impl std::str::FromStr for SmartDevice {
                 "{s:?}: a device is an absolute path such as /dev/sda"
             ));
         }
+        let is_type = |k: &str| {
+            k.starts_with(|c: char| c.is_ascii_lowercase())
+                && k.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_,+".contains(c))
+        };
         Ok(match s.rsplit_once(':') {
-            Some((name, kind)) if !kind.is_empty() && !kind.contains('/') => SmartDevice {
+            Some((name, kind)) if is_type(kind) => SmartDevice {
                 name: name.into(),
                 kind: Some(kind.into()),
             },
@@ -100,11 +105,15 @@ struct DeviceState {
     error: Option<String>,
     last_success: Option<f64>,
     duration: Duration,
+    /// A killed smartctl of an earlier round that has not died yet.
+    unreaped: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Default)]
 struct Shared {
-    devices: BTreeMap<String, DeviceState>,
+    /// Keyed by path and type: disks behind one RAID controller share a path
+    /// (`/dev/bus/0` with `-d megaraid,0`, `-d megaraid,1`...).
+    devices: BTreeMap<SmartDevice, DeviceState>,
     discovery_error: Option<String>,
     /// Runs finished since start (tests wait on it).
     rounds: u64,
@@ -119,6 +128,22 @@ fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Process groups of the smartctl runs in flight, so that vigie can end
+/// them when it stops (a hung smartctl lives in its own group and would
+/// otherwise outlive vigie).
+static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+/// Kills every smartctl run still in flight (called at shutdown).
+pub fn kill_running() {
+    let groups = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|p| p.into_inner()));
+    for pgid in groups {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pgid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
 /// What running smartctl once gave.
 #[derive(Debug)]
 pub struct Run {
@@ -127,11 +152,20 @@ pub struct Run {
     pub code: Option<i32>,
     pub timed_out: bool,
     pub duration: Duration,
+    /// Set when the killed process could not be reaped yet (stuck in the
+    /// kernel on a dying disk): a reaper thread waits for it and sets the
+    /// flag to true once it is gone.
+    pub unreaped: Option<Arc<AtomicBool>>,
 }
+
+/// How long a killed process may take to die before it is left to a reaper.
+const REAP_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs `cmd` in its own process group; kills the group after `timeout`
 /// and reaps it. stdout is read on a helper thread so a chatty child cannot
-/// block on a full pipe.
+/// block on a full pipe. A process SIGKILL cannot end (uninterruptible I/O
+/// on a dying disk) never blocks the caller for more than `timeout` plus a
+/// few seconds: it is handed to a reaper thread.
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<Run> {
     let start = Instant::now();
     let mut child = cmd
@@ -140,27 +174,74 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        // Cap what a broken smartctl can make vigie hold.
-        let _ = (&mut stdout).take(16 << 20).read_to_end(&mut buf);
-        buf
-    });
+    let pgid = child.id() as i32;
+    RUNNING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(pgid);
+    let forget = move || {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&pgid);
+    };
+    let Some(mut stdout) = child.stdout.take() else {
+        forget();
+        return Err(std::io::Error::other("no stdout pipe"));
+    };
+    let reader = std::thread::Builder::new()
+        .name("vigie-smartctl-out".into())
+        .spawn(move || {
+            let mut buf = Vec::new();
+            // Cap what a broken smartctl can make vigie hold.
+            let _ = (&mut stdout).take(16 << 20).read_to_end(&mut buf);
+            buf
+        })?;
     let mut timed_out = false;
+    let mut killed_at: Option<Instant> = None;
     let status = loop {
-        if let Some(s) = child.try_wait()? {
-            break s;
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) => {}
+            Err(e) => {
+                forget();
+                return Err(e);
+            }
         }
-        if start.elapsed() >= timeout {
-            timed_out = true;
-            let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
-            let _ = child.kill();
-            break child.wait()?;
+        match killed_at {
+            None if start.elapsed() >= timeout => {
+                timed_out = true;
+                let group = nix::unistd::Pid::from_raw(pgid);
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                let _ = child.kill();
+                killed_at = Some(Instant::now());
+            }
+            Some(t) if t.elapsed() >= REAP_GRACE => break None,
+            _ => {}
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let Some(status) = status else {
+        // Still alive after SIGKILL: leave it to a reaper thread.
+        let gone = Arc::new(AtomicBool::new(false));
+        let flag = gone.clone();
+        let _ = std::thread::Builder::new()
+            .name("vigie-smartctl-reaper".into())
+            .spawn(move || {
+                let _ = child.wait();
+                let _ = reader.join();
+                forget();
+                flag.store(true, Ordering::Release);
+            });
+        return Ok(Run {
+            stdout: String::new(),
+            code: None,
+            timed_out: true,
+            duration: start.elapsed(),
+            unreaped: Some(gone),
+        });
+    };
+    forget();
     // The group is gone (or exited): the pipe closes and the reader ends.
     let bytes = reader.join().unwrap_or_default();
     Ok(Run {
@@ -168,24 +249,21 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<
         code: status.code(),
         timed_out,
         duration: start.elapsed(),
+        unreaped: None,
     })
 }
 
-/// True when smartctl skipped a sleeping disk (`--nocheck`).
+/// True when smartctl skipped a sleeping disk (`--nocheck`): exit bit 1
+/// with smartctl's "Device is in <MODE> mode" message (STANDBY, SLEEP,
+/// IDLE, IDLE_A, STANDBY_Y...).
 fn is_standby(report: &SmartReport) -> bool {
     report.exit().has(ExitFlag::DeviceOpen)
         && report.messages.iter().any(|m| {
-            let m = m.to_ascii_uppercase();
-            [
-                "STANDBY MODE",
-                "SLEEP MODE",
-                "IDLE MODE",
-                "IDLE_A MODE",
-                "IDLE_B MODE",
-                "IDLE_C MODE",
-            ]
-            .iter()
-            .any(|p| m.contains(p))
+            m.split_once("Device is in ").is_some_and(|(_, rest)| {
+                rest.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|w| w.starts_with("mode"))
+            })
         })
 }
 
@@ -263,6 +341,26 @@ impl SmartCollector {
 
     /// Reads one device and updates its state.
     fn read_device(&self, dev: &SmartDevice) {
+        {
+            let mut sh = lock(&self.shared);
+            let st = sh.devices.entry(dev.clone()).or_default();
+            if st
+                .unreaped
+                .as_ref()
+                .is_some_and(|gone| !gone.load(Ordering::Acquire))
+            {
+                let e =
+                    "an earlier smartctl on this disk is still stuck in the kernel after SIGKILL \
+                         (the disk or its controller does not answer); not starting another"
+                        .to_string();
+                if st.error.as_deref() != Some(e.as_str()) {
+                    log::warn!("smart {}: {e}", dev.name);
+                }
+                st.error = Some(e);
+                return;
+            }
+            st.unreaped = None;
+        }
         let mut cmd = self.smartctl();
         cmd.args([
             "--json=c",
@@ -275,7 +373,7 @@ impl SmartCollector {
         cmd.arg(&dev.name);
         let outcome = run_with_timeout(cmd, self.config.timeout);
         let mut sh = lock(&self.shared);
-        let st = sh.devices.entry(dev.name.clone()).or_default();
+        let st = sh.devices.entry(dev.clone()).or_default();
         if let Some(k) = &dev.kind {
             st.kind = k.clone();
         } else if st.kind.is_empty() {
@@ -287,6 +385,7 @@ impl SmartCollector {
             Err(e) => st.error = Some(self.spawn_error(&e)),
             Ok(run) => {
                 st.duration = run.duration;
+                st.unreaped = run.unreaped;
                 if run.timed_out {
                     st.error = Some(format!(
                         "smartctl did not answer within {:?}; killed",
@@ -336,10 +435,18 @@ impl SmartCollector {
                 if sh.discovery_error.take().is_some() {
                     log::info!("smart: device discovery works again");
                 }
-                // Devices gone from the scan are forgotten.
-                let names: Vec<&String> = d.iter().map(|x| &x.name).collect();
-                sh.devices.retain(|k, _| names.contains(&k));
-                if d.is_empty() && (sh.rounds == 0 || !sh.devices.is_empty()) {
+                // A disk that vanished from the scan (dead, or unplugged) is
+                // kept, flagged as an error: a dying disk must not simply
+                // disappear from the dashboards. Restart vigie after
+                // removing a disk on purpose.
+                for (dev, st) in sh.devices.iter_mut() {
+                    if !d.contains(dev) && st.error.as_deref() != Some(VANISHED) {
+                        log::warn!("smart {}: {VANISHED}", dev.name);
+                        st.error = Some(VANISHED.into());
+                        st.standby = false;
+                    }
+                }
+                if d.is_empty() && sh.rounds == 0 {
                     log::info!(
                         "smart: smartctl --scan-open found no disk that speaks SMART \
                          (virtual disks such as virtio have none); vigie_smart_devices is 0"
@@ -375,6 +482,9 @@ impl SmartCollector {
         lock(&self.shared).rounds
     }
 }
+
+/// The error of a disk smartctl no longer finds.
+const VANISHED: &str = "no longer found by smartctl --scan-open (disk dead or removed?)";
 
 /// NVMe critical_warning bits (NVMe base specification, SMART / Health log).
 const NVME_WARNINGS: [(u8, &str); 6] = [
@@ -502,7 +612,13 @@ impl SmartCollector {
             "Current temperature of the disk.",
         )
         .sample_some(&l, r.temperature_celsius);
+        let mut seen = [false; 256];
         for a in &r.ata_attributes {
+            // Firmware that lists an attribute twice would give duplicate
+            // series: the first row wins.
+            if std::mem::replace(&mut seen[a.id as usize], true) {
+                continue;
+            }
             let id = a.id.to_string();
             let al = [
                 l[0],
@@ -651,7 +767,16 @@ impl Collector for SmartCollector {
             .spawn(move || {
                 loop {
                     let started = Instant::now();
-                    self.round();
+                    let round =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round()));
+                    if let Err(p) = round {
+                        let msg = p
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| p.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        log::error!("smart: a reading round panicked: {msg}");
+                    }
                     std::thread::sleep(self.config.interval.saturating_sub(started.elapsed()));
                 }
             });
@@ -662,8 +787,8 @@ impl Collector for SmartCollector {
 
     fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
         let sh = lock(&self.shared);
-        for (name, st) in &sh.devices {
-            self.render(out, name, st);
+        for (dev, st) in &sh.devices {
+            self.render(out, &dev.name, st);
         }
         out.gauge("vigie_smart_devices", "Disks vigie reads with smartctl.")
             .sample(&[], sh.devices.len() as f64);
@@ -677,6 +802,25 @@ impl Collector for SmartCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generic_standby_messages() {
+        for mode in ["STANDBY", "STANDBY_Y", "SLEEP", "IDLE_A", "IDLE"] {
+            let json = format!(
+                r#"{{"smartctl":{{"exit_status":2,"messages":[{{"string":"Device is in {mode} mode, exit(2)","severity":"information"}}]}}}}"#
+            );
+            assert!(is_standby(&smart_json::parse(&json).unwrap()), "{mode}");
+        }
+    }
+
+    #[test]
+    fn device_paths_with_colons_are_not_types() {
+        let d: SmartDevice = "/dev/disk/by-path/pci-0000:00:17.0-ata-1".parse().unwrap();
+        assert_eq!(d.kind, None);
+        assert_eq!(d.name, "/dev/disk/by-path/pci-0000:00:17.0-ata-1");
+        let d: SmartDevice = "/dev/sda:sat,12".parse().unwrap();
+        assert_eq!(d.kind.as_deref(), Some("sat,12"));
+    }
 
     #[test]
     fn device_syntax() {

@@ -113,6 +113,24 @@ fn routes() {
 }
 
 #[test]
+fn a_tiny_scrape_timeout_header_does_not_fail_collectors() {
+    let s = Server::start(Config::default(), Duration::from_millis(50));
+    let r = request(
+        s.addr,
+        "GET",
+        "/metrics",
+        &[("X-Prometheus-Scrape-Timeout-Seconds", "0.000001")],
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains("vigie_collector_success{collector=\"slow\"} 1\n"),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
 fn custom_telemetry_path() {
     let config = Config {
         telemetry_path: "/probe".into(),

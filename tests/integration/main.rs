@@ -8,6 +8,7 @@
 //!   both formats; `promtool check metrics`.
 //! - `live`: the real binary on this machine against statvfs, df and
 //!   /proc/stat; SIGTERM; a port already in use.
+//! - `prometheus`: real Prometheus scrapes the real binary on a fixture root.
 //! - `resilience`: hung, slow, failing and panicking collectors and mounts.
 //! - `http`: routes, negotiation, header-read timeout, concurrency cap,
 //!   graceful shutdown.
@@ -32,6 +33,7 @@ mod exposition;
 mod http;
 mod live;
 mod proc_fixtures;
+mod prometheus;
 mod resilience;
 mod smart;
 mod smart_corpus;

@@ -69,6 +69,14 @@ impl FakeDisks {
     }
 }
 
+/// True while `pid` runs (a zombie waiting for its reaper counts as gone).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
 fn capture(name: &str) -> Option<PathBuf> {
     shared_fixture(&format!("smartctl/{name}"))
 }
@@ -302,7 +310,7 @@ fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
         .parse()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while Path::new(&format!("/proc/{pid}")).exists() {
+    while alive(pid) {
         assert!(
             Instant::now() < deadline,
             "the hung smartctl (pid {pid}) is still there"
@@ -311,6 +319,11 @@ fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
     }
     // The log says why, once per device.
     let log: Vec<String> = v.log.try_iter().collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sdd") && l.contains("unreadable smartctl output")),
+        "{log:?}"
+    );
     assert_eq!(
         log.iter()
             .filter(|l| l.contains("/dev/sdc") && l.contains("killed"))
@@ -318,11 +331,38 @@ fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
         1,
         "{log:?}"
     );
-    assert!(
-        log.iter()
-            .any(|l| l.contains("/dev/sdd") && l.contains("unreadable smartctl output")),
-        "{log:?}"
-    );
+}
+
+#[test]
+fn a_smartctl_still_running_when_vigie_stops_is_ended_with_it() {
+    let f = FakeDisks::new();
+    f.behave("sda", "hang", "").scan(&[("/dev/sda", "sat")]);
+    let mut v = f.start(&["--collector.smart.timeout=1h"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f.path("sda.pid").exists() {
+        assert!(Instant::now() < deadline, "the fake smartctl did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid: i32 = std::fs::read_to_string(f.path("sda.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(alive(pid));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(v.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(v.child.wait().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "smartctl (pid {pid}) outlived vigie"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -399,5 +439,61 @@ fn real_smartctl_on_this_machine() {
             .filter(|l| l.starts_with("vigie_smart_device_error"))
             .collect::<Vec<_>>()
             .join("; ")
+    );
+}
+
+#[test]
+fn disks_behind_one_raid_controller_are_told_apart() {
+    // The fake answers by path, so both disks give the same capture; the
+    // type label tells them apart.
+    let Some(a) = capture("smartctl_exporter__ST3500418AS_11.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("0", &a)
+        .scan(&[("/dev/bus/0", "megaraid,0"), ("/dev/bus/0", "megaraid,1")]);
+    let v = f.start(&[]);
+    let body = v.scrape_until(|b| b.matches("vigie_smart_device_info{").count() == 2);
+    assert_eq!(value(&body, "vigie_smart_devices"), Some(2.0));
+    assert!(
+        body.contains("vigie_smart_device_info{device=\"/dev/bus/0\",type=\"megaraid,0\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("vigie_smart_device_info{device=\"/dev/bus/0\",type=\"megaraid,1\""),
+        "{body}"
+    );
+    let calls = f.calls();
+    assert!(
+        calls.contains("-d megaraid,0 /dev/bus/0") && calls.contains("-d megaraid,1 /dev/bus/0"),
+        "{calls}"
+    );
+}
+
+#[test]
+fn a_disk_that_vanishes_is_flagged_not_forgotten() {
+    let Some(hgst) = capture("libblockdev__HGST_HUS726060ALA640.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &hgst).scan(&[("/dev/sda", "sat")]);
+    let v = f.start(&["--collector.smart.interval=300ms"]);
+    v.scrape_until(|b| {
+        value(b, "vigie_smart_reallocated_sectors{device=\"/dev/sda\"") == Some(1040.0)
+    });
+    // The disk dies: the scan no longer lists it.
+    f.scan(&[]);
+    let body =
+        v.scrape_until(|b| value(b, "vigie_smart_device_error{device=\"/dev/sda\"") == Some(1.0));
+    assert_eq!(
+        value(&body, "vigie_smart_reallocated_sectors{device=\"/dev/sda\""),
+        Some(1040.0)
+    );
+    assert_eq!(value(&body, "vigie_smart_devices"), Some(1.0));
+    let log: Vec<String> = v.log.try_iter().collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sda") && l.contains("no longer found")),
+        "{log:?}"
     );
 }

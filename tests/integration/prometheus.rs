@@ -1,0 +1,193 @@
+//! Real Prometheus (Debian's package) scrapes the real binary on the fixture
+//! root: every collector's series arrive, with the values of the fixtures,
+//! and the units that only OpenMetrics carries (Prometheus asks for
+//! OpenMetrics first, so this exercises that encoder against Prometheus' own
+//! parser).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Vigie, copy_tree, fixture, get};
+
+/// A Prometheus server on a loopback port, scraping `targets` every second.
+/// Killed when dropped.
+pub struct Prometheus {
+    child: Child,
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    pub fn start(targets: &[SocketAddr], rule_files: &[&Path]) -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let rules: Vec<String> = rule_files
+            .iter()
+            .map(|r| format!("'{}'", r.display()))
+            .collect();
+        let config = format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+             rule_files: [{}]\n\
+             scrape_configs:\n  - job_name: vigie\n    static_configs: [{{targets: [{}]}}]\n",
+            rules.join(", "),
+            targets.join(", ")
+        );
+        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "prometheus must be installed (scripts/test installs Debian's prometheus package)",
+            );
+        let p = Prometheus {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(p.addr).is_err() || get(p.addr, "/-/ready").status != 200
+        {
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        p
+    }
+
+    /// `/api/v1/query` for an instant vector: (labels JSON, value) pairs.
+    pub fn query(&self, promql: &str) -> Vec<(serde_json::Value, f64)> {
+        let r = get(
+            self.addr,
+            &format!("/api/v1/query?query={}", encode(promql)),
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
+        assert_eq!(v["status"], "success", "{promql}: {}", r.body);
+        v["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["metric"].clone(),
+                    s["value"][1].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Polls `promql` until `ok` holds on its result (at most 30 s).
+    pub fn wait_for(
+        &self,
+        promql: &str,
+        ok: impl Fn(&[(serde_json::Value, f64)]) -> bool,
+    ) -> Vec<(serde_json::Value, f64)> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = self.query(promql);
+            if ok(&r) {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{promql}: still {r:?} after 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Percent-encoding for a query string value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_scrapes_every_collector() {
+    let dir = copy_tree(&fixture("host"));
+    let disks = copy_tree(&fixture("smartctl"));
+    let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
+    let v = Vigie::start_with_env(
+        &[
+            &format!("--path.procfs={}", p("proc")),
+            &format!("--path.sysfs={}", p("sys")),
+            &format!("--path.rootfs={}", p("root")),
+            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
+            concat!(
+                "--collector.smart.smartctl-path=",
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fake-smartctl"
+            ),
+        ],
+        &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
+    );
+    let prom = Prometheus::start(&[v.addr], &[]);
+    prom.wait_for("up{job=\"vigie\"}", |r| r.len() == 1 && r[0].1 == 1.0);
+    // Every collector reports success.
+    let ok = prom.wait_for("vigie_collector_success == 1", |r| {
+        r.len() == vigie::collect::KNOWN.len()
+    });
+    assert_eq!(ok.len(), 5, "{ok:?}");
+    // Values from the fixtures, through Prometheus.
+    assert_eq!(prom.query("vigie_boot_time_seconds")[0].1, 1_776_153_600.0);
+    let r = prom.wait_for(
+        "vigie_smart_reallocated_sectors{serial=\"VT4000A1\"}",
+        |r| !r.is_empty(),
+    );
+    assert_eq!(r[0].1, 24.0);
+    let r = prom.query("vigie_path_filesystem_info{role=\"control-plane\"}");
+    assert_eq!(r[0].0["mountpoint"], "/data");
+    // A counter and a histogram arrive as such.
+    assert!(!prom.query("vigie_swap_in_bytes_total").is_empty());
+    assert!(
+        !prom
+            .query("vigie_dns_probe_latency_seconds_bucket{le=\"+Inf\"}")
+            .is_empty()
+    );
+    // Units travel only in OpenMetrics: Prometheus negotiated it.
+    let meta = get(
+        prom.addr,
+        "/api/v1/metadata?metric=vigie_filesystem_size_bytes",
+    )
+    .body;
+    assert!(meta.contains("\"unit\":\"bytes\""), "{meta}");
+    // And the join a control-plane rule will use works.
+    let r = prom.query(
+        "vigie_filesystem_avail_bytes * on(instance, mountpoint) group_left(path, role) vigie_path_filesystem_info{role=\"control-plane\"}",
+    );
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0["path"], "/var/lib/etcd");
+}
