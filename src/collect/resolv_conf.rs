@@ -40,11 +40,18 @@ impl ResolvConf {
 pub fn parse(text: &str) -> ResolvConf {
     let mut rc = ResolvConf::default();
     for (i, line) in text.lines().enumerate() {
-        let line = line.split(['#', ';']).next().unwrap_or("").trim();
-        let mut words = line.split_whitespace();
-        if words.next() != Some("nameserver") {
+        let line = line.split(['#', ';']).next().unwrap_or("").trim_end();
+        // glibc only reads a keyword at the very start of the line.
+        let Some(rest) = line.strip_prefix("nameserver") else {
+            continue;
+        };
+        if !rest.starts_with([' ', '\t']) {
+            if rest.is_empty() {
+                rc.rejected.push(format!("line {}: {line:?}", i + 1));
+            }
             continue;
         }
+        let mut words = rest.split_whitespace();
         match words.next().and_then(parse_address) {
             Some(addr) => rc.nameservers.push(addr),
             None => rc.rejected.push(format!("line {}: {line:?}", i + 1)),
@@ -132,6 +139,14 @@ mod tests {
         assert_eq!(rc.nameservers.len(), 1);
         assert_eq!(rc.rejected.len(), 3, "{rc:?}");
         assert!(rc.rejected[1].starts_with("line 2:"));
+    }
+
+    #[test]
+    fn indented_lines_are_ignored_as_by_glibc() {
+        assert_eq!(
+            addrs("  nameserver 192.0.2.9\nnameserver\t192.0.2.1\nnameservers 192.0.2.2\n"),
+            ["192.0.2.1:53"]
+        );
     }
 
     #[test]
