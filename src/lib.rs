@@ -21,6 +21,7 @@ pub mod expo;
 pub mod metrics;
 pub mod paths;
 pub mod server;
+pub mod thresholds;
 
 use std::sync::Arc;
 

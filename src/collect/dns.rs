@@ -168,13 +168,12 @@ impl DnsCollector {
                     for a in rc.nameservers.iter().take(LIBC_MAX_NAMESERVERS) {
                         push(*a, "resolv.conf");
                     }
-                    if stub {
-                        if let Some(up) =
+                    if stub
+                        && let Some(up) =
                             self.read_resolv_conf("/run/systemd/resolve/resolv.conf")?
-                        {
-                            for a in &up.nameservers {
-                                push(*a, "systemd-resolved");
-                            }
+                    {
+                        for a in &up.nameservers {
+                            push(*a, "systemd-resolved");
                         }
                     }
                 }

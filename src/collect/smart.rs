@@ -403,10 +403,10 @@ impl SmartCollector {
                         Ok(report) => match report.device_error() {
                             Some(e) => st.error = Some(e),
                             None => {
-                                if st.kind == "auto" {
-                                    if let Some(t) = &report.device_type {
-                                        st.kind = t.clone();
-                                    }
+                                if st.kind == "auto"
+                                    && let Some(t) = &report.device_type
+                                {
+                                    st.kind = t.clone();
                                 }
                                 st.last_success = Some(unix_now());
                                 st.report = Some(report);

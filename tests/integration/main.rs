@@ -21,6 +21,8 @@
 //!   real smartctl on this machine.
 //! - `smart_corpus`: the smartctl JSON parser on all 48 shared captures.
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
+//! - `thresholds`: errors of bad thresholds files (file, line, column),
+//!   snapshotted.
 //! - `docs`: the README documents every metric and collector, and no other.
 
 mod common;
@@ -38,3 +40,4 @@ mod resilience;
 mod smart;
 mod smart_corpus;
 mod smart_fuzz;
+mod thresholds;
