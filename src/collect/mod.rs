@@ -58,6 +58,10 @@ pub enum Refresh {
     /// In the background, once per interval; scrapes encode the last snapshot
     /// and never wait.
     Every(Duration),
+    /// On every scrape, on the scrape's own task, without a thread or a
+    /// timeout: only for collectors whose `collect` reads memory that their
+    /// own background work ([`Collector::start`]) keeps up to date.
+    Inline,
 }
 
 /// A collector with its schedule.
@@ -139,7 +143,7 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
         // scrape only renders the per-device cache.
         regs.push(Registration {
             collector: Arc::new(smart::SmartCollector::new(smart.clone())),
-            refresh: Refresh::OnScrape,
+            refresh: Refresh::Inline,
             timeout: config.scrape_timeout,
         });
     }
@@ -148,7 +152,7 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
         // results from memory.
         regs.push(Registration {
             collector: Arc::new(dns::DnsCollector::new(config.paths.clone(), dns.clone())),
-            refresh: Refresh::OnScrape,
+            refresh: Refresh::Inline,
             timeout: config.scrape_timeout,
         });
     }

@@ -212,6 +212,9 @@ impl Runner {
                 .collect(),
         )
         .await;
+        for slot in self.slots.iter().filter(|s| s.reg.refresh == Refresh::Inline) {
+            run_collector(slot, Instant::now());
+        }
         let mut out: Vec<Arc<Families>> = self
             .slots
             .iter()
@@ -251,7 +254,7 @@ impl Runner {
             )
             .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {
-                Refresh::OnScrape => 0.0,
+                Refresh::OnScrape | Refresh::Inline => 0.0,
                 Refresh::Every(d) => d.as_secs_f64(),
             };
             f.gauge_seconds(
