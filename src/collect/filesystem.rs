@@ -452,6 +452,11 @@ impl Collector for FilesystemCollector {
             .filter(|t| self.selected(t) || forced.contains(t.label.as_path()))
             .collect();
         let outcomes = self.stat_all(&chosen);
+        // statfs reports the flags of the mount it goes through: when vigie
+        // reads the host through a bind mount (a container's read-only
+        // /host/root), that is not the host's mount, so only the host's
+        // mount table says whether the filesystem is read-only.
+        let statfs_flag_is_hosts = self.paths.rootfs == Path::new("/");
 
         for (t, outcome) in chosen.iter().zip(&outcomes) {
             let error = match outcome {
@@ -500,7 +505,7 @@ impl Collector for FilesystemCollector {
                 "vigie_filesystem_readonly",
                 "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
             )
-            .sample(&l, if s.read_only || t.mount.read_only { 1.0 } else { 0.0 });
+            .sample(&l, if t.mount.read_only || (statfs_flag_is_hosts && s.read_only) { 1.0 } else { 0.0 });
         }
 
         for w in &watched {

@@ -10,7 +10,7 @@ pub struct Mount {
     /// The mount source (`/dev/sda1`, `server:/export`, `tmpfs`).
     pub device: String,
     pub fstype: String,
-    /// True when the per-mount options include `ro`.
+    /// True when the mount's options or its superblock's include `ro`.
     pub read_only: bool,
 }
 
@@ -43,11 +43,16 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
     let fstype = fields.get(sep + 1)?;
     // An empty source leaves the line one field short; call it "none".
     let device = fields.get(sep + 2).copied().unwrap_or("none");
+    // The superblock's options: ext4 mounted errors=remount-ro shows "ro"
+    // there, not in the mount's own options, once it has hit an error.
+    let super_ro = fields
+        .get(sep + 3)
+        .is_some_and(|o| o.split(',').any(|o| o == "ro"));
     Some(Mount {
         mountpoint: PathBuf::from(unescape(mountpoint)),
         device: unescape(device),
         fstype: unescape(fstype),
-        read_only: options.split(',').any(|o| o == "ro"),
+        read_only: super_ro || options.split(',').any(|o| o == "ro"),
     })
 }
 
@@ -120,17 +125,19 @@ mod tests {
     fn mountinfo_line_with_optional_fields_and_spaces() {
         let text = "36 35 98:0 /mnt1 /mnt/backup\\040disk rw,noatime master:1 shared:2 - ext4 /dev/sdb1 rw,errors=continue\n\
                     37 35 98:1 / /ro ro,relatime - xfs /dev/sdc1 ro\n\
+                    39 35 8:2 / /remounted rw,relatime - ext4 /dev/sda2 ro,errors=remount-ro\n\
                     garbage line\n\
                     38 35 0:5 / /nosrc rw - fuse.x\n";
         let (m, errs) = parse_mountinfo(text);
-        assert_eq!(m.len(), 3, "{m:?}");
+        assert_eq!(m.len(), 4, "{m:?}");
+        assert!(m[2].read_only, "superblock ro after an ext4 error");
         assert_eq!(m[0].mountpoint, PathBuf::from("/mnt/backup disk"));
         assert_eq!(m[0].device, "/dev/sdb1");
         assert_eq!(m[0].fstype, "ext4");
         assert!(!m[0].read_only);
         assert!(m[1].read_only);
-        assert_eq!(m[2].device, "none");
+        assert_eq!(m[3].device, "none");
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("line 3:"), "{errs:?}");
+        assert!(errs[0].starts_with("line 4:"), "{errs:?}");
     }
 }

@@ -212,7 +212,11 @@ impl Runner {
                 .collect(),
         )
         .await;
-        for slot in self.slots.iter().filter(|s| s.reg.refresh == Refresh::Inline) {
+        for slot in self
+            .slots
+            .iter()
+            .filter(|s| s.reg.refresh == Refresh::Inline)
+        {
             run_collector(slot, Instant::now());
         }
         let mut out: Vec<Arc<Families>> = self
