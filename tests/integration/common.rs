@@ -188,6 +188,23 @@ impl Vigie {
         }
     }
 
+    /// Collects log lines until one satisfies `found` (at most 10 s), and
+    /// returns every line read so far. The log travels through a pipe and a
+    /// reader thread, so a line can arrive after the scrape that shows its
+    /// effect.
+    pub fn wait_log(&self, found: impl Fn(&str) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut lines = Vec::new();
+        while !lines.iter().any(|l: &String| found(l)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(l) => lines.push(l),
+                Err(_) => break,
+            }
+        }
+        lines
+    }
+
     /// Scrapes once every collector reports success.
     pub fn scrape_ready(&self) -> String {
         self.scrape_until(|b| {

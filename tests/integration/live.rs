@@ -101,7 +101,7 @@ fn sigterm_stops_the_process_cleanly() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let log: Vec<String> = v.log.try_iter().collect();
+    let log = v.wait_log(|l| l.contains("SIGTERM received"));
     assert!(
         log.iter().any(|l| l.contains("SIGTERM received")),
         "{log:?}"
