@@ -42,10 +42,39 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once, at start
 pub enum Command {
     /// Serve metrics over HTTP (what plain `vigie` does).
     #[command(after_help = AFTER_HELP)]
     Serve(ServeArgs),
+    /// Write Prometheus alerting rules and their promtool tests from a thresholds file.
+    #[command(after_help = GEN_AFTER_HELP)]
+    GenRules(GenRulesArgs),
+}
+
+const GEN_AFTER_HELP: &str = "Examples:
+  vigie gen-rules --thresholds thresholds.yaml --out rules/
+  vigie gen-rules --thresholds thresholds.yaml --out rules/ --check   (in CI: exit 1 if rules/ is stale)
+  promtool check rules rules/vigie-rules.yaml && promtool test rules rules/vigie-rules.test.yaml";
+
+/// `vigie gen-rules`.
+#[derive(Debug, Clone, Args)]
+pub struct GenRulesArgs {
+    /// The thresholds file (YAML). An empty file gives the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: PathBuf,
+
+    /// Directory to write vigie-rules.yaml and vigie-rules.test.yaml into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Write nothing; exit 1 and list the files that would change.
+    #[arg(long)]
+    pub check: bool,
+
+    /// prometheus-operator: also write the rules as a PrometheusRule object.
+    #[arg(long, value_enum, default_value_t = crate::rulegen::Format::Plain)]
+    pub format: crate::rulegen::Format,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -363,7 +392,7 @@ impl Cli {
     pub fn serve_args(&self) -> &ServeArgs {
         match &self.command {
             Some(Command::Serve(a)) => a,
-            None => &self.serve,
+            None | Some(Command::GenRules(_)) => &self.serve,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod config;
 pub mod expo;
 pub mod metrics;
 pub mod paths;
+pub mod rulegen;
 pub mod server;
 pub mod thresholds;
 

@@ -7,6 +7,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = vigie::cli::Cli::parse();
+    if let Some(vigie::cli::Command::GenRules(g)) = &cli.command {
+        return gen_rules(g);
+    }
     let args = cli.serve_args();
     env_logger::Builder::new()
         .parse_filters(&format!("{},hyper=warn", args.log_level))
@@ -34,6 +37,52 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("vigie: {e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// `vigie gen-rules`: 0 written (or up to date), 1 stale with `--check`,
+/// 2 bad thresholds file or unwritable output.
+fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
+    let t = match vigie::thresholds::Thresholds::load(&g.thresholds) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vigie: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for w in &t.warnings {
+        eprintln!("vigie: warning: {w}");
+    }
+    let files = match vigie::rulegen::generate(&t, g.format) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("vigie: {}: {e}", g.thresholds.display());
+            return ExitCode::from(2);
+        }
+    };
+    match vigie::rulegen::write(&files, &g.out, g.check) {
+        Ok(changed) if g.check && !changed.is_empty() => {
+            eprintln!("vigie: out of date (run vigie gen-rules without --check to update):");
+            for c in changed {
+                eprintln!("  {}", c.display());
+            }
+            ExitCode::from(1)
+        }
+        Ok(changed) => {
+            if !g.check {
+                for c in &changed {
+                    eprintln!("wrote {}", c.display());
+                }
+                if changed.is_empty() {
+                    eprintln!("{} is up to date", g.out.display());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("vigie: writing to {}: {e}", g.out.display());
+            ExitCode::from(2)
         }
     }
 }

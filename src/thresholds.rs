@@ -144,6 +144,9 @@ pub const SIGNALS: &[Signal] = &[
         0,
     ),
     sig("smart.udma_crc_errors", Count, Hi, Some(1.0), None, 0),
+    // A pre-fail counter that grew within `smart.growth_window`: a disk
+    // getting worse now, a stronger signal than a high stable count.
+    sig("smart.counter_growing", Condition, Hi, None, Some(1.0), 0),
     sig(
         "smart.nvme_media_errors",
         Count,
@@ -384,7 +387,7 @@ section!(RawFilesystems, "filesystem" { free_percent, inodes_free_percent, full_
     extra { full_in_window: Option<Spanned<String>>, roles: BTreeMap<String, Spanned<RawRole>> });
 section!(RawRole, "filesystem" { free_percent, inodes_free_percent, full_in });
 section!(RawSmart, "smart" { failing, reallocated_sectors, pending_sectors, offline_uncorrectable,
-    reported_uncorrectable, udma_crc_errors, nvme_media_errors, nvme_critical_warning, nvme_wear_percent,
+    reported_uncorrectable, udma_crc_errors, counter_growing, nvme_media_errors, nvme_critical_warning, nvme_wear_percent,
     self_test_failed, temperature_celsius, not_reporting }
     extra { growth_window: Option<Spanned<String>> });
 section!(RawSwap, "swap" { used_percent, swap_in_bytes_per_second });

@@ -1,0 +1,583 @@
+//! The catalogue of alerts `gen-rules` writes: for each, the signal of the
+//! thresholds file it reads, the PromQL of the value it compares, the labels
+//! that identify one alerting series, its text in English and French, and
+//! how to build test series that give a chosen value.
+
+/// How an alert decides to fire.
+#[derive(Debug, Clone, Copy)]
+pub enum Test {
+    /// `value < threshold` or `value > threshold`, per level, from the
+    /// signal's direction. `scale` converts the file's unit to the value's
+    /// (seconds to days: 1/86400).
+    Threshold { scale: f64 },
+    /// `value == 1` (a flag or event), with the signal's `for:`; severity is
+    /// the level the signal sets.
+    Condition,
+}
+
+/// Text of one alert in one language. `{{ $labels.x }}` and
+/// `{{ printf "%.1f" $value }}` are the only template parts used, so tests
+/// can render them exactly.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub summary: &'static str,
+    pub description: &'static str,
+}
+
+/// One alert of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertSpec {
+    pub name: &'static str,
+    /// The thresholds signal (`filesystem.free_percent`).
+    pub signal: &'static str,
+    pub test: Test,
+    /// PromQL of the value; `SEL` stands for the selector's matchers.
+    pub value: &'static str,
+    /// The metric whose series carry the alert's labels (for tests), with
+    /// the labels that identify one series besides job and instance.
+    pub series_labels: &'static [(&'static str, &'static str)],
+    /// Input series for tests, as functions of the wanted value `v`: each
+    /// entry is (metric name, extra labels, value as a function of v).
+    /// Input series for tests: (metric, labels, (start, step per minute) as
+    /// a function of the wanted value `v` and of the evaluation time in
+    /// seconds).
+    pub inputs: &'static [Input],
+    pub en: Text,
+    pub fr: Text,
+}
+
+/// One input series of a test: metric, labels, and its (start, step per
+/// minute) for a wanted value and an evaluation time.
+pub type Input = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    fn(f64, f64) -> (f64, f64),
+);
+
+const FS: &[(&str, &str)] = &[
+    ("mountpoint", "/srv/data"),
+    ("device", "/dev/sdb1"),
+    ("fstype", "ext4"),
+];
+const DISK: &[(&str, &str)] = &[
+    ("device", "/dev/sda"),
+    ("type", "sat"),
+    ("model", "TEST DISK"),
+    ("serial", "SN123"),
+    ("wwn", "0x5000c500075bcd15"),
+];
+const NONE: &[(&str, &str)] = &[];
+const DNS: &[(&str, &str)] = &[
+    ("resolver", "192.0.2.53:53"),
+    ("source", "resolv.conf"),
+    ("query", "example.org"),
+    ("type", "MX"),
+];
+
+fn id(v: f64, _: f64) -> (f64, f64) {
+    (v, 0.0)
+}
+fn one(_: f64, _: f64) -> (f64, f64) {
+    (1.0, 0.0)
+}
+fn two(_: f64, _: f64) -> (f64, f64) {
+    (2.0, 0.0)
+}
+fn one_minus(v: f64, _: f64) -> (f64, f64) {
+    (1.0 - v, 0.0)
+}
+fn twice(v: f64, _: f64) -> (f64, f64) {
+    (2.0 * v, 0.0)
+}
+fn percent_of_ratio(v: f64, _: f64) -> (f64, f64) {
+    (v / 100.0, 0.0)
+}
+fn thousand(_: f64, _: f64) -> (f64, f64) {
+    (1000.0, 0.0)
+}
+fn tenfold(v: f64, _: f64) -> (f64, f64) {
+    (v * 10.0, 0.0)
+}
+/// A counter growing `v` per second.
+fn counter_rate(v: f64, _: f64) -> (f64, f64) {
+    (0.0, v * 60.0)
+}
+/// Available bytes falling 6000 per minute (100/s), full `v` days after the
+/// evaluation time.
+fn falling_avail(v: f64, eval: f64) -> (f64, f64) {
+    (v * 86400.0 * 100.0 + eval * 100.0, -6000.0)
+}
+/// A counter that grows by `v` every minute (0: stable at 10).
+fn growing(v: f64, _: f64) -> (f64, f64) {
+    (10.0, v)
+}
+
+/// A timestamp `v` days before the evaluation time.
+fn days_before_eval(v: f64, eval: f64) -> (f64, f64) {
+    (eval - v * 86400.0, 0.0)
+}
+
+/// Every threshold alert. (Alerts that are not a comparison of one value,
+/// such as the Watchdog or the target being down, are written by
+/// [`super::rules`] directly.)
+pub const ALERTS: &[AlertSpec] = &[
+    AlertSpec {
+        name: "VigieFilesystemAlmostFull",
+        signal: "filesystem.free_percent",
+        test: Test::Threshold { scale: 1.0 },
+        value: "100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL}",
+        series_labels: FS,
+        // avail = 10 v out of 1000 bytes: v% free.
+        inputs: &[
+            ("vigie_filesystem_size_bytes", FS, thousand),
+            ("vigie_filesystem_avail_bytes", FS, tenfold),
+        ],
+        en: Text {
+            summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free space left.",
+            description: "Applications writing to {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} will fail when it is full. First free space: old backups, logs, caches, trash; then plan to grow the disk.",
+        },
+        fr: Text {
+            summary: "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} n'a plus que {{ printf \"%.1f\" $value }} % d'espace libre.",
+            description: "Les applications qui écrivent sur {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} échoueront quand il sera plein. D'abord libérer de la place : vieilles sauvegardes, journaux, caches, corbeilles ; puis prévoir d'agrandir le disque.",
+        },
+    },
+    AlertSpec {
+        name: "VigieFilesystemFillingUp",
+        signal: "filesystem.full_in",
+        test: Test::Threshold {
+            scale: 1.0 / 86400.0,
+        },
+        value: "vigie_filesystem_avail_bytes{SEL} / (-deriv(vigie_filesystem_avail_bytes{SEL}[WINDOW]) > 0) / 86400",
+        series_labels: FS,
+        inputs: &[("vigie_filesystem_avail_bytes", FS, falling_avail)],
+        en: Text {
+            summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at its current rate.",
+            description: "It has been filling steadily: free space now, before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 {{ $labels.mountpoint }}.",
+        },
+        fr: Text {
+            summary: "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} sera plein dans environ {{ printf \"%.1f\" $value }} jours à ce rythme.",
+            description: "Il se remplit régulièrement : libérer de la place dès maintenant (vieilles sauvegardes, journaux, caches, corbeilles) ou agrandir le disque. Trouver ce qui grossit avec du -xh --max-depth=2 {{ $labels.mountpoint }}.",
+        },
+    },
+    AlertSpec {
+        name: "VigieFilesystemReadOnly",
+        signal: "filesystem.readonly",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_filesystem_readonly{SEL}",
+        series_labels: FS,
+        inputs: &[("vigie_filesystem_readonly", FS, id)],
+        en: Text {
+            summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is read-only.",
+            description: "Nothing can be written there: often the kernel remounted it after disk errors. First read the kernel log (dmesg), then check the disk before remounting.",
+        },
+        fr: Text {
+            summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} est en lecture seule.",
+            description: "Plus rien ne peut y être écrit : souvent le noyau l'a remonté après des erreurs disque. D'abord lire le journal du noyau (dmesg), puis vérifier le disque avant de le remonter.",
+        },
+    },
+    AlertSpec {
+        name: "VigieFilesystemInodesRunningOut",
+        signal: "filesystem.inodes_free_percent",
+        test: Test::Threshold { scale: 1.0 },
+        value: "100 * vigie_filesystem_files_free{SEL} / vigie_filesystem_files{SEL}",
+        series_labels: FS,
+        inputs: &[
+            ("vigie_filesystem_files", FS, thousand),
+            ("vigie_filesystem_files_free", FS, tenfold),
+        ],
+        en: Text {
+            summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free inodes left.",
+            description: "When inodes run out no new file can be created on {{ $labels.mountpoint }} even with free space. First look for directories with millions of small files (sessions, caches, mail queues) and clean them.",
+        },
+        fr: Text {
+            summary: "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} n'a plus que {{ printf \"%.1f\" $value }} % d'inodes libres.",
+            description: "Sans inode libre, aucun fichier ne peut plus être créé sur {{ $labels.mountpoint }}, même s'il reste de la place. D'abord chercher les répertoires aux millions de petits fichiers (sessions, caches, files de courrier) et les nettoyer.",
+        },
+    },
+    AlertSpec {
+        name: "VigieSwapAlmostFull",
+        signal: "swap.used_percent",
+        test: Test::Threshold { scale: 1.0 },
+        value: "100 * (vigie_swap_size_bytes{SEL} - vigie_swap_free_bytes{SEL}) / (vigie_swap_size_bytes{SEL} > 0)",
+        series_labels: NONE,
+        // 1000 bytes of swap, 1000 - 10 v free: v% used.
+        inputs: &[
+            ("vigie_swap_size_bytes", NONE, thousand),
+            ("vigie_swap_free_bytes", NONE, swap_free),
+        ],
+        en: Text {
+            summary: "Swap on {{ $labels.instance }} is {{ printf \"%.1f\" $value }}% used.",
+            description: "{{ $labels.instance }} is short of memory; when swap is full the kernel kills processes. First find the process that grew (top, sorted by memory), restart it, and plan the reboot or more RAM.",
+        },
+        fr: Text {
+            summary: "Le swap de {{ $labels.instance }} est utilisé à {{ printf \"%.1f\" $value }} %.",
+            description: "{{ $labels.instance }} manque de mémoire ; swap plein, le noyau tue des processus. D'abord trouver le processus qui a grossi (top, trié par mémoire), le redémarrer, et prévoir le redémarrage ou plus de RAM.",
+        },
+    },
+    AlertSpec {
+        name: "VigieRebootOverdue",
+        signal: "reboot.days_since",
+        test: Test::Threshold { scale: 1.0 },
+        value: "(time() - vigie_boot_time_seconds{SEL}) / 86400",
+        series_labels: NONE,
+        inputs: &[("vigie_boot_time_seconds", NONE, days_before_eval)],
+        en: Text {
+            summary: "{{ $labels.instance }} has not been rebooted for {{ printf \"%.0f\" $value }} days.",
+            description: "The longer a server runs, the riskier its next reboot (pending updates, swap, forgotten changes). Plan a maintenance reboot at a quiet time, with someone watching.",
+        },
+        fr: Text {
+            summary: "{{ $labels.instance }} n'a pas redémarré depuis {{ printf \"%.0f\" $value }} jours.",
+            description: "Plus un serveur tourne longtemps, plus son prochain redémarrage est risqué (mises à jour en attente, swap, modifications oubliées). Prévoir un redémarrage de maintenance à une heure calme, avec quelqu'un pour surveiller.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskFailing",
+        signal: "smart.failing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "1 - vigie_smart_healthy{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_healthy", DISK, one_minus)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} says it is failing.",
+            description: "The disk's own SMART self-assessment failed: it may stop at any time. Check that the backups are recent now, then replace the disk.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} annonce sa propre panne.",
+            description: "L'auto-diagnostic SMART du disque a échoué : il peut s'arrêter à tout moment. Vérifier tout de suite que les sauvegardes sont récentes, puis remplacer le disque.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskReallocatedSectors",
+        signal: "smart.reallocated_sectors",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_reallocated_sectors{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_reallocated_sectors", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has reallocated {{ printf \"%.0f\" $value }} sectors.",
+            description: "The disk is replacing bad sectors: it is wearing out. First check the backups of what it holds, then plan its replacement; if it keeps growing, replace it now.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a réalloué {{ printf \"%.0f\" $value }} secteurs.",
+            description: "Le disque remplace des secteurs défectueux : il s'use. D'abord vérifier les sauvegardes de ce qu'il contient, puis prévoir son remplacement ; si le nombre augmente encore, le remplacer tout de suite.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskPendingSectors",
+        signal: "smart.pending_sectors",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_pending_sectors{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_pending_sectors", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} unreadable sectors waiting to be remapped.",
+            description: "Data in those sectors could not be read. First check the backups, then run a long self-test (smartctl -t long) and plan the replacement of the disk.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} secteurs illisibles en attente de remplacement.",
+            description: "Les données de ces secteurs n'ont pas pu être lues. D'abord vérifier les sauvegardes, puis lancer un test long (smartctl -t long) et prévoir le remplacement du disque.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskOfflineUncorrectable",
+        signal: "smart.offline_uncorrectable",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_offline_uncorrectable{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_offline_uncorrectable", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} sectors it cannot read back.",
+            description: "Data in those sectors is lost. Check the backups first, then replace the disk.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} secteurs qu'il ne peut plus relire.",
+            description: "Les données de ces secteurs sont perdues. D'abord vérifier les sauvegardes, puis remplacer le disque.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskReportedUncorrectable",
+        signal: "smart.reported_uncorrectable",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_reported_uncorrectable{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_reported_uncorrectable", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} reported {{ printf \"%.0f\" $value }} errors it could not correct.",
+            description: "Reads failed on this disk. Check the backups, run a long self-test (smartctl -t long) and plan the replacement.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a signalé {{ printf \"%.0f\" $value }} erreurs non corrigées.",
+            description: "Des lectures ont échoué sur ce disque. Vérifier les sauvegardes, lancer un test long (smartctl -t long) et prévoir le remplacement.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskCrcErrors",
+        signal: "smart.udma_crc_errors",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_udma_crc_errors{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_udma_crc_errors", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} transfer (CRC) errors.",
+            description: "Usually a bad or loose cable, not the disk itself. Reseat or replace the SATA cable at the next maintenance.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} erreurs de transfert (CRC).",
+            description: "En général un câble abîmé ou mal branché, pas le disque lui-même. Rebrancher ou changer le câble SATA à la prochaine maintenance.",
+        },
+    },
+    AlertSpec {
+        name: "VigieNvmeMediaErrors",
+        signal: "smart.nvme_media_errors",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_nvme_media_errors{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_nvme_media_errors", DISK, id)],
+        en: Text {
+            summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} media errors.",
+            description: "The flash lost data it could not recover. Check the backups and plan the replacement of the disk.",
+        },
+        fr: Text {
+            summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} erreurs de support.",
+            description: "La mémoire flash a perdu des données qu'elle n'a pas pu récupérer. Vérifier les sauvegardes et prévoir le remplacement du disque.",
+        },
+    },
+    AlertSpec {
+        name: "VigieNvmeCriticalWarning",
+        signal: "smart.nvme_critical_warning",
+        test: Test::Threshold { scale: 1.0 },
+        value: "clamp_max(vigie_smart_nvme_critical_warning{SEL}, 1)",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_nvme_critical_warning", DISK, id)],
+        en: Text {
+            summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} raised a critical warning.",
+            description: "See vigie_smart_nvme_critical_warning_bit for which one (spare, temperature, reliability, read-only, backup power). Check the backups first, then plan the replacement.",
+        },
+        fr: Text {
+            summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a levé un avertissement critique.",
+            description: "Voir vigie_smart_nvme_critical_warning_bit pour savoir lequel (réserve, température, fiabilité, lecture seule, alimentation de secours). D'abord vérifier les sauvegardes, puis prévoir le remplacement.",
+        },
+    },
+    AlertSpec {
+        name: "VigieNvmeWornOut",
+        signal: "smart.nvme_wear_percent",
+        test: Test::Threshold { scale: 1.0 },
+        value: "100 * vigie_smart_nvme_wear_ratio{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_nvme_wear_ratio", DISK, percent_of_ratio)],
+        en: Text {
+            summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has used {{ printf \"%.0f\" $value }}% of its rated endurance.",
+            description: "Worn flash fails without warning. Plan its replacement; meanwhile keep the backups current.",
+        },
+        fr: Text {
+            summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a consommé {{ printf \"%.0f\" $value }} % de son endurance prévue.",
+            description: "Une mémoire flash usée lâche sans prévenir. Prévoir son remplacement ; d'ici là garder les sauvegardes à jour.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskSelfTestFailed",
+        signal: "smart.self_test_failed",
+        test: Test::Threshold { scale: 1.0 },
+        value: "1 - vigie_smart_self_test_latest_passed{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_self_test_latest_passed", DISK, one_minus)],
+        en: Text {
+            summary: "The last self-test of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} failed.",
+            description: "The disk found an error while testing itself. Read smartctl -l selftest {{ $labels.device }}, check the backups and plan the replacement.",
+        },
+        fr: Text {
+            summary: "Le dernier auto-test du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a échoué.",
+            description: "Le disque a trouvé une erreur en se testant. Lire smartctl -l selftest {{ $labels.device }}, vérifier les sauvegardes et prévoir le remplacement.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskHot",
+        signal: "smart.temperature_celsius",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_temperature_celsius{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_temperature_celsius", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} is at {{ printf \"%.0f\" $value }} °C.",
+            description: "Heat shortens a disk's life. Check the fans and the airflow of the server (and of the room).",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} est à {{ printf \"%.0f\" $value }} °C.",
+            description: "La chaleur raccourcit la vie d'un disque. Vérifier les ventilateurs et la circulation d'air du serveur (et de la salle).",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskNotReporting",
+        signal: "smart.not_reporting",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_device_error{SEL}",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_device_error", DISK, id)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} no longer answers smartctl.",
+            description: "A disk that vanished or stopped answering may have died. Read vigie's log and the kernel log (dmesg) for {{ $labels.device }}.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} ne répond plus à smartctl.",
+            description: "Un disque qui disparaît ou ne répond plus est peut-être mort. Lire le journal de vigie et celui du noyau (dmesg) pour {{ $labels.device }}.",
+        },
+    },
+    AlertSpec {
+        name: "VigieSwapping",
+        signal: "swap.swap_in_bytes_per_second",
+        test: Test::Threshold { scale: 1.0 },
+        value: "rate(vigie_swap_in_bytes_total{SEL}[5m])",
+        series_labels: NONE,
+        inputs: &[("vigie_swap_in_bytes_total", NONE, counter_rate)],
+        en: Text {
+            summary: "{{ $labels.instance }} keeps reading {{ printf \"%.0f\" $value }} bytes per second back from swap.",
+            description: "The host is short of RAM and everything on it is slow. Find the process that grew (top, sorted by memory) and restart it; plan more RAM or fewer services.",
+        },
+        fr: Text {
+            summary: "{{ $labels.instance }} relit sans cesse {{ printf \"%.0f\" $value }} octets par seconde depuis le swap.",
+            description: "La machine manque de RAM et tout y est lent. Trouver le processus qui a grossi (top, trié par mémoire) et le redémarrer ; prévoir plus de RAM ou moins de services.",
+        },
+    },
+    AlertSpec {
+        name: "VigieRebootRequired",
+        signal: "reboot.required_days",
+        test: Test::Threshold { scale: 1.0 },
+        value: "(time() - vigie_reboot_required_since_timestamp_seconds{SEL}) / 86400",
+        series_labels: NONE,
+        inputs: &[(
+            "vigie_reboot_required_since_timestamp_seconds",
+            NONE,
+            days_before_eval,
+        )],
+        en: Text {
+            summary: "{{ $labels.instance }} has been waiting {{ printf \"%.0f\" $value }} days for a reboot to apply updates.",
+            description: "Security updates (kernel, libc) only apply after a reboot. Plan one at a quiet time; see /var/run/reboot-required.pkgs for why.",
+        },
+        fr: Text {
+            summary: "{{ $labels.instance }} attend un redémarrage depuis {{ printf \"%.0f\" $value }} jours pour appliquer des mises à jour.",
+            description: "Les mises à jour de sécurité (noyau, libc) ne s'appliquent qu'après un redémarrage. En prévoir un à une heure calme ; /var/run/reboot-required.pkgs dit pourquoi.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDnsResolverFailing",
+        signal: "dns.resolver_failing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "(1 - vigie_dns_probe_success{SEL}) unless on(instance) (vigie_dns_resolvers_failing{SEL} >= vigie_dns_resolvers{SEL})",
+        series_labels: DNS,
+        inputs: &[("vigie_dns_probe_success", DNS, one_minus)],
+        en: Text {
+            summary: "Resolver {{ $labels.resolver }} used by {{ $labels.instance }} fails to resolve {{ $labels.query }} ({{ $labels.type }}).",
+            description: "The other resolvers still answer, but with one fewer, mail and apps on {{ $labels.instance }} depend on the rest. Check the resolver (is it up? does dig @{{ $labels.resolver }} {{ $labels.query }} answer?).",
+        },
+        fr: Text {
+            summary: "Le résolveur {{ $labels.resolver }} utilisé par {{ $labels.instance }} ne résout plus {{ $labels.query }} ({{ $labels.type }}).",
+            description: "Les autres résolveurs répondent encore, mais le courrier et les applications de {{ $labels.instance }} dépendent maintenant d'eux seuls. Vérifier le résolveur (est-il allumé ? dig @{{ $labels.resolver }} {{ $labels.query }} répond-il ?).",
+        },
+    },
+    AlertSpec {
+        name: "VigieDnsAllResolversFailing",
+        signal: "dns.all_resolvers_failing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_dns_resolvers_failing{SEL} / (vigie_dns_resolvers{SEL} > 0)",
+        series_labels: NONE,
+        inputs: &[
+            ("vigie_dns_resolvers", NONE, two),
+            ("vigie_dns_resolvers_failing", NONE, twice),
+        ],
+        en: Text {
+            summary: "No resolver answers {{ $labels.instance }}: name resolution is down, mail will stop.",
+            description: "Mail and most apps on {{ $labels.instance }} fail without DNS. First check the resolvers in /etc/resolv.conf (up? reachable?), then point the host at a working one.",
+        },
+        fr: Text {
+            summary: "Aucun résolveur ne répond à {{ $labels.instance }} : plus de résolution de noms, le courrier va s'arrêter.",
+            description: "Le courrier et la plupart des applications de {{ $labels.instance }} échouent sans DNS. D'abord vérifier les résolveurs de /etc/resolv.conf (allumés ? joignables ?), puis faire pointer la machine vers un résolveur qui marche.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDnsSlow",
+        signal: "dns.latency",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_dns_probe_duration_seconds{SEL} and on(instance, resolver, query, type) (vigie_dns_probe_success{SEL} == 1)",
+        series_labels: DNS,
+        inputs: &[
+            ("vigie_dns_probe_duration_seconds", DNS, id),
+            ("vigie_dns_probe_success", DNS, one),
+        ],
+        en: Text {
+            summary: "Resolver {{ $labels.resolver }} takes {{ printf \"%.1f\" $value }} seconds to answer {{ $labels.instance }}.",
+            description: "Slow DNS makes mail and web requests slow. Check the resolver's load and its upstream servers.",
+        },
+        fr: Text {
+            summary: "Le résolveur {{ $labels.resolver }} met {{ printf \"%.1f\" $value }} secondes à répondre à {{ $labels.instance }}.",
+            description: "Un DNS lent ralentit le courrier et le web. Vérifier la charge du résolveur et ses serveurs en amont.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskReallocatedSectorsGrowing",
+        signal: "smart.counter_growing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "clamp_max(delta(vigie_smart_reallocated_sectors{SEL}[GROWTH]) > 0, 1)",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_reallocated_sectors", DISK, growing)],
+        en: Text {
+            summary: "The reallocated sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
+            description: "A disk whose reallocated sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
+        },
+        fr: Text {
+            summary: "Les secteurs réalloués du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
+            description: "Un disque dont les secteurs réalloués augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskPendingSectorsGrowing",
+        signal: "smart.counter_growing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "clamp_max(delta(vigie_smart_pending_sectors{SEL}[GROWTH]) > 0, 1)",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_pending_sectors", DISK, growing)],
+        en: Text {
+            summary: "The unreadable (pending) sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
+            description: "A disk whose unreadable (pending) sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
+        },
+        fr: Text {
+            summary: "Les secteurs illisibles (en attente) du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
+            description: "Un disque dont les secteurs illisibles (en attente) augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
+        },
+    },
+    AlertSpec {
+        name: "VigieDiskOfflineUncorrectableGrowing",
+        signal: "smart.counter_growing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "clamp_max(delta(vigie_smart_offline_uncorrectable{SEL}[GROWTH]) > 0, 1)",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_offline_uncorrectable", DISK, growing)],
+        en: Text {
+            summary: "The uncorrectable sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
+            description: "A disk whose uncorrectable sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
+        },
+        fr: Text {
+            summary: "Les secteurs irrécupérables du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
+            description: "Un disque dont les secteurs irrécupérables augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
+        },
+    },
+    AlertSpec {
+        name: "VigieNvmeMediaErrorsGrowing",
+        signal: "smart.counter_growing",
+        test: Test::Threshold { scale: 1.0 },
+        value: "clamp_max(delta(vigie_smart_nvme_media_errors{SEL}[GROWTH]) > 0, 1)",
+        series_labels: DISK,
+        inputs: &[("vigie_smart_nvme_media_errors", DISK, growing)],
+        en: Text {
+            summary: "The media errors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
+            description: "A disk whose media errors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
+        },
+        fr: Text {
+            summary: "Les erreurs de support du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
+            description: "Un disque dont les erreurs de support augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
+        },
+    },
+];
+
+fn swap_free(v: f64, _: f64) -> (f64, f64) {
+    (1000.0 - 10.0 * v, 0.0)
+}

@@ -1,0 +1,458 @@
+//! Rule groups from a thresholds file.
+//!
+//! Overrides do not copy alerts. Each override's threshold is recorded as a
+//! series (`vigie:threshold:<signal>:<level>`) carrying the override's
+//! labels and a `keys` label naming them; each alert compares its value to
+//! those series with one `on(<keys>)` join per distinct set of keys (most
+//! specific first), and to the default for every series no override
+//! matches. 500 overrides on `{instance, mountpoint}` give 500 one-line
+//! recording rules and still one rule per alert and level.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::alerts::{ALERTS, AlertSpec, Test};
+use super::prom_duration;
+use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
+
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    pub expr: String,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The two levels, in order.
+pub const LEVELS: [&str; 2] = ["warning", "critical"];
+
+pub fn level_of(l: &Levels, level: &str) -> Option<f64> {
+    if level == "warning" {
+        l.warning
+    } else {
+        l.critical
+    }
+}
+
+/// The value template with the selector's matchers for `{SEL}` and the
+/// trend window for `WINDOW`.
+pub fn expand(value: &str, t: &Thresholds) -> String {
+    value
+        .replace("{SEL}", &format!("{{{}}}", t.selector))
+        .replace(
+            "[WINDOW]",
+            &format!("[{}]", prom_duration(t.full_in_window_secs)),
+        )
+        .replace(
+            "[GROWTH]",
+            &format!("[{}]", prom_duration(t.smart_growth_window_secs)),
+        )
+}
+
+/// PromQL number literal.
+fn num(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The recording rule name of a signal's threshold at a level.
+pub fn threshold_metric(signal_id: &str, level: &str) -> String {
+    format!("vigie:threshold:{}:{level}", signal_id.replace('.', "_"))
+}
+
+/// Labels an alert's series can be matched on.
+fn matchable(spec: &AlertSpec) -> Vec<&'static str> {
+    let mut v = vec!["instance", "job"];
+    v.extend(spec.series_labels.iter().map(|(k, _)| *k));
+    v
+}
+
+/// The alert expression for `spec` at `level` with default threshold `t`
+/// (already scaled), joined with the override thresholds of `keysets`.
+fn alert_expr(
+    spec: &AlertSpec,
+    op: &str,
+    value: &str,
+    t: f64,
+    keysets: &[String],
+    metric: &str,
+) -> String {
+    // The value may hold `and`/`unless`, which bind looser than comparisons.
+    let value = format!("({value})");
+    let value = value.as_str();
+    if keysets.is_empty() {
+        return format!("{value} {op} {}", num(t));
+    }
+    let mut clauses = Vec::new();
+    for (i, keys) in keysets.iter().enumerate() {
+        let mut c = format!("({value} {op} on({keys}) group_left() {metric}{{keys=\"{keys}\"}}");
+        for more in &keysets[..i] {
+            c.push_str(&format!(" unless on({more}) {metric}{{keys=\"{more}\"}}"));
+        }
+        c.push(')');
+        clauses.push(c);
+    }
+    let mut d = format!("({value} {op} {}", num(t));
+    for keys in keysets {
+        d.push_str(&format!(" unless on({keys}) {metric}{{keys=\"{keys}\"}}"));
+    }
+    d.push(')');
+    clauses.push(d);
+    let _ = spec;
+    clauses.join("\nor\n")
+}
+
+/// Every rule group for `t`.
+pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
+    let mut recording: Vec<Rule> = Vec::new();
+    let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
+    for spec in ALERTS {
+        let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
+        let levels = t.signals[spec.signal];
+        let Test::Threshold { scale } = spec.test else {
+            continue;
+        };
+        let op = match sig.direction {
+            Direction::LowerIsWorse => "<",
+            Direction::HigherIsWorse => ">=",
+        };
+        let mut value = expand(spec.value, t);
+        // A filesystem that holds a watched path has its role's alerts
+        // instead (stricter, and naming the path).
+        if is_role_signal(spec.signal) && !t.roles.is_empty() {
+            let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
+            value = format!(
+                "({value}) unless on(instance, mountpoint) vigie_path_filesystem_info{{{},role=~\"{}\"}}",
+                t.selector,
+                roles.join("|")
+            );
+        }
+        let allowed = matchable(spec);
+        for level in LEVELS {
+            let default = level_of(&levels, level).map(|v| v * scale);
+            // Overrides that set this signal, grouped by their label keys.
+            let metric = threshold_metric(spec.signal, level);
+            let mut keysets: Vec<String> = Vec::new();
+            for o in &t.overrides {
+                let Some(ol) = o.signals.get(spec.signal) else {
+                    continue;
+                };
+                if let Some(bad) = o.matchers.keys().find(|k| !allowed.contains(&k.as_str())) {
+                    return Err(format!(
+                        "override {:?} ({}): {} series have no label {bad:?} (they have {})",
+                        o.matchers,
+                        o.reason,
+                        spec.signal,
+                        allowed.join(", ")
+                    ));
+                }
+                let keys = o.matchers.keys().cloned().collect::<Vec<_>>().join(",");
+                if !keysets.contains(&keys) {
+                    keysets.push(keys.clone());
+                }
+                let v = level_of(ol, level).map_or(f64::NAN, |v| v * scale);
+                let mut labels: BTreeMap<String, String> = o.matchers.clone();
+                labels.insert("keys".into(), keys);
+                recording.push(Rule {
+                    record: Some(metric.clone()),
+                    alert: None,
+                    expr: format!("vector({})", num(v)),
+                    for_: None,
+                    labels,
+                    annotations: BTreeMap::new(),
+                });
+            }
+            // Most specific key sets first.
+            keysets.sort_by(|a, b| {
+                b.split(',')
+                    .count()
+                    .cmp(&a.split(',').count())
+                    .then(a.cmp(b))
+            });
+            // No default and no override at this level: no rule.
+            let Some(default) = default.or(if keysets.is_empty() {
+                None
+            } else {
+                Some(f64::NAN)
+            }) else {
+                continue;
+            };
+            let expr = alert_expr(spec, op, &value, default, &keysets, &metric);
+            let text = match t.language {
+                Language::En => spec.en,
+                Language::Fr => spec.fr,
+            };
+            let mut annotations = BTreeMap::from([
+                ("summary".to_string(), text.summary.to_string()),
+                ("description".to_string(), text.description.to_string()),
+            ]);
+            if let Some(url) = &t.runbook_url {
+                annotations.insert("runbook_url".into(), url.replace("{alert}", spec.name));
+            }
+            alerting
+                .entry(spec.signal.split('.').next().unwrap_or("other"))
+                .or_default()
+                .push(Rule {
+                    record: None,
+                    alert: Some(spec.name.to_string()),
+                    expr,
+                    for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
+                    labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
+                    annotations,
+                });
+        }
+    }
+    for (role, signals) in &t.roles {
+        for spec in ALERTS.iter().filter(|s| signals.contains_key(s.signal)) {
+            alerting.entry("filesystem").or_default().extend(role_rules(
+                t,
+                spec,
+                role,
+                &signals[spec.signal],
+            )?);
+        }
+    }
+    let mut groups = Vec::new();
+    if !recording.is_empty() {
+        groups.push(Group {
+            name: "vigie-thresholds".into(),
+            rules: recording,
+        });
+    }
+    for (section, rules) in alerting {
+        groups.push(Group {
+            name: format!("vigie-{section}"),
+            rules,
+        });
+    }
+    groups.push(monitoring(t));
+    Ok(groups)
+}
+
+/// Filesystem signals that roles can set.
+pub fn is_role_signal(id: &str) -> bool {
+    matches!(
+        id,
+        "filesystem.free_percent" | "filesystem.full_in" | "filesystem.inodes_free_percent"
+    )
+}
+
+/// `control-plane` -> `ControlPlane`.
+pub fn camel(role: &str) -> String {
+    role.split(['-', '_', '.'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The name of `spec`'s alert for a role: `VigieControlPlaneFilesystemAlmostFull`.
+pub fn role_alert_name(spec: &AlertSpec, role: &str) -> String {
+    format!(
+        "Vigie{}{}",
+        camel(role),
+        spec.name.trim_start_matches("Vigie")
+    )
+}
+
+/// The value of `spec` for the filesystems holding a path of `role`: the
+/// path info joined in, so the alert names the path.
+pub fn role_value(spec: &AlertSpec, t: &Thresholds, role: &str) -> String {
+    format!(
+        "vigie_path_filesystem_info{{{},role=\"{role}\"}} * on(instance, mountpoint) group_left() ({})",
+        t.selector,
+        expand(spec.value, t)
+    )
+}
+
+/// The extra sentence of a role alert's description.
+pub fn role_sentence(t: &Thresholds) -> &'static str {
+    match t.language {
+        Language::En => {
+            "It holds {{ $labels.path }} ({{ $labels.role }}): when it is full, that service stops. "
+        }
+        Language::Fr => {
+            "Il contient {{ $labels.path }} ({{ $labels.role }}) : quand il sera plein, ce service s'arrêtera. "
+        }
+    }
+}
+
+fn role_rules(
+    t: &Thresholds,
+    spec: &AlertSpec,
+    role: &str,
+    levels: &Levels,
+) -> Result<Vec<Rule>, String> {
+    let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
+    let Test::Threshold { scale } = spec.test else {
+        return Ok(vec![]);
+    };
+    let op = match sig.direction {
+        Direction::LowerIsWorse => "<",
+        Direction::HigherIsWorse => ">=",
+    };
+    let value = role_value(spec, t, role);
+    let name = role_alert_name(spec, role);
+    let text = match t.language {
+        Language::En => spec.en,
+        Language::Fr => spec.fr,
+    };
+    let mut out = Vec::new();
+    for level in LEVELS {
+        let Some(v) = level_of(levels, level) else {
+            continue;
+        };
+        let mut annotations = BTreeMap::from([
+            ("summary".to_string(), text.summary.to_string()),
+            (
+                "description".to_string(),
+                format!("{}{}", role_sentence(t), text.description),
+            ),
+        ]);
+        if let Some(url) = &t.runbook_url {
+            annotations.insert("runbook_url".into(), url.replace("{alert}", &name));
+        }
+        out.push(Rule {
+            record: None,
+            alert: Some(name.clone()),
+            expr: format!("({value}) {op} {}", num(v * scale)),
+            for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
+            labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
+            annotations,
+        });
+    }
+    Ok(out)
+}
+
+/// Monitoring of monitoring: Watchdog, target down or absent, collector failing.
+fn monitoring(t: &Thresholds) -> Group {
+    let (en, sel) = (t.language == Language::En, &t.selector);
+    let l = |sev: &str| BTreeMap::from([("severity".to_string(), sev.to_string())]);
+    let a = |s: &str, d: &str| {
+        BTreeMap::from([
+            ("summary".to_string(), s.to_string()),
+            ("description".to_string(), d.to_string()),
+        ])
+    };
+    let mut rules = Vec::new();
+    if t.watchdog {
+        rules.push(Rule {
+            record: None,
+            alert: Some("VigieWatchdog".into()),
+            expr: "vector(1)".into(),
+            for_: None,
+            labels: l("none"),
+            annotations: if en {
+                a("Always firing: proves the alerting pipeline works.", "Route this alert to a dead-man's-switch service; if it stops arriving, the monitoring itself is down.")
+            } else {
+                a("Toujours active : prouve que la chaîne d'alerte fonctionne.", "Envoyer cette alerte à un service « dead man's switch » ; si elle cesse d'arriver, c'est la surveillance elle-même qui est en panne.")
+            },
+        });
+    }
+    let down = t.signals["monitoring.target_down"];
+    if down.critical.is_some() {
+        rules.push(Rule {
+            record: None,
+            alert: Some("VigieDown".into()),
+            expr: format!("up{{{sel}}} == 0"),
+            for_: Some(prom_duration(down.for_secs)),
+            labels: l("critical"),
+            annotations: if en {
+                a("vigie on {{ $labels.instance }} cannot be scraped: nothing else about this host is watched.", "Check that the host is up and that the vigie service runs (systemctl status vigie) and listens.")
+            } else {
+                a("vigie sur {{ $labels.instance }} ne répond pas : plus rien n'est surveillé sur cette machine.", "Vérifier que la machine est allumée et que le service vigie tourne (systemctl status vigie) et écoute.")
+            },
+        });
+        rules.push(Rule {
+            record: None,
+            alert: Some("VigieAbsent".into()),
+            expr: format!("absent(up{{{sel}}})"),
+            for_: Some(prom_duration(down.for_secs)),
+            labels: l("critical"),
+            annotations: if en {
+                a("Prometheus scrapes no vigie target at all.", "Check the scrape configuration of Prometheus (job and targets) and service discovery.")
+            } else {
+                a("Prometheus ne collecte aucune cible vigie.", "Vérifier la configuration de collecte de Prometheus (job et cibles) et la découverte de services.")
+            },
+        });
+    }
+    let failing = t.signals["monitoring.collector_failing"];
+    if failing.warning.is_some() {
+        rules.push(Rule {
+            record: None,
+            alert: Some("VigieCollectorFailing".into()),
+            expr: format!("vigie_collector_success{{{sel}}} == 0"),
+            for_: Some(prom_duration(failing.for_secs)),
+            labels: l("warning"),
+            annotations: if en {
+                a("The {{ $labels.collector }} collector of vigie on {{ $labels.instance }} is failing.", "Its alerts cannot fire while it fails. Read vigie's log (journalctl -u vigie) for the reason.")
+            } else {
+                a("Le collecteur {{ $labels.collector }} de vigie sur {{ $labels.instance }} est en échec.", "Ses alertes ne peuvent pas se déclencher tant qu'il échoue. Lire le journal de vigie (journalctl -u vigie) pour la cause.")
+            },
+        });
+    }
+    Group {
+        name: "vigie-monitoring".into(),
+        rules,
+    }
+}
+
+#[derive(Serialize)]
+struct RuleFileRef<'a> {
+    groups: &'a [Group],
+}
+
+/// The groups as a Prometheus Operator `PrometheusRule` object.
+pub fn to_prometheus_rule(groups: &[Group]) -> Result<String, String> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Object<'a> {
+        api_version: &'static str,
+        kind: &'static str,
+        metadata: Metadata,
+        spec: RuleFileRef<'a>,
+    }
+    #[derive(Serialize)]
+    struct Metadata {
+        name: &'static str,
+        labels: BTreeMap<&'static str, &'static str>,
+    }
+    serde_saphyr::to_string(&Object {
+        api_version: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: Metadata {
+            name: "vigie",
+            labels: BTreeMap::from([
+                ("app.kubernetes.io/name", "vigie"),
+                ("app.kubernetes.io/part-of", "vigie"),
+            ]),
+        },
+        spec: RuleFileRef { groups },
+    })
+    .map_err(|e| e.to_string())
+}
+
+pub fn to_yaml(groups: &[Group]) -> Result<String, String> {
+    serde_saphyr::to_string(&RuleFileRef { groups }).map_err(|e| e.to_string())
+}

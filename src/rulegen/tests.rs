@@ -1,0 +1,560 @@
+//! promtool unit tests for the generated rules: for every alert and level,
+//! a series that fires it (with the exact labels and annotations expected)
+//! and one just on the safe side of the threshold that must not.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::alerts::{ALERTS, AlertSpec, Test};
+use super::prom_duration;
+use super::rules::{LEVELS, level_of};
+use crate::thresholds::{Direction, Language, Thresholds, ValueKind, signal};
+
+/// The instance of every test series.
+const INSTANCE: &str = "host.example.org:7361";
+
+#[derive(Serialize)]
+struct TestFile<'a> {
+    rule_files: Vec<&'a str>,
+    evaluation_interval: &'static str,
+    tests: Vec<TestGroup>,
+}
+
+#[derive(Serialize)]
+struct TestGroup {
+    name: String,
+    interval: &'static str,
+    input_series: Vec<InputSeries>,
+    alert_rule_test: Vec<AlertTest>,
+}
+
+#[derive(Serialize)]
+struct InputSeries {
+    series: String,
+    values: String,
+}
+
+#[derive(Serialize)]
+struct AlertTest {
+    eval_time: String,
+    alertname: String,
+    exp_alerts: Vec<ExpAlert>,
+}
+
+#[derive(Serialize)]
+struct ExpAlert {
+    exp_labels: BTreeMap<String, String>,
+    exp_annotations: BTreeMap<String, String>,
+}
+
+/// The labels the selector's equality matchers give (`job="vigie"`).
+fn selector_labels(selector: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for part in selector.split(',') {
+        if let Some((k, v)) = part.split_once('=') {
+            let k = k.trim();
+            if k.ends_with('!') || v.starts_with('~') {
+                continue;
+            }
+            out.insert(k.to_string(), v.trim().trim_matches('"').to_string());
+        }
+    }
+    out
+}
+
+fn series_name(metric: &str, labels: &BTreeMap<String, String>) -> String {
+    let l: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{metric}{{{}}}", l.join(","))
+}
+
+/// Renders the two template forms the catalogue uses.
+fn render(template: &str, labels: &BTreeMap<String, String>, value: f64) -> String {
+    let mut s = template.replace("{{ printf \"%.1f\" $value }}", &format!("{value:.1}"));
+    s = s.replace("{{ printf \"%.0f\" $value }}", &format!("{value:.0}"));
+    for (k, v) in labels {
+        s = s.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+    }
+    s
+}
+
+/// A value that fires `level` (and the levels below it) but not the next.
+fn firing_value(
+    dir: Direction,
+    kind: ValueKind,
+    w: Option<f64>,
+    c: Option<f64>,
+    level: &str,
+) -> f64 {
+    if kind == ValueKind::Condition {
+        return 1.0;
+    }
+    let whole = |v: f64| {
+        if kind == ValueKind::Count {
+            v.ceil()
+        } else {
+            v
+        }
+    };
+    // Well inside the band, so that computed values (rates, divisions) do
+    // not sit on the threshold.
+    match (dir, level) {
+        (Direction::HigherIsWorse, "warning") => match (w, c) {
+            (Some(w), Some(c)) => whole((w + c) / 2.0),
+            (Some(w), None) => whole(w * 1.5),
+            _ => 0.0,
+        },
+        (Direction::HigherIsWorse, _) => {
+            let c = c.unwrap_or(0.0);
+            if kind == ValueKind::Percent {
+                (c + 100.0) / 2.0
+            } else {
+                whole(c * 1.5)
+            }
+        }
+        (Direction::LowerIsWorse, "warning") => match c {
+            Some(c) => whole((w.unwrap_or(c) + c) / 2.0),
+            None => w.unwrap_or(0.0) / 2.0,
+        },
+        (Direction::LowerIsWorse, _) => c.unwrap_or(0.0) / 2.0,
+    }
+}
+
+/// A value just on the safe side of the lowest level.
+fn quiet_value(dir: Direction, kind: ValueKind, first: f64) -> f64 {
+    if kind == ValueKind::Condition {
+        return 0.0;
+    }
+    let step = match kind {
+        ValueKind::Count
+        | ValueKind::Days
+        | ValueKind::Percent
+        | ValueKind::WearPercent
+        | ValueKind::Celsius => 1.0,
+        _ => first.abs() * 0.05,
+    };
+    match dir {
+        Direction::HigherIsWorse => (first - step).max(0.0),
+        Direction::LowerIsWorse => first + step,
+    }
+}
+
+fn one_test(
+    t: &Thresholds,
+    spec: &AlertSpec,
+    v: f64,
+    for_secs: u64,
+    expected_levels: &[&str],
+    name: String,
+) -> TestGroup {
+    one_test_with(
+        t,
+        spec,
+        v,
+        for_secs,
+        expected_levels,
+        name,
+        &BTreeMap::new(),
+    )
+}
+
+/// The path a role's test filesystem holds.
+const ROLE_PATH: &str = "/var/lib/etcd";
+
+/// As [`one_test`], for `spec`'s alert of `role`: the filesystem holds a
+/// watched path of that role.
+fn role_test(
+    t: &Thresholds,
+    spec: &AlertSpec,
+    role: &str,
+    v: f64,
+    for_secs: u64,
+    expected_levels: &[&str],
+    what: &str,
+) -> TestGroup {
+    let alert = super::rules::role_alert_name(spec, role);
+    let mut g = one_test_with(
+        t,
+        spec,
+        v,
+        for_secs,
+        expected_levels,
+        format!("{alert} {what}"),
+        &BTreeMap::new(),
+    );
+    let mut info = selector_labels(&t.selector);
+    info.insert("instance".into(), INSTANCE.into());
+    info.extend(
+        spec.series_labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    info.insert("path".into(), ROLE_PATH.into());
+    info.insert("role".into(), role.into());
+    let minutes = g.input_series.first().map_or(0, |s| {
+        s.values
+            .rsplit('x')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    });
+    g.input_series.push(InputSeries {
+        series: series_name("vigie_path_filesystem_info", &info),
+        values: format!("1+0x{minutes}"),
+    });
+    for test in &mut g.alert_rule_test {
+        test.alertname = alert.clone();
+        for a in &mut test.exp_alerts {
+            a.exp_labels.insert("path".into(), ROLE_PATH.into());
+            a.exp_labels.insert("role".into(), role.into());
+            let prefix = render(super::rules::role_sentence(t), &a.exp_labels, v);
+            if let Some(d) = a.exp_annotations.get_mut("description") {
+                *d = format!("{prefix}{d}");
+            }
+            // Re-render with the new labels (the text may name them).
+            if let Some(u) = a.exp_annotations.get_mut("runbook_url") {
+                *u = t
+                    .runbook_url
+                    .as_deref()
+                    .unwrap_or("")
+                    .replace("{alert}", &alert);
+            }
+        }
+    }
+    g
+}
+
+/// As [`one_test`], with labels (an override's matchers) replacing those of
+/// the test series.
+fn one_test_with(
+    t: &Thresholds,
+    spec: &AlertSpec,
+    v: f64,
+    for_secs: u64,
+    expected_levels: &[&str],
+    name: String,
+    replace: &BTreeMap<String, String>,
+) -> TestGroup {
+    let eval = for_secs + 600;
+    let minutes = eval / 60 + 1;
+    let mut base = selector_labels(&t.selector);
+    base.insert("instance".into(), INSTANCE.into());
+    let inputs = spec
+        .inputs
+        .iter()
+        .map(|(metric, labels, f)| {
+            let mut l = base.clone();
+            l.extend(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            l.extend(replace.clone());
+            let (start, step) = f(v, eval as f64);
+            let values = if step < 0.0 {
+                format!("{start}-{}x{minutes}", -step)
+            } else {
+                format!("{start}+{step}x{minutes}")
+            };
+            InputSeries {
+                series: series_name(metric, &l),
+                values,
+            }
+        })
+        .collect();
+    let mut alert_labels = base.clone();
+    alert_labels.extend(
+        spec.series_labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    alert_labels.extend(replace.clone());
+    let text = match t.language {
+        Language::En => spec.en,
+        Language::Fr => spec.fr,
+    };
+    let exp_alerts = expected_levels
+        .iter()
+        .map(|level| {
+            let mut labels = alert_labels.clone();
+            labels.insert("severity".into(), level.to_string());
+            let mut ann = BTreeMap::from([
+                ("summary".to_string(), render(text.summary, &labels, v)),
+                (
+                    "description".to_string(),
+                    render(text.description, &labels, v),
+                ),
+            ]);
+            if let Some(url) = &t.runbook_url {
+                ann.insert("runbook_url".into(), url.replace("{alert}", spec.name));
+            }
+            ExpAlert {
+                exp_labels: labels,
+                exp_annotations: ann,
+            }
+        })
+        .collect();
+    TestGroup {
+        name,
+        interval: "1m",
+        input_series: inputs,
+        alert_rule_test: vec![AlertTest {
+            eval_time: prom_duration(eval),
+            alertname: spec.name.to_string(),
+            exp_alerts,
+        }],
+    }
+}
+
+/// The promtool test file for the rules of `t`.
+pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
+    let mut tests = Vec::new();
+    for spec in ALERTS {
+        let Test::Threshold { scale } = spec.test else {
+            continue;
+        };
+        let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
+        let l = t.signals[spec.signal];
+        let (w, c) = (l.warning.map(|v| v * scale), l.critical.map(|v| v * scale));
+        let present: Vec<&str> = LEVELS
+            .iter()
+            .copied()
+            .filter(|lv| level_of(&l, lv).is_some())
+            .collect();
+        for (i, level) in present.iter().enumerate() {
+            let v = firing_value(sig.direction, sig.kind, w, c, level);
+            tests.push(one_test(
+                t,
+                spec,
+                v,
+                l.for_secs,
+                &present[..=i],
+                format!("{} fires at {level} ({v})", spec.name),
+            ));
+        }
+        if let Some(first) = present
+            .first()
+            .and_then(|lv| level_of(&l, lv))
+            .map(|v| v * scale)
+        {
+            let v = quiet_value(sig.direction, sig.kind, first);
+            tests.push(one_test(
+                t,
+                spec,
+                v,
+                l.for_secs,
+                &[],
+                format!("{} stays quiet just before the threshold ({v})", spec.name),
+            ));
+        }
+    }
+    for (role, signals) in &t.roles {
+        for spec in ALERTS.iter().filter(|s| signals.contains_key(s.signal)) {
+            let Test::Threshold { scale } = spec.test else {
+                continue;
+            };
+            let Some(sig) = signal(spec.signal) else {
+                continue;
+            };
+            let l = signals[spec.signal];
+            let (w, c) = (l.warning.map(|v| v * scale), l.critical.map(|v| v * scale));
+            let present: Vec<&str> = LEVELS
+                .iter()
+                .copied()
+                .filter(|lv| level_of(&l, lv).is_some())
+                .collect();
+            for (i, level) in present.iter().enumerate() {
+                let v = firing_value(sig.direction, sig.kind, w, c, level);
+                tests.push(role_test(
+                    t,
+                    spec,
+                    role,
+                    v,
+                    l.for_secs,
+                    &present[..=i],
+                    &format!("fires at {level} ({v})"),
+                ));
+            }
+            if let Some(first) = present
+                .first()
+                .and_then(|lv| level_of(&l, lv))
+                .map(|v| v * scale)
+            {
+                let v = quiet_value(sig.direction, sig.kind, first);
+                tests.push(role_test(
+                    t,
+                    spec,
+                    role,
+                    v,
+                    l.for_secs,
+                    &[],
+                    &format!("stays quiet just before the threshold ({v})"),
+                ));
+            }
+        }
+    }
+    tests.extend(override_tests(t));
+    tests.extend(monitoring_tests(t));
+    serde_saphyr::to_string(&TestFile {
+        rule_files: vec![rules_file],
+        evaluation_interval: "1m",
+        tests,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// For every override of a threshold alert: a series it matches fires at
+/// the override's level, or stays quiet when the override turns the alert
+/// off, where the defaults would say otherwise.
+fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
+    let mut out = Vec::new();
+    for (n, o) in t.overrides.iter().enumerate() {
+        for spec in ALERTS {
+            let Test::Threshold { scale } = spec.test else {
+                continue;
+            };
+            let Some(ol) = o.signals.get(spec.signal) else {
+                continue;
+            };
+            let Some(sig) = signal(spec.signal) else {
+                continue;
+            };
+            let (w, c) = (
+                ol.warning.map(|v| v * scale),
+                ol.critical.map(|v| v * scale),
+            );
+            let present: Vec<&str> = LEVELS
+                .iter()
+                .copied()
+                .filter(|lv| level_of(ol, lv).is_some())
+                .collect();
+            let name = format!("{} with override {} ({})", spec.name, n + 1, o.reason);
+            match present.first() {
+                Some(first) => {
+                    let v = firing_value(sig.direction, sig.kind, w, c, first);
+                    out.push(one_test_with(
+                        t,
+                        spec,
+                        v,
+                        ol.for_secs,
+                        &present[..1],
+                        format!("{name}: fires at {first}"),
+                        &o.matchers,
+                    ));
+                }
+                None => {
+                    // Off: a value past the default critical stays quiet.
+                    let d = t.signals[spec.signal];
+                    let (dw, dc) = (d.warning.map(|v| v * scale), d.critical.map(|v| v * scale));
+                    let v = firing_value(sig.direction, sig.kind, dw, dc, "critical");
+                    out.push(one_test_with(
+                        t,
+                        spec,
+                        v,
+                        ol.for_secs.max(d.for_secs),
+                        &[],
+                        format!("{name}: turned off"),
+                        &o.matchers,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// (series, values) pairs.
+type Series = Vec<(String, String)>;
+
+fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
+    let mut out = Vec::new();
+    let sel = selector_labels(&t.selector);
+    let mut inst = sel.clone();
+    inst.insert("instance".into(), INSTANCE.into());
+    let expect = |labels: BTreeMap<String, String>, summary: &str, description: &str| ExpAlert {
+        exp_annotations: BTreeMap::from([
+            ("summary".to_string(), render(summary, &labels, 0.0)),
+            ("description".to_string(), render(description, &labels, 0.0)),
+        ]),
+        exp_labels: labels,
+    };
+    // The texts are those of `rules::monitoring`; read them back from the
+    // generated groups so the tests and the rules cannot drift apart.
+    let Ok(groups) = super::rules::groups(t) else {
+        return out;
+    };
+    let Some(g) = groups.iter().find(|g| g.name == "vigie-monitoring") else {
+        return out;
+    };
+    for rule in &g.rules {
+        let Some(name) = &rule.alert else { continue };
+        let for_secs = rule.for_.as_deref().map_or(0, |f| {
+            crate::config::parse_duration(f).map_or(0, |d| d.as_secs())
+        });
+        let eval = for_secs + 600;
+        let minutes = eval / 60 + 1;
+        let (s, d) = (
+            rule.annotations["summary"].as_str(),
+            rule.annotations["description"].as_str(),
+        );
+        let sev = rule.labels["severity"].clone();
+        let with_sev = |mut l: BTreeMap<String, String>| {
+            l.insert("severity".into(), sev.clone());
+            l
+        };
+        let (inputs, quiet_inputs, labels): (Series, Series, BTreeMap<String, String>) =
+            match name.as_str() {
+                "VigieWatchdog" => (vec![], vec![], with_sev(BTreeMap::new())),
+                "VigieDown" => (
+                    vec![(series_name("up", &inst), format!("0+0x{minutes}"))],
+                    vec![(series_name("up", &inst), format!("1+0x{minutes}"))],
+                    with_sev(inst.clone()),
+                ),
+                "VigieAbsent" => (
+                    vec![],
+                    vec![(series_name("up", &inst), format!("1+0x{minutes}"))],
+                    with_sev(sel.clone()),
+                ),
+                "VigieCollectorFailing" => {
+                    let mut l = inst.clone();
+                    l.insert("collector".into(), "smart".into());
+                    (
+                        vec![(
+                            series_name("vigie_collector_success", &l),
+                            format!("0+0x{minutes}"),
+                        )],
+                        vec![(
+                            series_name("vigie_collector_success", &l),
+                            format!("1+0x{minutes}"),
+                        )],
+                        with_sev(l),
+                    )
+                }
+                _ => continue,
+            };
+        let mk = |inputs: &[(String, String)], fires: bool, what: &str| TestGroup {
+            name: format!("{name} {what}"),
+            interval: "1m",
+            input_series: inputs
+                .iter()
+                .map(|(s, v)| InputSeries {
+                    series: s.clone(),
+                    values: v.clone(),
+                })
+                .collect(),
+            alert_rule_test: vec![AlertTest {
+                eval_time: prom_duration(eval),
+                alertname: name.clone(),
+                exp_alerts: if fires {
+                    vec![expect(labels.clone(), s, d)]
+                } else {
+                    vec![]
+                },
+            }],
+        };
+        out.push(mk(&inputs, true, "fires"));
+        if name != "VigieWatchdog" {
+            out.push(mk(&quiet_inputs, false, "stays quiet"));
+        }
+    }
+    out
+}
