@@ -791,6 +791,11 @@ impl Thresholds {
         let mut roles: BTreeMap<String, BTreeMap<&'static str, Levels>> = BTreeMap::new();
         for (role, id, w, c) in ROLE_DEFAULTS {
             let base = signals[id];
+            // A signal switched off for every filesystem is off for roles
+            // too, unless the file sets the role's levels itself (below).
+            if base.warning.is_none() && base.critical.is_none() {
+                continue;
+            }
             roles.entry(role.to_string()).or_default().insert(
                 id,
                 Levels {

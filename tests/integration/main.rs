@@ -21,6 +21,8 @@
 //!   real smartctl on this machine.
 //! - `smart_corpus`: the smartctl JSON parser on all 48 shared captures.
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
+//! - `rules`: `vigie gen-rules` output through promtool (check and test) for
+//!   the shipped file and four fixtures; `--check`; 500 overrides.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
 //! - `docs`: the README documents every metric and collector, and no other.
@@ -37,6 +39,7 @@ mod live;
 mod proc_fixtures;
 mod prometheus;
 mod resilience;
+mod rules;
 mod smart;
 mod smart_corpus;
 mod smart_fuzz;

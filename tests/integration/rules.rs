@@ -1,0 +1,284 @@
+//! `vigie gen-rules`: the shipped `rules/` is up to date; the output for the
+//! default file and the varied fixtures passes `promtool check rules` and
+//! `promtool test rules`; `--check`; the Prometheus Operator form; overrides
+//! do not multiply alerts.
+
+use std::path::Path;
+use std::process::Command;
+
+use vigie::rulegen::{Format, RULES_FILE, TESTS_FILE, generate};
+use vigie::thresholds::Thresholds;
+
+use crate::common::fixture;
+
+fn repo(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn promtool(args: &[&str], dir: &Path) -> Result<String, String> {
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("promtool must be installed (scripts/test installs Debian's prometheus package)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+/// Generates `thresholds` into a temp dir and runs promtool on it.
+fn check_with_promtool(thresholds: &Path) -> (usize, String) {
+    let t = Thresholds::load(thresholds).unwrap();
+    let files = generate(&t, Format::Plain).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in &files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    let checked = promtool(&["check", "rules", RULES_FILE], dir.path())
+        .unwrap_or_else(|e| panic!("{}: {e}", thresholds.display()));
+    let tested = promtool(&["test", "rules", TESTS_FILE], dir.path())
+        .unwrap_or_else(|e| panic!("{}: {e}", thresholds.display()));
+    assert!(tested.contains("SUCCESS"), "{tested}");
+    let tests = files[1].1.matches("\n- name: ").count();
+    (tests, checked)
+}
+
+#[test]
+fn shipped_rules_are_up_to_date() {
+    let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
+    for (name, content) in generate(&t, Format::Plain).unwrap() {
+        let on_disk = std::fs::read_to_string(repo("rules").join(&name)).unwrap_or_default();
+        assert!(
+            on_disk == content,
+            "rules/{name} is out of date: run `cargo run -- gen-rules --thresholds rules/thresholds.yaml --out rules/` and commit"
+        );
+    }
+}
+
+#[test]
+fn default_and_fixtures_pass_promtool() {
+    let mut files = vec![repo("rules/thresholds.yaml")];
+    files.extend(
+        ["french", "overrides", "kubernetes", "dns-only"]
+            .map(|f| fixture(&format!("thresholds/{f}.yaml"))),
+    );
+    // promtool takes seconds per file: run them side by side.
+    let report: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|f| {
+                s.spawn(move || {
+                    let (tests, checked) = check_with_promtool(f);
+                    assert!(tests >= 4, "{}: only {tests} tests", f.display());
+                    let found = checked
+                        .lines()
+                        .find(|l| l.contains("rules found"))
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    format!("{}: {tests} tests; {found}", f.display())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    eprintln!("{}", report.join("\n"));
+}
+
+/// The generated files, parsed.
+fn parsed(files: &[(String, String)]) -> (serde_json::Value, serde_json::Value) {
+    (
+        serde_saphyr::from_str(&files[0].1).unwrap(),
+        serde_saphyr::from_str(&files[1].1).unwrap(),
+    )
+}
+
+#[test]
+fn every_alert_and_level_has_a_firing_and_a_quiet_test() {
+    let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
+    let (rules, tests) = parsed(&generate(&t, Format::Plain).unwrap());
+    let names: Vec<&str> = tests["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    let tested: Vec<&str> = tests["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["alert_rule_test"][0]["alertname"].as_str().unwrap())
+        .collect();
+    let mut count = 0;
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let Some(alert) = rule["alert"].as_str() else {
+                continue;
+            };
+            count += 1;
+            let level = rule["labels"]["severity"].as_str().unwrap();
+            assert!(tested.contains(&alert), "{alert} has no test");
+            if alert != "VigieWatchdog" {
+                assert!(
+                    names
+                        .iter()
+                        .any(|n| n.starts_with(&format!("{alert} stays quiet"))),
+                    "{alert} has no quiet test"
+                );
+            }
+            if level == "warning" || level == "critical" {
+                let fires = names.iter().any(|n| {
+                    n.starts_with(&format!("{alert} fires"))
+                        && (n.contains(level) || !n.contains(" at "))
+                });
+                assert!(fires, "{alert} at {level} has no firing test");
+            }
+        }
+    }
+    assert!(count >= 40, "{count} alerts");
+}
+
+#[test]
+fn french_texts_and_runbook_links() {
+    let t = Thresholds::load(&fixture("thresholds/french.yaml")).unwrap();
+    let (rules, _) = parsed(&generate(&t, Format::Plain).unwrap());
+    let fs = rules["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "vigie-filesystem")
+        .unwrap();
+    let first = &fs["rules"][0];
+    assert_eq!(first["alert"], "VigieFilesystemAlmostFull");
+    assert!(
+        first["annotations"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("n'a plus que"),
+        "French summaries"
+    );
+    assert_eq!(
+        first["annotations"]["runbook_url"],
+        "https://wiki.chatons.example/vigie/VigieFilesystemAlmostFull"
+    );
+    assert!(
+        first["expr"]
+            .as_str()
+            .unwrap()
+            .contains("vigie_filesystem_avail_bytes{job=\"vigie\", env=\"prod\"}")
+    );
+}
+
+#[test]
+fn five_hundred_overrides_do_not_multiply_alerts() {
+    let base = Thresholds::parse("{}", Path::new("t.yaml"), 20_778).unwrap();
+    let mut text = String::from("overrides:\n");
+    for i in 0..500 {
+        text.push_str(&format!(
+            "  - match: {{instance: 'host{i}.example.org:7361', mountpoint: /srv/data}}\n    reason: host {i}\n    filesystems: {{free_percent: {{warning: 3, critical: 1}}}}\n"
+        ));
+    }
+    let many = Thresholds::parse(&text, Path::new("t.yaml"), 20_778).unwrap();
+    let alerts = |t: &Thresholds| {
+        generate(t, Format::Plain).unwrap()[0]
+            .1
+            .matches("- alert: ")
+            .count()
+    };
+    let records = generate(&many, Format::Plain).unwrap()[0]
+        .1
+        .matches("- record: ")
+        .count();
+    assert_eq!(alerts(&many), alerts(&base));
+    assert_eq!(
+        records, 1000,
+        "one recorded threshold per override and level"
+    );
+}
+
+#[test]
+fn an_override_on_a_label_the_series_lack_is_an_error() {
+    let t = Thresholds::parse(
+        "overrides:\n  - match: {instance: 'a:7361', mountpoint: /srv}\n    reason: r\n    swap: {used_percent: {warning: 90, critical: 99}}\n",
+        Path::new("t.yaml"),
+        20_778,
+    )
+    .unwrap();
+    let e = generate(&t, Format::Plain).unwrap_err();
+    assert!(
+        e.contains("swap.used_percent series have no label \"mountpoint\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn prometheus_operator_form_wraps_the_same_groups() {
+    let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
+    let files = generate(&t, Format::PrometheusOperator).unwrap();
+    assert_eq!(files.len(), 3);
+    let plain: serde_json::Value = serde_saphyr::from_str(&files[0].1).unwrap();
+    let object: serde_json::Value = serde_saphyr::from_str(&files[2].1).unwrap();
+    assert_eq!(object["kind"], "PrometheusRule");
+    assert_eq!(object["apiVersion"], "monitoring.coreos.com/v1");
+    assert_eq!(object["spec"]["groups"], plain["groups"]);
+}
+
+#[test]
+fn check_mode_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let th = repo("rules/thresholds.yaml");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args([
+                "gen-rules",
+                "--thresholds",
+                th.to_str().unwrap(),
+                "--out",
+                dir.path().to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--check"]);
+    assert_eq!(out.status.code(), Some(1), "nothing written yet");
+    assert!(
+        !dir.path().join(RULES_FILE).exists(),
+        "--check writes nothing"
+    );
+    assert_eq!(run(&[]).status.code(), Some(0));
+    assert_eq!(run(&["--check"]).status.code(), Some(0));
+    std::fs::write(dir.path().join(TESTS_FILE), "changed").unwrap();
+    let out = run(&["--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(TESTS_FILE) && !err.contains(RULES_FILE),
+        "{err}"
+    );
+    // A bad thresholds file: exit 2 and the location.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "swap:\n  used_percent: {warning: 140}\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args([
+            "gen-rules",
+            "--thresholds",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("bad.yaml:2:27: warning of swap.used_percent: 140 is not a percentage")
+    );
+}
