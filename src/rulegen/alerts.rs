@@ -147,7 +147,10 @@ pub const ALERTS: &[AlertSpec] = &[
         test: Test::Threshold {
             scale: 1.0 / 86400.0,
         },
-        value: "vigie_filesystem_avail_bytes{SEL} / (-deriv(vigie_filesystem_avail_bytes{SEL}[WINDOW]) > 0) / 86400",
+        // Available bytes over the falling rate of the whole window, in days;
+        // only while the recent sixth of the window still falls, so a write
+        // burst that has ended does not keep the forecast alive.
+        value: "vigie_filesystem_avail_bytes{SEL} / (-deriv(vigie_filesystem_avail_bytes{SEL}[WINDOW]) > 0) / 86400 and deriv(vigie_filesystem_avail_bytes{SEL}[RECENT]) < 0",
         series_labels: FS,
         inputs: &[("vigie_filesystem_avail_bytes", FS, falling_avail)],
         en: Text {

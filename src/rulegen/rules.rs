@@ -58,6 +58,10 @@ pub fn expand(value: &str, t: &Thresholds) -> String {
             &format!("[{}]", prom_duration(t.full_in_window_secs)),
         )
         .replace(
+            "[RECENT]",
+            &format!("[{}]", prom_duration((t.full_in_window_secs / 6).max(60))),
+        )
+        .replace(
             "[GROWTH]",
             &format!("[{}]", prom_duration(t.smart_growth_window_secs)),
         )

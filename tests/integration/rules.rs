@@ -282,3 +282,42 @@ fn check_mode_through_the_binary() {
             .contains("bad.yaml:2:27: warning of swap.used_percent: 140 is not a percentage")
     );
 }
+
+/// The forecast alert on four disks over 8 hours (1-minute samples): one
+/// filling steadily (full in about 3 days: warning), one that took a burst
+/// of writes 3 hours ago and is steady since, one steady, one shrinking.
+/// Only the first alerts; without the "still falling recently" condition the
+/// burst would (6-hour trend: full in about 2 days).
+#[test]
+fn forecast_catches_steady_filling_but_not_a_past_burst() {
+    let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in generate(&t, Format::Plain).unwrap() {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    let fs = |mp: &str| {
+        format!(
+            "vigie_filesystem_avail_bytes{{job=\"vigie\",instance=\"h:7361\",mountpoint=\"{mp}\",device=\"/dev/x\",fstype=\"ext4\"}}"
+        )
+    };
+    // Filling: 100 GB left at 480 min, losing 23148148 bytes a minute: full in 3 days.
+    let filling_start = 100e9 + 480.0 * 23_148_148.0;
+    let test = format!(
+        "rule_files: [{RULES_FILE}]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n  input_series:\n\
+         \x20 - series: '{}'\n    values: '{filling_start}-23148148x480'\n\
+         \x20 - series: '{}'\n    values: '1000000000000+0x299 1000000000000-10000000000x10 900000000000+0x170'\n\
+         \x20 - series: '{}'\n    values: '500000000000+0x480'\n\
+         \x20 - series: '{}'\n    values: '500000000000+1000000x480'\n\
+         \x20 alert_rule_test:\n  - eval_time: 480m\n    alertname: VigieFilesystemFillingUp\n    exp_alerts:\n\
+         \x20   - exp_labels: {{severity: warning, job: vigie, instance: 'h:7361', mountpoint: /filling, device: /dev/x, fstype: ext4}}\n\
+         \x20     exp_annotations:\n\
+         \x20       summary: 'Filesystem /filling on h:7361 will be full in about 3.0 days at its current rate.'\n\
+         \x20       description: 'It has been filling steadily: free space now, before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 /filling.'\n",
+        fs("/filling"),
+        fs("/burst"),
+        fs("/steady"),
+        fs("/shrinking"),
+    );
+    std::fs::write(dir.path().join("forecast.test.yaml"), test).unwrap();
+    promtool(&["test", "rules", "forecast.test.yaml"], dir.path()).unwrap();
+}
