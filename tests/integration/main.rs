@@ -1,5 +1,7 @@
 //! vigie's integration tests, in one binary. What each module covers:
 //!
+//! - `alerts_e2e`: three tmpfs filesystems, the binary and real Prometheus
+//!   with the generated rules: filling and control-plane alerts fire.
 //! - `proc_fixtures`: the collectors on real `/proc` captures
 //!   (`../shared/fixtures/proc`), checked against their `expected.json`.
 //! - `edge_fixtures`: fixture trees written for vigie: escaped mount points,
@@ -29,6 +31,7 @@
 
 mod common;
 
+mod alerts_e2e;
 mod cli;
 mod dns;
 mod docs;
