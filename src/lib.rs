@@ -13,6 +13,8 @@
 //!   and exports `vigie_collector_*`.
 //! - [`server`]: HTTP (hyper): `/metrics`, landing page, limits, graceful
 //!   shutdown.
+//! - [`thresholds`]: the thresholds file: defaults, parsing, validation.
+//! - [`rulegen`]: `vigie gen-rules`: alerting rules and their promtool tests.
 
 pub mod cli;
 pub mod collect;

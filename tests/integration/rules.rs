@@ -321,3 +321,33 @@ fn forecast_catches_steady_filling_but_not_a_past_burst() {
     std::fs::write(dir.path().join("forecast.test.yaml"), test).unwrap();
     promtool(&["test", "rules", "forecast.test.yaml"], dir.path()).unwrap();
 }
+
+#[test]
+fn alertmanager_example_is_valid() {
+    let out = Command::new("amtool")
+        .args([
+            "check-config",
+            repo("deploy/alertmanager.yml").to_str().unwrap(),
+        ])
+        .output()
+        .expect(
+            "amtool must be installed (scripts/test installs Debian's prometheus-alertmanager)",
+        );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Every alert it names exists in the generated rules.
+    let rules = std::fs::read_to_string(repo("rules/vigie-rules.yaml")).unwrap();
+    let am = std::fs::read_to_string(repo("deploy/alertmanager.yml")).unwrap();
+    for name in am
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.starts_with("Vigie"))
+    {
+        assert!(
+            rules.contains(&format!("alert: {name}\n")),
+            "{name} is not a generated alert"
+        );
+    }
+}
