@@ -44,7 +44,22 @@ pub struct AlertSpec {
     pub inputs: &'static [Input],
     pub en: Text,
     pub fr: Text,
+    /// For filesystem alerts whose text shows the bytes left ([`avail!`]):
+    /// those bytes in the test series, from `v` and the evaluation time.
+    pub avail: Option<fn(f64, f64) -> f64>,
 }
+
+/// Template text: the filesystem's available bytes, humanized
+/// (`32.96MiB`), read with the `query` template function.
+#[macro_export]
+macro_rules! avail {
+    () => {
+        "{{ with printf \"vigie_filesystem_avail_bytes{instance=%q,mountpoint=%q}\" $labels.instance $labels.mountpoint | query }}{{ . | first | value | humanize1024 }}B{{ end }}"
+    };
+}
+
+/// The template snippet of [`avail!`].
+pub const AVAIL: &str = avail!();
 
 /// One input series of a test: metric, labels, and its (start, step per
 /// minute) for a wanted value and an evaluation time.
@@ -133,13 +148,22 @@ pub const ALERTS: &[AlertSpec] = &[
             ("vigie_filesystem_avail_bytes", FS, tenfold),
         ],
         en: Text {
-            summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free space left.",
+            summary: concat!(
+                "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free space left (",
+                avail!(),
+                ")."
+            ),
             description: "Applications writing to {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} will fail when it is full. First free space: old backups, logs, caches, trash; then plan to grow the disk.",
         },
         fr: Text {
-            summary: "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} n'a plus que {{ printf \"%.1f\" $value }} % d'espace libre.",
+            summary: concat!(
+                "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} n'a plus que {{ printf \"%.1f\" $value }} % d'espace libre (",
+                avail!(),
+                ")."
+            ),
             description: "Les applications qui écrivent sur {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} échoueront quand il sera plein. D'abord libérer de la place : vieilles sauvegardes, journaux, caches, corbeilles ; puis prévoir d'agrandir le disque.",
         },
+        avail: Some(avail_tenfold),
     },
     AlertSpec {
         name: "VigieFilesystemFillingUp",
@@ -154,13 +178,22 @@ pub const ALERTS: &[AlertSpec] = &[
         series_labels: FS,
         inputs: &[("vigie_filesystem_avail_bytes", FS, falling_avail)],
         en: Text {
-            summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at its current rate.",
+            summary: concat!(
+                "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at its current rate (",
+                avail!(),
+                " left)."
+            ),
             description: "It has been filling steadily: free space now, before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 {{ $labels.mountpoint }}.",
         },
         fr: Text {
-            summary: "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} sera plein dans environ {{ printf \"%.1f\" $value }} jours à ce rythme.",
+            summary: concat!(
+                "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} sera plein dans environ {{ printf \"%.1f\" $value }} jours à ce rythme (reste ",
+                avail!(),
+                ")."
+            ),
             description: "Il se remplit régulièrement : libérer de la place dès maintenant (vieilles sauvegardes, journaux, caches, corbeilles) ou agrandir le disque. Trouver ce qui grossit avec du -xh --max-depth=2 {{ $labels.mountpoint }}.",
         },
+        avail: Some(avail_at_eval),
     },
     AlertSpec {
         name: "VigieFilesystemReadOnly",
@@ -177,6 +210,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} est en lecture seule.",
             description: "Plus rien ne peut y être écrit : souvent le noyau l'a remonté après des erreurs disque. D'abord lire le journal du noyau (dmesg), puis vérifier le disque avant de le remonter.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieFilesystemInodesRunningOut",
@@ -196,6 +230,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} n'a plus que {{ printf \"%.1f\" $value }} % d'inodes libres.",
             description: "Sans inode libre, aucun fichier ne peut plus être créé sur {{ $labels.mountpoint }}, même s'il reste de la place. D'abord chercher les répertoires aux millions de petits fichiers (sessions, caches, files de courrier) et les nettoyer.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieSwapAlmostFull",
@@ -216,6 +251,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le swap de {{ $labels.instance }} est utilisé à {{ printf \"%.1f\" $value }} %.",
             description: "{{ $labels.instance }} manque de mémoire ; swap plein, le noyau tue des processus. D'abord trouver le processus qui a grossi (top, trié par mémoire), le redémarrer, et prévoir le redémarrage ou plus de RAM.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieRebootOverdue",
@@ -232,6 +268,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "{{ $labels.instance }} n'a pas redémarré depuis {{ printf \"%.0f\" $value }} jours.",
             description: "Plus un serveur tourne longtemps, plus son prochain redémarrage est risqué (mises à jour en attente, swap, modifications oubliées). Prévoir un redémarrage de maintenance à une heure calme, avec quelqu'un pour surveiller.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskFailing",
@@ -248,6 +285,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} annonce sa propre panne.",
             description: "L'auto-diagnostic SMART du disque a échoué : il peut s'arrêter à tout moment. Vérifier tout de suite que les sauvegardes sont récentes, puis remplacer le disque.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskReallocatedSectors",
@@ -264,6 +302,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a réalloué {{ printf \"%.0f\" $value }} secteurs.",
             description: "Le disque remplace des secteurs défectueux : il s'use. D'abord vérifier les sauvegardes de ce qu'il contient, puis prévoir son remplacement ; si le nombre augmente encore, le remplacer tout de suite.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskPendingSectors",
@@ -280,6 +319,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} secteurs illisibles en attente de remplacement.",
             description: "Les données de ces secteurs n'ont pas pu être lues. D'abord vérifier les sauvegardes, puis lancer un test long (smartctl -t long) et prévoir le remplacement du disque.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskOfflineUncorrectable",
@@ -296,6 +336,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} secteurs qu'il ne peut plus relire.",
             description: "Les données de ces secteurs sont perdues. D'abord vérifier les sauvegardes, puis remplacer le disque.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskReportedUncorrectable",
@@ -312,6 +353,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a signalé {{ printf \"%.0f\" $value }} erreurs non corrigées.",
             description: "Des lectures ont échoué sur ce disque. Vérifier les sauvegardes, lancer un test long (smartctl -t long) et prévoir le remplacement.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskCrcErrors",
@@ -328,6 +370,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} erreurs de transfert (CRC).",
             description: "En général un câble abîmé ou mal branché, pas le disque lui-même. Rebrancher ou changer le câble SATA à la prochaine maintenance.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieNvmeMediaErrors",
@@ -344,6 +387,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} erreurs de support.",
             description: "La mémoire flash a perdu des données qu'elle n'a pas pu récupérer. Vérifier les sauvegardes et prévoir le remplacement du disque.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieNvmeCriticalWarning",
@@ -360,6 +404,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a levé un avertissement critique.",
             description: "Voir vigie_smart_nvme_critical_warning_bit pour savoir lequel (réserve, température, fiabilité, lecture seule, alimentation de secours). D'abord vérifier les sauvegardes, puis prévoir le remplacement.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieNvmeWornOut",
@@ -376,6 +421,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a consommé {{ printf \"%.0f\" $value }} % de son endurance prévue.",
             description: "Une mémoire flash usée lâche sans prévenir. Prévoir son remplacement ; d'ici là garder les sauvegardes à jour.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskSelfTestFailed",
@@ -392,6 +438,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le dernier auto-test du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a échoué.",
             description: "Le disque a trouvé une erreur en se testant. Lire smartctl -l selftest {{ $labels.device }}, vérifier les sauvegardes et prévoir le remplacement.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskHot",
@@ -408,6 +455,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} est à {{ printf \"%.0f\" $value }} °C.",
             description: "La chaleur raccourcit la vie d'un disque. Vérifier les ventilateurs et la circulation d'air du serveur (et de la salle).",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskNotReporting",
@@ -424,6 +472,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} ne répond plus à smartctl.",
             description: "Un disque qui disparaît ou ne répond plus est peut-être mort. Lire le journal de vigie et celui du noyau (dmesg) pour {{ $labels.device }}.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieSwapping",
@@ -440,6 +489,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "{{ $labels.instance }} relit sans cesse {{ printf \"%.0f\" $value }} octets par seconde depuis le swap.",
             description: "La machine manque de RAM et tout y est lent. Trouver le processus qui a grossi (top, trié par mémoire) et le redémarrer ; prévoir plus de RAM ou moins de services.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieRebootRequired",
@@ -460,6 +510,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "{{ $labels.instance }} attend un redémarrage depuis {{ printf \"%.0f\" $value }} jours pour appliquer des mises à jour.",
             description: "Les mises à jour de sécurité (noyau, libc) ne s'appliquent qu'après un redémarrage. En prévoir un à une heure calme ; /var/run/reboot-required.pkgs dit pourquoi.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDnsResolverFailing",
@@ -476,6 +527,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le résolveur {{ $labels.resolver }} utilisé par {{ $labels.instance }} ne résout plus {{ $labels.query }} ({{ $labels.type }}).",
             description: "Les autres résolveurs répondent encore, mais le courrier et les applications de {{ $labels.instance }} dépendent maintenant d'eux seuls. Vérifier le résolveur (est-il allumé ? dig @{{ $labels.resolver }} {{ $labels.query }} répond-il ?).",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDnsAllResolversFailing",
@@ -495,6 +547,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Aucun résolveur ne répond à {{ $labels.instance }} : plus de résolution de noms, le courrier va s'arrêter.",
             description: "Le courrier et la plupart des applications de {{ $labels.instance }} échouent sans DNS. D'abord vérifier les résolveurs de /etc/resolv.conf (allumés ? joignables ?), puis faire pointer la machine vers un résolveur qui marche.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDnsSlow",
@@ -514,6 +567,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Le résolveur {{ $labels.resolver }} met {{ printf \"%.1f\" $value }} secondes à répondre à {{ $labels.instance }}.",
             description: "Un DNS lent ralentit le courrier et le web. Vérifier la charge du résolveur et ses serveurs en amont.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskReallocatedSectorsGrowing",
@@ -530,6 +584,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Les secteurs réalloués du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
             description: "Un disque dont les secteurs réalloués augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskPendingSectorsGrowing",
@@ -546,6 +601,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Les secteurs illisibles (en attente) du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
             description: "Un disque dont les secteurs illisibles (en attente) augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieDiskOfflineUncorrectableGrowing",
@@ -562,6 +618,7 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Les secteurs irrécupérables du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
             description: "Un disque dont les secteurs irrécupérables augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
+        avail: None,
     },
     AlertSpec {
         name: "VigieNvmeMediaErrorsGrowing",
@@ -578,8 +635,19 @@ pub const ALERTS: &[AlertSpec] = &[
             summary: "Les erreurs de support du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
             description: "Un disque dont les erreurs de support augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
+        avail: None,
     },
 ];
+
+/// Available bytes of the [`tenfold`] test series.
+fn avail_tenfold(v: f64, _: f64) -> f64 {
+    v * 10.0
+}
+
+/// Available bytes of the [`falling_avail`] series at the evaluation time.
+fn avail_at_eval(v: f64, _: f64) -> f64 {
+    v * 86400.0 * 100.0
+}
 
 fn swap_free(v: f64, _: f64) -> (f64, f64) {
     (1000.0 - 10.0 * v, 0.0)

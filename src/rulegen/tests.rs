@@ -14,6 +14,21 @@ use crate::thresholds::{Direction, Language, Thresholds, ValueKind, signal};
 /// The instance of every test series.
 const INSTANCE: &str = "host.example.org:7361";
 
+#[cfg(test)]
+mod humanize_tests {
+    use super::humanize1024;
+
+    #[test]
+    fn like_prometheus() {
+        assert_eq!(humanize1024(100.0), "100");
+        assert_eq!(humanize1024(1024.0), "1ki");
+        assert_eq!(humanize1024(34_560_000.0), "32.96Mi");
+        assert_eq!(humanize1024(1e9), "953.7Mi");
+        assert_eq!(humanize1024(13_207_024_435.0), "12.3Gi");
+        assert_eq!(humanize1024(0.5), "0.5");
+    }
+}
+
 #[derive(Serialize)]
 struct TestFile<'a> {
     rule_files: Vec<&'a str>,
@@ -71,9 +86,51 @@ fn series_name(metric: &str, labels: &BTreeMap<String, String>) -> String {
     format!("{metric}{{{}}}", l.join(","))
 }
 
-/// Renders the two template forms the catalogue uses.
-fn render(template: &str, labels: &BTreeMap<String, String>, value: f64) -> String {
-    let mut s = template.replace("{{ printf \"%.1f\" $value }}", &format!("{value:.1}"));
+/// Go's `%.4g` for 1 <= |v| < 10000 (what humanize1024 prints): four
+/// significant digits, trailing zeros dropped.
+fn g4(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = v.abs().log10().floor() as i32;
+    let decimals = (3 - digits).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Prometheus' `humanize1024`.
+pub fn humanize1024(mut v: f64) -> String {
+    if v.abs() <= 1.0 {
+        return g4(v);
+    }
+    let mut prefix = "";
+    for p in ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"] {
+        if v.abs() < 1024.0 {
+            break;
+        }
+        prefix = p;
+        v /= 1024.0;
+    }
+    format!("{}{prefix}", g4(v))
+}
+
+/// Renders the template forms the catalogue uses; `avail` is the value the
+/// [`super::alerts::AVAIL`] query returns in the test.
+fn render(
+    template: &str,
+    labels: &BTreeMap<String, String>,
+    value: f64,
+    avail: Option<f64>,
+) -> String {
+    let mut s = match avail {
+        Some(a) => template.replace(super::alerts::AVAIL, &format!("{}B", humanize1024(a))),
+        None => template.to_string(),
+    };
+    s = s.replace("{{ printf \"%.1f\" $value }}", &format!("{value:.1}"));
     s = s.replace("{{ printf \"%.0f\" $value }}", &format!("{value:.0}"));
     for (k, v) in labels {
         s = s.replace(&format!("{{{{ $labels.{k} }}}}"), v);
@@ -210,7 +267,7 @@ fn role_test(
         for a in &mut test.exp_alerts {
             a.exp_labels.insert("path".into(), ROLE_PATH.into());
             a.exp_labels.insert("role".into(), role.into());
-            let prefix = render(super::rules::role_sentence(t), &a.exp_labels, v);
+            let prefix = render(super::rules::role_sentence(t), &a.exp_labels, v, None);
             if let Some(d) = a.exp_annotations.get_mut("description") {
                 *d = format!("{prefix}{d}");
             }
@@ -277,11 +334,15 @@ fn one_test_with(
         .map(|level| {
             let mut labels = alert_labels.clone();
             labels.insert("severity".into(), level.to_string());
+            let avail = spec.avail.map(|f| f(v, eval as f64));
             let mut ann = BTreeMap::from([
-                ("summary".to_string(), render(text.summary, &labels, v)),
+                (
+                    "summary".to_string(),
+                    render(text.summary, &labels, v, avail),
+                ),
                 (
                     "description".to_string(),
-                    render(text.description, &labels, v),
+                    render(text.description, &labels, v, avail),
                 ),
             ]);
             if let Some(url) = &t.runbook_url {
@@ -472,8 +533,11 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     inst.insert("instance".into(), INSTANCE.into());
     let expect = |labels: BTreeMap<String, String>, summary: &str, description: &str| ExpAlert {
         exp_annotations: BTreeMap::from([
-            ("summary".to_string(), render(summary, &labels, 0.0)),
-            ("description".to_string(), render(description, &labels, 0.0)),
+            ("summary".to_string(), render(summary, &labels, 0.0, None)),
+            (
+                "description".to_string(),
+                render(description, &labels, 0.0, None),
+            ),
         ]),
         exp_labels: labels,
     };

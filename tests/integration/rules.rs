@@ -311,7 +311,7 @@ fn forecast_catches_steady_filling_but_not_a_past_burst() {
          \x20 alert_rule_test:\n  - eval_time: 480m\n    alertname: VigieFilesystemFillingUp\n    exp_alerts:\n\
          \x20   - exp_labels: {{severity: warning, job: vigie, instance: 'h:7361', mountpoint: /filling, device: /dev/x, fstype: ext4}}\n\
          \x20     exp_annotations:\n\
-         \x20       summary: 'Filesystem /filling on h:7361 will be full in about 3.0 days at its current rate.'\n\
+         \x20       summary: 'Filesystem /filling on h:7361 will be full in about 3.0 days at its current rate (93.13GiB left).'\n\
          \x20       description: 'It has been filling steadily: free space now, before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 /filling.'\n",
         fs("/filling"),
         fs("/burst"),
