@@ -171,6 +171,7 @@ pub const SIGNALS: &[Signal] = &[
         Some(95.0),
         0,
     ),
+    sig("smart.nvme_spare_low", Condition, Hi, None, Some(1.0), 0),
     sig("smart.self_test_failed", Condition, Hi, Some(1.0), None, 0),
     sig(
         "smart.temperature_celsius",
@@ -387,7 +388,7 @@ section!(RawFilesystems, "filesystem" { free_percent, inodes_free_percent, full_
     extra { full_in_window: Option<Spanned<String>>, roles: BTreeMap<String, Spanned<RawRole>> });
 section!(RawRole, "filesystem" { free_percent, inodes_free_percent, full_in });
 section!(RawSmart, "smart" { failing, reallocated_sectors, pending_sectors, offline_uncorrectable,
-    reported_uncorrectable, udma_crc_errors, counter_growing, nvme_media_errors, nvme_critical_warning, nvme_wear_percent,
+    reported_uncorrectable, udma_crc_errors, counter_growing, nvme_media_errors, nvme_critical_warning, nvme_wear_percent, nvme_spare_low,
     self_test_failed, temperature_celsius, not_reporting }
     extra { growth_window: Option<Spanned<String>> });
 section!(RawSwap, "swap" { used_percent, swap_in_bytes_per_second });

@@ -637,7 +637,40 @@ pub const ALERTS: &[AlertSpec] = &[
         },
         avail: None,
     },
+    AlertSpec {
+        name: "VigieNvmeSpareLow",
+        signal: "smart.nvme_spare_low",
+        test: Test::Threshold { scale: 1.0 },
+        value: "vigie_smart_nvme_available_spare_ratio{SEL} < bool vigie_smart_nvme_available_spare_threshold_ratio{SEL}",
+        series_labels: DISK,
+        inputs: &[
+            ("vigie_smart_nvme_available_spare_ratio", DISK, spare),
+            (
+                "vigie_smart_nvme_available_spare_threshold_ratio",
+                DISK,
+                spare_threshold,
+            ),
+        ],
+        en: Text {
+            summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has used up its spare blocks.",
+            description: "Below its spare threshold the disk can no longer replace worn blocks and may turn read-only. Check the backups and replace the disk.",
+        },
+        fr: Text {
+            summary: "Le disque NVMe {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a épuisé ses blocs de réserve.",
+            description: "Sous son seuil de réserve, le disque ne peut plus remplacer les blocs usés et peut passer en lecture seule. Vérifier les sauvegardes et remplacer le disque.",
+        },
+        avail: None,
+    },
 ];
+
+/// Spare 5% (below a 10% threshold) when `v` is 1, 50% otherwise.
+fn spare(v: f64, _: f64) -> (f64, f64) {
+    (if v >= 1.0 { 0.05 } else { 0.5 }, 0.0)
+}
+
+fn spare_threshold(_: f64, _: f64) -> (f64, f64) {
+    (0.1, 0.0)
+}
 
 /// Available bytes of the [`tenfold`] test series.
 fn avail_tenfold(v: f64, _: f64) -> f64 {

@@ -90,14 +90,7 @@ fn matchable(spec: &AlertSpec) -> Vec<&'static str> {
 
 /// The alert expression for `spec` at `level` with default threshold `t`
 /// (already scaled), joined with the override thresholds of `keysets`.
-fn alert_expr(
-    spec: &AlertSpec,
-    op: &str,
-    value: &str,
-    t: f64,
-    keysets: &[String],
-    metric: &str,
-) -> String {
+fn alert_expr(op: &str, value: &str, t: f64, keysets: &[String], metric: &str) -> String {
     // The value may hold `and`/`unless`, which bind looser than comparisons.
     let value = format!("({value})");
     let value = value.as_str();
@@ -119,7 +112,6 @@ fn alert_expr(
     }
     d.push(')');
     clauses.push(d);
-    let _ = spec;
     clauses.join("\nor\n")
 }
 
@@ -198,7 +190,7 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
             }) else {
                 continue;
             };
-            let expr = alert_expr(spec, op, &value, default, &keysets, &metric);
+            let expr = alert_expr(op, &value, default, &keysets, &metric);
             let text = match t.language {
                 Language::En => spec.en,
                 Language::Fr => spec.fr,
