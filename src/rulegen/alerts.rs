@@ -3,18 +3,6 @@
 //! that identify one alerting series, its text in English and French, and
 //! how to build test series that give a chosen value.
 
-/// How an alert decides to fire.
-#[derive(Debug, Clone, Copy)]
-pub enum Test {
-    /// `value < threshold` or `value > threshold`, per level, from the
-    /// signal's direction. `scale` converts the file's unit to the value's
-    /// (seconds to days: 1/86400).
-    Threshold { scale: f64 },
-    /// `value == 1` (a flag or event), with the signal's `for:`; severity is
-    /// the level the signal sets.
-    Condition,
-}
-
 /// Text of one alert in one language. `{{ $labels.x }}` and
 /// `{{ printf "%.1f" $value }}` are the only template parts used, so tests
 /// can render them exactly.
@@ -30,7 +18,11 @@ pub struct AlertSpec {
     pub name: &'static str,
     /// The thresholds signal (`filesystem.free_percent`).
     pub signal: &'static str,
-    pub test: Test,
+    /// Converts the file's unit to the value's (seconds to days: 1/86400).
+    /// The alert fires when the value passes a level (below it for signals
+    /// where lower is worse, at or above it otherwise); flags and events are
+    /// values 0 or 1 with a level of 1.
+    pub scale: f64,
     /// PromQL of the value; `SEL` stands for the selector's matchers.
     pub value: &'static str,
     /// The metric whose series carry the alert's labels (for tests), with
@@ -139,7 +131,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemAlmostFull",
         signal: "filesystem.free_percent",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL}",
         series_labels: FS,
         // avail = 10 v out of 1000 bytes: v% free.
@@ -168,9 +160,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemFillingUp",
         signal: "filesystem.full_in",
-        test: Test::Threshold {
-            scale: 1.0 / 86400.0,
-        },
+        scale: 1.0 / 86400.0,
         // Available bytes over the falling rate of the whole window, in days;
         // only while the recent sixth of the window still falls, so a write
         // burst that has ended does not keep the forecast alive.
@@ -198,7 +188,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemReadOnly",
         signal: "filesystem.readonly",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_filesystem_readonly{SEL}",
         series_labels: FS,
         inputs: &[("vigie_filesystem_readonly", FS, id)],
@@ -215,7 +205,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemInodesRunningOut",
         signal: "filesystem.inodes_free_percent",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "100 * vigie_filesystem_files_free{SEL} / vigie_filesystem_files{SEL}",
         series_labels: FS,
         inputs: &[
@@ -235,7 +225,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieSwapAlmostFull",
         signal: "swap.used_percent",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "100 * (vigie_swap_size_bytes{SEL} - vigie_swap_free_bytes{SEL}) / (vigie_swap_size_bytes{SEL} > 0)",
         series_labels: NONE,
         // 1000 bytes of swap, 1000 - 10 v free: v% used.
@@ -256,7 +246,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieRebootOverdue",
         signal: "reboot.days_since",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "(time() - vigie_boot_time_seconds{SEL}) / 86400",
         series_labels: NONE,
         inputs: &[("vigie_boot_time_seconds", NONE, days_before_eval)],
@@ -273,7 +263,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskFailing",
         signal: "smart.failing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "1 - vigie_smart_healthy{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_healthy", DISK, one_minus)],
@@ -290,7 +280,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskReallocatedSectors",
         signal: "smart.reallocated_sectors",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_reallocated_sectors{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_reallocated_sectors", DISK, id)],
@@ -307,7 +297,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskPendingSectors",
         signal: "smart.pending_sectors",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_pending_sectors{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_pending_sectors", DISK, id)],
@@ -324,7 +314,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskOfflineUncorrectable",
         signal: "smart.offline_uncorrectable",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_offline_uncorrectable{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_offline_uncorrectable", DISK, id)],
@@ -341,7 +331,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskReportedUncorrectable",
         signal: "smart.reported_uncorrectable",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_reported_uncorrectable{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_reported_uncorrectable", DISK, id)],
@@ -358,7 +348,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskCrcErrors",
         signal: "smart.udma_crc_errors",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_udma_crc_errors{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_udma_crc_errors", DISK, id)],
@@ -375,7 +365,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeMediaErrors",
         signal: "smart.nvme_media_errors",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_nvme_media_errors{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_nvme_media_errors", DISK, id)],
@@ -392,7 +382,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeCriticalWarning",
         signal: "smart.nvme_critical_warning",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "clamp_max(vigie_smart_nvme_critical_warning{SEL}, 1)",
         series_labels: DISK,
         inputs: &[("vigie_smart_nvme_critical_warning", DISK, id)],
@@ -409,7 +399,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeWornOut",
         signal: "smart.nvme_wear_percent",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "100 * vigie_smart_nvme_wear_ratio{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_nvme_wear_ratio", DISK, percent_of_ratio)],
@@ -426,7 +416,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskSelfTestFailed",
         signal: "smart.self_test_failed",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "1 - vigie_smart_self_test_latest_passed{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_self_test_latest_passed", DISK, one_minus)],
@@ -443,7 +433,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskHot",
         signal: "smart.temperature_celsius",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_temperature_celsius{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_temperature_celsius", DISK, id)],
@@ -460,7 +450,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskNotReporting",
         signal: "smart.not_reporting",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_device_error{SEL}",
         series_labels: DISK,
         inputs: &[("vigie_smart_device_error", DISK, id)],
@@ -477,7 +467,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieSwapping",
         signal: "swap.swap_in_bytes_per_second",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "rate(vigie_swap_in_bytes_total{SEL}[5m])",
         series_labels: NONE,
         inputs: &[("vigie_swap_in_bytes_total", NONE, counter_rate)],
@@ -494,7 +484,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieRebootRequired",
         signal: "reboot.required_days",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "(time() - vigie_reboot_required_since_timestamp_seconds{SEL}) / 86400",
         series_labels: NONE,
         inputs: &[(
@@ -515,7 +505,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDnsResolverFailing",
         signal: "dns.resolver_failing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "(1 - vigie_dns_probe_success{SEL}) unless on(instance) (vigie_dns_resolvers_failing{SEL} >= vigie_dns_resolvers{SEL})",
         series_labels: DNS,
         inputs: &[("vigie_dns_probe_success", DNS, one_minus)],
@@ -532,7 +522,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDnsAllResolversFailing",
         signal: "dns.all_resolvers_failing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_dns_resolvers_failing{SEL} / (vigie_dns_resolvers{SEL} > 0)",
         series_labels: NONE,
         inputs: &[
@@ -552,7 +542,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDnsSlow",
         signal: "dns.latency",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_dns_probe_duration_seconds{SEL} and on(instance, resolver, query, type) (vigie_dns_probe_success{SEL} == 1)",
         series_labels: DNS,
         inputs: &[
@@ -572,7 +562,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskReallocatedSectorsGrowing",
         signal: "smart.counter_growing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "clamp_max(delta(vigie_smart_reallocated_sectors{SEL}[GROWTH]) > 0, 1)",
         series_labels: DISK,
         inputs: &[("vigie_smart_reallocated_sectors", DISK, growing)],
@@ -589,7 +579,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskPendingSectorsGrowing",
         signal: "smart.counter_growing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "clamp_max(delta(vigie_smart_pending_sectors{SEL}[GROWTH]) > 0, 1)",
         series_labels: DISK,
         inputs: &[("vigie_smart_pending_sectors", DISK, growing)],
@@ -606,7 +596,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskOfflineUncorrectableGrowing",
         signal: "smart.counter_growing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "clamp_max(delta(vigie_smart_offline_uncorrectable{SEL}[GROWTH]) > 0, 1)",
         series_labels: DISK,
         inputs: &[("vigie_smart_offline_uncorrectable", DISK, growing)],
@@ -623,7 +613,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeMediaErrorsGrowing",
         signal: "smart.counter_growing",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "clamp_max(delta(vigie_smart_nvme_media_errors{SEL}[GROWTH]) > 0, 1)",
         series_labels: DISK,
         inputs: &[("vigie_smart_nvme_media_errors", DISK, growing)],
@@ -640,7 +630,7 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeSpareLow",
         signal: "smart.nvme_spare_low",
-        test: Test::Threshold { scale: 1.0 },
+        scale: 1.0,
         value: "vigie_smart_nvme_available_spare_ratio{SEL} < bool vigie_smart_nvme_available_spare_threshold_ratio{SEL}",
         series_labels: DISK,
         inputs: &[

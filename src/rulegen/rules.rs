@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::alerts::{ALERTS, AlertSpec, Test};
+use super::alerts::{ALERTS, AlertSpec};
 use super::prom_duration;
 use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
 
@@ -122,9 +122,7 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
     for spec in ALERTS {
         let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
         let levels = t.signals[spec.signal];
-        let Test::Threshold { scale } = spec.test else {
-            continue;
-        };
+        let scale = spec.scale;
         let op = match sig.direction {
             Direction::LowerIsWorse => "<",
             Direction::HigherIsWorse => ">=",
@@ -301,9 +299,7 @@ fn role_rules(
     levels: &Levels,
 ) -> Result<Vec<Rule>, String> {
     let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
-    let Test::Threshold { scale } = spec.test else {
-        return Ok(vec![]);
-    };
+    let scale = spec.scale;
     let op = match sig.direction {
         Direction::LowerIsWorse => "<",
         Direction::HigherIsWorse => ">=",

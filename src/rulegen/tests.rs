@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::alerts::{ALERTS, AlertSpec, Test};
+use super::alerts::{ALERTS, AlertSpec};
 use super::prom_duration;
 use super::rules::{LEVELS, level_of};
-use crate::thresholds::{Direction, Language, Thresholds, ValueKind, signal};
+use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind, signal};
 
 /// The instance of every test series.
 const INSTANCE: &str = "host.example.org:7361";
@@ -366,90 +366,62 @@ fn one_test_with(
     }
 }
 
+/// The test cases of one alert: for each level set, a value that fires it
+/// (with the levels expected to fire), then a value just on the safe side.
+fn cases(sig: &Signal, l: &Levels, scale: f64) -> Vec<(f64, Vec<&'static str>, String)> {
+    let (w, c) = (l.warning.map(|v| v * scale), l.critical.map(|v| v * scale));
+    let present: Vec<&'static str> = LEVELS
+        .iter()
+        .copied()
+        .filter(|lv| level_of(l, lv).is_some())
+        .collect();
+    let mut out = Vec::new();
+    for (i, level) in present.iter().enumerate() {
+        let v = firing_value(sig.direction, sig.kind, w, c, level);
+        out.push((v, present[..=i].to_vec(), format!("fires at {level} ({v})")));
+    }
+    if let Some(first) = present
+        .first()
+        .and_then(|lv| level_of(l, lv))
+        .map(|v| v * scale)
+    {
+        let v = quiet_value(sig.direction, sig.kind, first);
+        out.push((
+            v,
+            vec![],
+            format!("stays quiet just before the threshold ({v})"),
+        ));
+    }
+    out
+}
+
 /// The promtool test file for the rules of `t`.
 pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
     let mut tests = Vec::new();
     for spec in ALERTS {
-        let Test::Threshold { scale } = spec.test else {
-            continue;
-        };
+        let scale = spec.scale;
         let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
         let l = t.signals[spec.signal];
-        let (w, c) = (l.warning.map(|v| v * scale), l.critical.map(|v| v * scale));
-        let present: Vec<&str> = LEVELS
-            .iter()
-            .copied()
-            .filter(|lv| level_of(&l, lv).is_some())
-            .collect();
-        for (i, level) in present.iter().enumerate() {
-            let v = firing_value(sig.direction, sig.kind, w, c, level);
+        for (v, levels, what) in cases(sig, &l, scale) {
             tests.push(one_test(
                 t,
                 spec,
                 v,
                 l.for_secs,
-                &present[..=i],
-                format!("{} fires at {level} ({v})", spec.name),
-            ));
-        }
-        if let Some(first) = present
-            .first()
-            .and_then(|lv| level_of(&l, lv))
-            .map(|v| v * scale)
-        {
-            let v = quiet_value(sig.direction, sig.kind, first);
-            tests.push(one_test(
-                t,
-                spec,
-                v,
-                l.for_secs,
-                &[],
-                format!("{} stays quiet just before the threshold ({v})", spec.name),
+                &levels,
+                format!("{} {what}", spec.name),
             ));
         }
     }
     for (role, signals) in &t.roles {
         for spec in ALERTS.iter().filter(|s| signals.contains_key(s.signal)) {
-            let Test::Threshold { scale } = spec.test else {
-                continue;
-            };
+            let scale = spec.scale;
             let Some(sig) = signal(spec.signal) else {
                 continue;
             };
             let l = signals[spec.signal];
-            let (w, c) = (l.warning.map(|v| v * scale), l.critical.map(|v| v * scale));
-            let present: Vec<&str> = LEVELS
-                .iter()
-                .copied()
-                .filter(|lv| level_of(&l, lv).is_some())
-                .collect();
-            for (i, level) in present.iter().enumerate() {
-                let v = firing_value(sig.direction, sig.kind, w, c, level);
-                tests.push(role_test(
-                    t,
-                    spec,
-                    role,
-                    v,
-                    l.for_secs,
-                    &present[..=i],
-                    &format!("fires at {level} ({v})"),
-                ));
-            }
-            if let Some(first) = present
-                .first()
-                .and_then(|lv| level_of(&l, lv))
-                .map(|v| v * scale)
-            {
-                let v = quiet_value(sig.direction, sig.kind, first);
-                tests.push(role_test(
-                    t,
-                    spec,
-                    role,
-                    v,
-                    l.for_secs,
-                    &[],
-                    &format!("stays quiet just before the threshold ({v})"),
-                ));
+            for (v, levels, what) in cases(sig, &l, scale) {
+                tests.push(role_test(t, spec, role, v, l.for_secs, &levels, &what));
             }
         }
     }
@@ -470,9 +442,7 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
     for (n, o) in t.overrides.iter().enumerate() {
         for spec in ALERTS {
-            let Test::Threshold { scale } = spec.test else {
-                continue;
-            };
+            let scale = spec.scale;
             let Some(ol) = o.signals.get(spec.signal) else {
                 continue;
             };
