@@ -154,7 +154,9 @@ fn prometheus_scrapes_every_collector() {
         ],
         &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
     );
-    let prom = Prometheus::start(&[v.addr], &[]);
+    // The shipped rules too: every one must evaluate against real series.
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/vigie-rules.yaml");
+    let prom = Prometheus::start(&[v.addr], &[&rules]);
     prom.wait_for("up{job=\"vigie\"}", |r| r.len() == 1 && r[0].1 == 1.0);
     // Every collector reports success.
     let ok = prom.wait_for("vigie_collector_success == 1", |r| {
@@ -190,4 +192,50 @@ fn prometheus_scrapes_every_collector() {
     );
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!(r[0].0["path"], "/var/lib/etcd");
+
+    // After a few evaluations, no rule reports an error (a bad join, a
+    // many-to-many match) on vigie's real label sets.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = get(prom.addr, "/api/v1/rules").body;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let rules: Vec<&serde_json::Value> = v["data"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap().iter())
+            .collect();
+        assert!(rules.len() > 40, "{} rules loaded", rules.len());
+        let bad: Vec<String> = rules
+            .iter()
+            .filter(|r| r["health"] != "ok" && r["health"] != "unknown")
+            .map(|r| format!("{}: {}", r["name"], r["lastError"]))
+            .collect();
+        assert!(bad.is_empty(), "rules failing to evaluate: {bad:?}");
+        if rules.iter().all(|r| r["health"] == "ok") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rules not all evaluated after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // The fixture host booted in April 2026 (btime 1776153600): more than 180
+    // days ago, so the reboot alert fires at both levels.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let alerts = get(prom.addr, "/api/v1/alerts").body;
+        if alerts
+            .matches("\"alertname\":\"VigieRebootOverdue\"")
+            .count()
+            == 2
+        {
+            assert!(alerts.contains("VigieWatchdog"), "{alerts}");
+            assert!(!alerts.contains("VigieAbsent\",\"job\":\"vigie\",\"severity\":\"critical\"},\"annotations\":{\"description\":\"Check the scrape configuration of Prometheus (job and targets) and service discovery.\",\"summary\":\"Prometheus scrapes no vigie target at all.\"},\"state\":\"firing\""));
+            break;
+        }
+        assert!(Instant::now() < deadline, "{alerts}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
