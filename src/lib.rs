@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 /// Runs the exporter until SIGTERM/SIGINT.
 pub async fn serve(config: config::Config) -> anyhow::Result<()> {
+    let shutdown = server::shutdown_signal()?;
     let runner = Arc::new(collect::Runner::new(collect::build(&config)?));
     let listener = server::bind(&config.listen_address).await?;
     log::info!(
@@ -43,7 +44,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     }
     runner.start_background();
     let app = Arc::new(server::App::new(&config, runner));
-    let result = server::serve(listener, app, server::shutdown_signal()).await;
+    let result = server::serve(listener, app, shutdown).await;
     // A smartctl stuck on a disk runs in its own process group: end it too.
     collect::smart::kill_running();
     result

@@ -149,20 +149,19 @@ pub async fn serve(
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+/// Listens for SIGTERM and SIGINT from now on (the handlers are installed
+/// here, before any work starts, so an early signal is not lost to the
+/// default action) and returns a future that resolves on the first.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            log::error!("cannot listen for SIGTERM: {e}");
-            return std::future::pending().await;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => log::info!("SIGTERM received, shutting down"),
+            _ = int.recv() => log::info!("SIGINT received, shutting down"),
         }
-    };
-    tokio::select! {
-        _ = term.recv() => log::info!("SIGTERM received, shutting down"),
-        _ = tokio::signal::ctrl_c() => log::info!("SIGINT received, shutting down"),
-    }
+    })
 }
 
 type Resp = Response<Full<Bytes>>;

@@ -64,6 +64,38 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The real binary on a copy of the `host` fixture tree (reboot requested
+/// since 2026-09-21, two watched paths) with three disks (ATA, NVMe, SCSI)
+/// served by the fake smartctl. Returns the two temporary trees, which must
+/// live as long as the process.
+pub fn vigie_on_fixture_host() -> (tempfile::TempDir, tempfile::TempDir, Vigie) {
+    let dir = copy_tree(&fixture("host"));
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("root/run/reboot-required"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_790_000_000))
+        .unwrap();
+    let disks = copy_tree(&fixture("smartctl"));
+    let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
+    let v = Vigie::start_with_env(
+        &[
+            &format!("--path.procfs={}", p("proc")),
+            &format!("--path.sysfs={}", p("sys")),
+            &format!("--path.rootfs={}", p("root")),
+            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
+            "--collector.filesystem.watch-path=/srv/backup disk/borg=backup",
+            concat!(
+                "--collector.smart.smartctl-path=",
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fake-smartctl"
+            ),
+        ],
+        &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
+    );
+    (dir, disks, v)
+}
+
 /// An HTTP response, as read by [`request`].
 #[derive(Debug)]
 pub struct Response {

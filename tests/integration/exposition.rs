@@ -2,37 +2,10 @@
 //! insta snapshot (statfs figures, durations and timestamps filtered), and
 //! `promtool check metrics` on it.
 
-use std::time::{Duration, UNIX_EPOCH};
-
-use crate::common::{Vigie, copy_tree, fixture, promtool_check_metrics, request};
+use crate::common::{Vigie, promtool_check_metrics, request};
 
 fn start_on_fixture() -> (tempfile::TempDir, tempfile::TempDir, Vigie) {
-    let dir = copy_tree(&fixture("host"));
-    std::fs::File::options()
-        .write(true)
-        .open(dir.path().join("root/run/reboot-required"))
-        .unwrap()
-        .set_modified(UNIX_EPOCH + Duration::from_secs(1_790_000_000))
-        .unwrap();
-    // Three disks (ATA, NVMe, SCSI) served by the fake smartctl.
-    let disks = copy_tree(&fixture("smartctl"));
-    let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
-    let v = Vigie::start_with_env(
-        &[
-            &format!("--path.procfs={}", p("proc")),
-            &format!("--path.sysfs={}", p("sys")),
-            &format!("--path.rootfs={}", p("root")),
-            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
-            "--collector.filesystem.watch-path=/srv/backup disk/borg=backup",
-            concat!(
-                "--collector.smart.smartctl-path=",
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fake-smartctl"
-            ),
-        ],
-        &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
-    );
-    (dir, disks, v)
+    crate::common::vigie_on_fixture_host()
 }
 
 /// Scrapes once every collector succeeded, the resolver of the fixture's

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Vigie, copy_tree, fixture, get};
+use crate::common::get;
 
 /// A Prometheus server on a loopback port, scraping `targets` every second.
 /// Killed when dropped.
@@ -137,23 +137,7 @@ fn encode(s: &str) -> String {
 
 #[test]
 fn prometheus_scrapes_every_collector() {
-    let dir = copy_tree(&fixture("host"));
-    let disks = copy_tree(&fixture("smartctl"));
-    let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
-    let v = Vigie::start_with_env(
-        &[
-            &format!("--path.procfs={}", p("proc")),
-            &format!("--path.sysfs={}", p("sys")),
-            &format!("--path.rootfs={}", p("root")),
-            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
-            concat!(
-                "--collector.smart.smartctl-path=",
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fake-smartctl"
-            ),
-        ],
-        &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
-    );
+    let (_dir, _disks, v) = crate::common::vigie_on_fixture_host();
     // The shipped rules too: every one must evaluate against real series.
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/vigie-rules.yaml");
     let prom = Prometheus::start(&[v.addr], &[&rules]);

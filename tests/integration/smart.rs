@@ -69,6 +69,22 @@ impl FakeDisks {
     }
 }
 
+/// The pid the fake smartctl wrote to `path`, once it is there (the file
+/// appears before its content).
+fn read_pid(path: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(pid) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "no pid in {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// True while `pid` runs (a zombie waiting for its reaper counts as gone).
 fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -304,11 +320,7 @@ fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
         value(&body, "vigie_collector_success{collector=\"smart\"}"),
         Some(1.0)
     );
-    let pid: i32 = std::fs::read_to_string(f.path("sdc.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = read_pid(&f.path("sdc.pid"));
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(pid) {
         assert!(
@@ -342,16 +354,7 @@ fn a_smartctl_still_running_when_vigie_stops_is_ended_with_it() {
     let f = FakeDisks::new();
     f.behave("sda", "hang", "").scan(&[("/dev/sda", "sat")]);
     let mut v = f.start(&["--collector.smart.timeout=1h"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f.path("sda.pid").exists() {
-        assert!(Instant::now() < deadline, "the fake smartctl did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid: i32 = std::fs::read_to_string(f.path("sda.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = read_pid(&f.path("sda.pid"));
     assert!(alive(pid));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(v.child.id() as i32),
