@@ -199,6 +199,13 @@ fn quiet_value(dir: Direction, kind: ValueKind, first: f64) -> f64 {
     }
 }
 
+/// When a test evaluates (seconds) and how many one-minute samples its series
+/// hold: `for` plus ten minutes, enough for 5-minute rates to settle.
+fn span(for_secs: u64) -> (u64, u64) {
+    let eval = for_secs + 600;
+    (eval, eval / 60 + 1)
+}
+
 fn one_test(
     t: &Thresholds,
     spec: &AlertSpec,
@@ -251,13 +258,7 @@ fn role_test(
     );
     info.insert("path".into(), ROLE_PATH.into());
     info.insert("role".into(), role.into());
-    let minutes = g.input_series.first().map_or(0, |s| {
-        s.values
-            .rsplit('x')
-            .next()
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0)
-    });
+    let (_, minutes) = span(for_secs);
     g.input_series.push(InputSeries {
         series: series_name("vigie_path_filesystem_info", &info),
         values: format!("1+0x{minutes}"),
@@ -271,7 +272,7 @@ fn role_test(
             if let Some(d) = a.exp_annotations.get_mut("description") {
                 *d = format!("{prefix}{d}");
             }
-            // Re-render with the new labels (the text may name them).
+            // The link names the role's alert, not the generic one.
             if let Some(u) = a.exp_annotations.get_mut("runbook_url") {
                 *u = t
                     .runbook_url
@@ -295,8 +296,7 @@ fn one_test_with(
     name: String,
     replace: &BTreeMap<String, String>,
 ) -> TestGroup {
-    let eval = for_secs + 600;
-    let minutes = eval / 60 + 1;
+    let (eval, minutes) = span(for_secs);
     let mut base = selector_labels(&t.selector);
     base.insert("instance".into(), INSTANCE.into());
     let inputs = spec
@@ -524,8 +524,7 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
         let for_secs = rule.for_.as_deref().map_or(0, |f| {
             crate::config::parse_duration(f).map_or(0, |d| d.as_secs())
         });
-        let eval = for_secs + 600;
-        let minutes = eval / 60 + 1;
+        let (eval, minutes) = span(for_secs);
         let (s, d) = (
             rule.annotations["summary"].as_str(),
             rule.annotations["description"].as_str(),
