@@ -64,15 +64,22 @@ pub struct GenRulesArgs {
     #[arg(long, value_name = "FILE")]
     pub thresholds: PathBuf,
 
-    /// Directory to write vigie-rules.yaml and vigie-rules.test.yaml into.
+    /// Directory to write vigie-rules.yaml, vigie-rules.test.yaml and the
+    /// Grafana dashboards (in its dashboards/ subdirectory) into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Write the dashboards (vigie-fleet.json, vigie-host.json) here
+    /// instead of OUT/dashboards.
+    #[arg(long, value_name = "DIR")]
+    pub dashboards_out: Option<PathBuf>,
 
     /// Write nothing; exit 1 and list the files that would change.
     #[arg(long)]
     pub check: bool,
 
-    /// prometheus-operator: also write the rules as a PrometheusRule object.
+    /// prometheus-operator: also write the rules as a PrometheusRule object
+    /// and the dashboards as ConfigMaps for the Grafana sidecar.
     #[arg(long, value_enum, default_value_t = crate::rulegen::Format::Plain)]
     pub format: crate::rulegen::Format,
 }

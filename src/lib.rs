@@ -15,10 +15,12 @@
 //!   shutdown.
 //! - [`thresholds`]: the thresholds file: defaults, parsing, validation.
 //! - [`rulegen`]: `vigie gen-rules`: alerting rules and their promtool tests.
+//! - [`dashboards`]: the Grafana dashboards `gen-rules` writes beside them.
 
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod dashboards;
 pub mod expo;
 pub mod metrics;
 pub mod paths;

@@ -61,7 +61,7 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match vigie::rulegen::write(&files, &g.out, g.check) {
+    match vigie::rulegen::write(&files, &g.out, g.dashboards_out.as_deref(), g.check) {
         Ok(changed) if g.check && !changed.is_empty() => {
             eprintln!("vigie: out of date (run vigie gen-rules without --check to update):");
             for c in changed {

@@ -1,5 +1,6 @@
 //! `vigie gen-rules`: the thresholds file in, Prometheus alerting and
-//! recording rules and their promtool unit tests out.
+//! recording rules, their promtool unit tests and Grafana dashboards
+//! ([`crate::dashboards`]) out.
 //!
 //! - [`alerts`]: the catalogue (value, labels, text in English and French).
 //! - [`rules`]: rule groups, with overrides as recorded threshold series.
@@ -48,26 +49,58 @@ pub fn generate(t: &Thresholds, format: Format) -> Result<Vec<(String, String)>,
         (RULES_FILE.to_string(), format!("{header}{rules_yaml}")),
         (TESTS_FILE.to_string(), format!("{header}{tests_yaml}")),
     ];
+    let dashboards = crate::dashboards::generate(t)?;
+    for (name, d) in &dashboards {
+        files.push((
+            format!("{}/{name}", crate::dashboards::DIR),
+            crate::dashboards::to_json(d),
+        ));
+    }
     if format == Format::PrometheusOperator {
         files.push((
             OPERATOR_FILE.to_string(),
             format!("{header}{}", rules::to_prometheus_rule(&groups)?),
         ));
+        files.push((
+            crate::dashboards::CONFIGMAP_FILE.to_string(),
+            format!("{header}{}", crate::dashboards::configmaps(&dashboards)?),
+        ));
     }
     Ok(files)
 }
 
-/// Writes (or with `check`, compares) the generated files under `out`.
-/// Returns the files that differ from what is on disk.
-pub fn write(files: &[(String, String)], out: &Path, check: bool) -> std::io::Result<Vec<PathBuf>> {
+/// Where a generated file goes: under `out`, except the dashboards, which
+/// go to `dashboards_out` when given (`out/dashboards/` otherwise).
+pub fn destination(name: &str, out: &Path, dashboards_out: Option<&Path>) -> PathBuf {
+    match (
+        name.strip_prefix(crate::dashboards::DIR)
+            .and_then(|n| n.strip_prefix('/')),
+        dashboards_out,
+    ) {
+        (Some(file), Some(dir)) => dir.join(file),
+        _ => out.join(name),
+    }
+}
+
+/// Writes (or with `check`, compares) the generated files under `out`
+/// (dashboards under `dashboards_out` when given). Returns the files that
+/// differ from what is on disk.
+pub fn write(
+    files: &[(String, String)],
+    out: &Path,
+    dashboards_out: Option<&Path>,
+    check: bool,
+) -> std::io::Result<Vec<PathBuf>> {
     let mut changed = Vec::new();
     for (name, content) in files {
-        let path = out.join(name);
+        let path = destination(name, out, dashboards_out);
         let same = std::fs::read_to_string(&path).is_ok_and(|old| old == *content);
         if !same {
             changed.push(path.clone());
             if !check {
-                std::fs::create_dir_all(out)?;
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
                 std::fs::write(&path, content)?;
             }
         }

@@ -1,0 +1,305 @@
+//! The fleet overview: "is anything about to break, and where?" in five
+//! seconds. Counters across the fleet on top, then one row per host, worst
+//! first, with one cell per signal coloured by the thresholds file's
+//! levels, then the list of firing vigie alerts.
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// The firing vigie alerts of a severity, as a query filter.
+fn firing(c: &Ctx, severity: Option<&str>) -> String {
+    let sev = severity.map_or(String::new(), |s| format!(",severity=\"{s}\""));
+    format!(
+        "ALERTS{{{},alertstate=\"firing\",alertname=~\"Vigie.+\"{sev}}}",
+        c.sel_inner()
+    )
+}
+
+pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
+    let mut c = Ctx::new(t, "=~");
+    let free = ALERTS
+        .iter()
+        .find(|a| a.signal == "filesystem.free_percent")
+        .map_or(1.0, |a| a.scale);
+
+    // ---- Fleet counters ----
+    c.row(c.tr("Fleet", "Parc"));
+    let none_steps = json!({"mode": "absolute", "steps": [{"color": "text", "value": null}]});
+    let bad_from_one = |col: &str| {
+        json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": col, "value": 1}]})
+    };
+    c.add(
+        (4, 4),
+        c.tr("Hosts", "Machines"),
+        c.tr(
+            "Hosts whose vigie Prometheus scrapes (up series).",
+            "Machines dont Prometheus collecte vigie (séries up).",
+        ),
+        vec![instant(c.q("count(up{SEL})"))],
+        stat("none", none_steps, json!([])),
+    );
+    c.add(
+        (4, 4),
+        c.tr("Hosts not answering", "Machines muettes"),
+        c.tr(
+            "Hosts whose vigie cannot be scraped: nothing else about them is watched. Check the host and `systemctl status vigie`.",
+            "Machines dont vigie ne répond pas : plus rien n'y est surveillé. Vérifier la machine et `systemctl status vigie`.",
+        ),
+        vec![instant(c.q("count(up{SEL} == 0) or vector(0)"))],
+        stat("none", bad_from_one(CRITICAL), json!([])),
+    );
+    c.add(
+        (4, 4),
+        c.tr("Critical alerts firing", "Alertes critiques"),
+        c.tr(
+            "vigie alerts of severity critical firing now: act today.",
+            "Alertes vigie de gravité critique en cours : agir aujourd'hui.",
+        ),
+        vec![instant(format!(
+            "count({}) or vector(0)",
+            firing(&c, Some("critical"))
+        ))],
+        stat("none", bad_from_one(CRITICAL), json!([])),
+    );
+    c.add(
+        (4, 4),
+        c.tr("Warnings firing", "Avertissements"),
+        c.tr(
+            "vigie alerts of severity warning firing now: plan the fix this week.",
+            "Alertes vigie de gravité avertissement en cours : prévoir la correction cette semaine.",
+        ),
+        vec![instant(format!(
+            "count({}) or vector(0)",
+            firing(&c, Some("warning"))
+        ))],
+        stat("none", bad_from_one(WARNING), json!([])),
+    );
+    c.add(
+        (4, 4),
+        c.tr("Least free space", "Espace libre minimal"),
+        c.tr(
+            "The fullest filesystem of the fleet: its free space in percent (what unprivileged users can still write), coloured by filesystem.free_percent.",
+            "Le système de fichiers le plus plein du parc : son espace libre en pourcentage (ce que les utilisateurs non privilégiés peuvent encore écrire), coloré selon filesystem.free_percent.",
+        ),
+        vec![instant(c.q(
+            "min(100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})",
+        ))],
+        stat(
+            "percent",
+            Bands::of(t, "filesystem.free_percent", free).steps(),
+            json!([]),
+        ),
+    );
+    c.add(
+        (4, 4),
+        c.tr("Longest without reboot", "Plus long sans redémarrage"),
+        c.tr(
+            "Days since the least recently rebooted host booted, coloured by reboot.days_since.",
+            "Jours depuis le démarrage de la machine redémarrée il y a le plus longtemps, coloré selon reboot.days_since.",
+        ),
+        vec![instant(
+            c.q("max((time() - vigie_boot_time_seconds{SEL}) / 86400)"),
+        )],
+        stat("d", Bands::of(t, "reboot.days_since", 1.0).steps(), json!([])),
+    );
+
+    // ---- One row per host ----
+    c.row(c.tr("Hosts, worst first", "Machines, la pire en premier"));
+    let cells = cells(&c)?;
+    let alerts_level = format!(
+        "2 * group by(instance) ({})\nor\ngroup by(instance) ({})",
+        firing(&c, Some("critical")),
+        firing(&c, Some("warning"))
+    );
+    let mut status_parts: Vec<String> = cells
+        .iter()
+        .map(|cell| {
+            format!(
+                "label_replace({}, \"vigie_cell\", \"{}\", \"\", \"\")",
+                cell.expr, cell.key
+            )
+        })
+        .collect();
+    status_parts.push(format!(
+        "label_replace({alerts_level}, \"vigie_cell\", \"alerts\", \"\", \"\")"
+    ));
+    let status = format!("max by(instance) (\n{}\n)", status_parts.join("\nor\n"));
+    let firing_count = format!(
+        "count by(instance) ({})\nor\n{}",
+        firing(&c, None),
+        c.q("0 * group by(instance) (up{SEL})")
+    );
+
+    // (query, column title, unit, colouring, description)
+    enum Colour {
+        Levels,
+        Bands(Bands),
+        CountFrom(&'static str),
+    }
+    let mut columns: Vec<(String, String, &str, Colour)> = vec![
+        (status, c.tr("Status", "État"), "none", Colour::Levels),
+        (
+            firing_count,
+            c.tr("Alerts firing", "Alertes en cours"),
+            "none",
+            Colour::CountFrom(WARNING),
+        ),
+    ];
+    for cell in &cells {
+        columns.push((cell.expr.clone(), cell.title.clone(), "none", Colour::Levels));
+    }
+    columns.push((
+        c.q("min by(instance) (100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})"),
+        c.tr("Least free", "Libre minimal"),
+        "percent",
+        Colour::Bands(Bands::of(t, "filesystem.free_percent", free)),
+    ));
+    columns.push((
+        c.q("max by(instance) (100 * (vigie_swap_size_bytes{SEL} - vigie_swap_free_bytes{SEL}) / (vigie_swap_size_bytes{SEL} > 0))"),
+        c.tr("Swap used", "Swap utilisé"),
+        "percent",
+        Colour::Bands(Bands::of(t, "swap.used_percent", 1.0)),
+    ));
+    columns.push((
+        c.q("max by(instance) ((time() - vigie_boot_time_seconds{SEL}) / 86400)"),
+        c.tr("Up for", "Démarrée depuis"),
+        "d",
+        Colour::Bands(Bands::of(t, "reboot.days_since", 1.0)),
+    ));
+
+    let mut p = table("none", Some((&c.tr("Status", "État"), true)));
+    let mut overrides = vec![by_name(
+        "instance",
+        vec![
+            prop("displayName", json!(c.tr("Host", "Machine"))),
+            prop("custom.width", json!(200)),
+            prop(
+                "links",
+                json!([{
+                    "title": c.tr("Open the host dashboard", "Ouvrir le tableau de bord de la machine"),
+                    "url": format!("/d/{HOST_UID}?${{datasource:queryparam}}&${{job:queryparam}}&var-instance=${{__value.raw}}&${{__url_time_range}}"),
+                }]),
+            ),
+        ],
+    )];
+    let mut index = serde_json::Map::new();
+    index.insert("instance".into(), json!(0));
+    let mut targets = Vec::new();
+    for (i, (expr, title, unit, colour)) in columns.into_iter().enumerate() {
+        let field = format!("Value #{}", ref_id(i));
+        index.insert(field.clone(), json!(i + 1));
+        let mut props = vec![
+            prop("displayName", json!(title)),
+            prop("unit", json!(unit)),
+            prop(
+                "custom.cellOptions",
+                json!({"type": "color-background", "mode": "basic"}),
+            ),
+        ];
+        match colour {
+            Colour::Levels => {
+                props.push(prop("thresholds", level_steps()));
+                props.push(prop("mappings", level_mappings(&c)));
+            }
+            Colour::Bands(b) => {
+                props.push(prop("thresholds", b.steps()));
+                props.push(prop("decimals", json!(1)));
+            }
+            Colour::CountFrom(col) => {
+                props.push(prop(
+                    "thresholds",
+                    json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": col, "value": 1}]}),
+                ));
+            }
+        }
+        overrides.push(by_name(&field, props));
+        targets.push(instant(expr));
+    }
+    p["fieldConfig"]["overrides"] = json!(overrides);
+    p["transformations"] = json!([
+        {"id": "merge", "options": {}},
+        {"id": "organize", "options": {
+            "excludeByName": {"Time": true},
+            "indexByName": Value::Object(index),
+            "renameByName": {},
+        }},
+    ]);
+    let cell_help: Vec<String> = cells
+        .iter()
+        .map(|cell| format!("{}: {}", cell.title, cell.description))
+        .collect();
+    c.add(
+        (24, 10),
+        c.tr("Hosts", "Machines"),
+        format!(
+            "{}\n\n{}",
+            c.tr(
+                "One row per host, worst first. Status is the worst of the cells and of the vigie alerts firing on the host. Each cell compares the host's values with the levels of the thresholds file (overrides and roles included) as soon as they are crossed, before an alert's `for:` has passed. Click a host for its detail.",
+                "Une ligne par machine, la pire en premier. L'état est le pire des cellules et des alertes vigie en cours sur la machine. Chaque cellule compare les valeurs de la machine aux niveaux du fichier de seuils (exceptions et rôles compris) dès qu'ils sont franchis, avant que le `for:` d'une alerte soit écoulé. Cliquer sur une machine pour son détail.",
+            ),
+            cell_help.join("\n\n")
+        ),
+        targets,
+        p,
+    );
+
+    // ---- Firing alerts ----
+    c.row(c.tr("Firing vigie alerts", "Alertes vigie en cours"));
+    let mut p = table("none", Some(("severity", false)));
+    p["transformations"] = json!([
+        {"id": "organize", "options": {
+            "excludeByName": {"Time": true, "Value": true, "__name__": true, "alertstate": true},
+            "indexByName": {"alertname": 0, "severity": 1, "instance": 2},
+            "renameByName": {},
+        }},
+    ]);
+    p["fieldConfig"]["overrides"] = json!([by_name(
+        "severity",
+        vec![
+            prop(
+                "custom.cellOptions",
+                json!({"type": "color-text"}),
+            ),
+            prop(
+                "mappings",
+                json!([{"type": "value", "options": {
+                    "warning": {"text": c.tr("warning", "attention"), "color": WARNING, "index": 0},
+                    "critical": {"text": c.tr("critical", "critique"), "color": CRITICAL, "index": 1},
+                }}]),
+            ),
+        ]
+    )]);
+    c.add(
+        (24, 8),
+        c.tr("Alerts firing now", "Alertes en cours"),
+        c.tr(
+            "Every vigie alert firing, critical first, with the labels that say where (filesystem, disk serial, resolver). The summary and what to do first are in the notification.",
+            "Chaque alerte vigie en cours, les critiques d'abord, avec les étiquettes qui disent où (système de fichiers, numéro de série du disque, résolveur). Le résumé et la première chose à faire sont dans la notification.",
+        ),
+        vec![instant(firing(&c, None))],
+        p,
+    );
+
+    let links = json!([{
+        "title": c.tr("Host detail", "Détail d'une machine"),
+        "type": "link",
+        "url": format!("/d/{HOST_UID}"),
+        "icon": "dashboard",
+        "tooltip": c.tr("One host over time", "Une machine dans le temps"),
+        "tags": [],
+        "asDropdown": false,
+        "targetBlank": false,
+        "includeVars": true,
+        "keepTime": true,
+    }]);
+    let title = c.tr("vigie / Fleet overview", "vigie / Vue du parc");
+    let desc = c.tr(
+        "Is anything about to break, and where? Generated by vigie gen-rules from the thresholds file; regenerate rather than edit.",
+        "Quelque chose va-t-il casser, et où ? Généré par vigie gen-rules depuis le fichier de seuils ; regénérer plutôt que modifier.",
+    );
+    let panels = c.take_panels();
+    Ok(super::dashboard(
+        &c, FLEET_UID, title, desc, panels, true, links,
+    ))
+}

@@ -1,0 +1,731 @@
+//! Grafana dashboards from the thresholds file, written by `gen-rules`
+//! beside the rules so that what a volunteer sees and what pages them come
+//! from one file.
+//!
+//! - [`fleet`]: one row per host, worst first: is anything about to break,
+//!   and where?
+//! - [`host`]: one host over time: filesystems with their threshold lines
+//!   and forecast, disks by serial, swap, reboot, DNS, vigie itself.
+//!
+//! The JSON is built with `serde_json` (keys sorted, so the output is
+//! deterministic) and checked against `@grafana/schema`'s `Dashboard` type
+//! by the test suite. Every query goes through [`Ctx::q`], which fills in
+//! the thresholds file's selector plus the dashboard's `$job` and
+//! `$instance` variables the same way the rules fill in `{SEL}`.
+
+pub mod fleet;
+pub mod host;
+
+use serde_json::{Value, json};
+
+use crate::rulegen::alerts::ALERTS;
+use crate::rulegen::rules::{self, expand};
+use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
+
+/// Stable identifiers: links between the dashboards and users' bookmarks
+/// rely on them.
+pub const FLEET_UID: &str = "vigie-fleet";
+pub const HOST_UID: &str = "vigie-host";
+
+/// The directory (under `--out`, unless `--dashboards-out` says otherwise)
+/// and the file names.
+pub const DIR: &str = "dashboards";
+pub const FLEET_FILE: &str = "vigie-fleet.json";
+pub const HOST_FILE: &str = "vigie-host.json";
+pub const CONFIGMAP_FILE: &str = "vigie-dashboards-configmap.yaml";
+
+/// Grafana's dashboard JSON schema version these dashboards are written in.
+pub const SCHEMA_VERSION: u64 = 39;
+
+/// Both dashboards as (file name, JSON document).
+pub fn generate(t: &Thresholds) -> Result<Vec<(&'static str, Value)>, String> {
+    Ok(vec![
+        (FLEET_FILE, fleet::dashboard(t)?),
+        (HOST_FILE, host::dashboard(t)?),
+    ])
+}
+
+/// A dashboard as written to disk: two-space indented, keys sorted, ending
+/// with a newline.
+pub fn to_json(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("a JSON value always serializes");
+    s.push('\n');
+    s
+}
+
+/// The dashboards as ConfigMaps for the Grafana sidecar of kube-prometheus
+/// and the Grafana Helm chart (label `grafana_dashboard: "1"`), one per
+/// dashboard so each stays well under the 256 KiB that client-side
+/// `kubectl apply` can store in its annotation.
+pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, String> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ConfigMap<'a> {
+        api_version: &'static str,
+        kind: &'static str,
+        metadata: Metadata<'a>,
+        data: std::collections::BTreeMap<&'a str, String>,
+    }
+    #[derive(serde::Serialize)]
+    struct Metadata<'a> {
+        name: String,
+        labels: std::collections::BTreeMap<&'a str, &'a str>,
+        annotations: std::collections::BTreeMap<&'a str, &'a str>,
+    }
+    let mut docs = Vec::new();
+    for (file, d) in dashboards {
+        let name = format!("vigie-dashboard-{}", file.trim_end_matches(".json"));
+        let cm = ConfigMap {
+            api_version: "v1",
+            kind: "ConfigMap",
+            metadata: Metadata {
+                name: name.replace("vigie-dashboard-vigie-", "vigie-dashboard-"),
+                labels: [
+                    ("grafana_dashboard", "1"),
+                    ("app.kubernetes.io/name", "vigie"),
+                    ("app.kubernetes.io/part-of", "vigie"),
+                ]
+                .into(),
+                // The folder, for sidecars run with folderAnnotation set to
+                // this key (kube-prometheus-stack's usual setting).
+                annotations: [("grafana_folder", "vigie")].into(),
+            },
+            data: [(*file, serde_json::to_string(d).map_err(|e| e.to_string())?)].into(),
+        };
+        docs.push(serde_saphyr::to_string(&cm).map_err(|e| e.to_string())?);
+    }
+    Ok(docs.join("---\n"))
+}
+
+// ---- Building blocks -------------------------------------------------------
+
+/// What every panel builder needs: the thresholds, the language, the
+/// selector, and the layout cursor.
+pub struct Ctx<'a> {
+    pub t: &'a Thresholds,
+    /// `t` with the dashboard's selector, for [`expand`] and the rules.
+    dash: Thresholds,
+    next_id: u64,
+    x: u64,
+    y: u64,
+    line_h: u64,
+    panels: Vec<Value>,
+}
+
+/// The colours of the levels.
+pub const OK: &str = "green";
+pub const WARNING: &str = "orange";
+pub const CRITICAL: &str = "red";
+
+impl<'a> Ctx<'a> {
+    /// `instance_op` is `=~` for a multi-value instance variable, `=` for
+    /// a single one.
+    pub fn new(t: &'a Thresholds, instance_op: &str) -> Ctx<'a> {
+        let mut matchers: Vec<String> = Vec::new();
+        if !t.selector.trim().is_empty() {
+            matchers.push(t.selector.trim().to_string());
+        }
+        matchers.push("job=~\"$job\"".into());
+        matchers.push(format!("instance{instance_op}\"$instance\""));
+        let mut dash = t.clone();
+        dash.selector = matchers.join(",");
+        Ctx {
+            t,
+            dash,
+            next_id: 1,
+            x: 0,
+            y: 0,
+            line_h: 0,
+            panels: Vec::new(),
+        }
+    }
+
+    /// English or French, as the thresholds file says.
+    pub fn tr(&self, en: &str, fr: &str) -> String {
+        match self.t.language {
+            Language::En => en.to_string(),
+            Language::Fr => fr.to_string(),
+        }
+    }
+
+    /// A query template with `{SEL}` (the selector and the dashboard's
+    /// variables) and the `[WINDOW]`/`[RECENT]`/`[GROWTH]` ranges filled in.
+    pub fn q(&self, template: &str) -> String {
+        expand(template, &self.dash)
+    }
+
+    /// The selector's matchers without braces, to add more.
+    pub fn sel_inner(&self) -> &str {
+        &self.dash.selector
+    }
+
+    /// The thresholds with the dashboard's selector (for the rules' own
+    /// expressions).
+    pub fn dash_thresholds(&self) -> &Thresholds {
+        &self.dash
+    }
+
+    /// The next free position for a panel `w` wide (of 24) and `h` high.
+    fn place(&mut self, w: u64, h: u64) -> Value {
+        if self.x + w > 24 {
+            self.y += self.line_h;
+            self.x = 0;
+            self.line_h = 0;
+        }
+        let pos = json!({"x": self.x, "y": self.y, "w": w, "h": h});
+        self.x += w;
+        self.line_h = self.line_h.max(h);
+        pos
+    }
+
+    /// A row header starting a new line.
+    pub fn row(&mut self, title: String) {
+        if self.x > 0 {
+            self.y += self.line_h;
+        }
+        self.x = 0;
+        self.line_h = 0;
+        let id = self.id();
+        self.panels.push(json!({
+            "type": "row",
+            "id": id,
+            "title": title,
+            "collapsed": false,
+            "panels": [],
+            "gridPos": {"x": 0, "y": self.y, "w": 24, "h": 1},
+        }));
+        self.y += 1;
+    }
+
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Adds a panel: `p` holds its type, options and field config; this
+    /// adds id, position, title, description, data source and targets.
+    pub fn add(
+        &mut self,
+        (w, h): (u64, u64),
+        title: String,
+        description: String,
+        targets: Vec<Value>,
+        mut p: Value,
+    ) {
+        let id = self.id();
+        let pos = self.place(w, h);
+        let targets: Vec<Value> = targets
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut tg)| {
+                tg["refId"] = json!(ref_id(i));
+                tg["datasource"] = datasource();
+                tg
+            })
+            .collect();
+        let o = p.as_object_mut().expect("a panel is an object");
+        o.insert("id".into(), json!(id));
+        o.insert("gridPos".into(), pos);
+        o.insert("title".into(), json!(title));
+        o.insert("description".into(), json!(description));
+        o.insert("datasource".into(), datasource());
+        o.insert("targets".into(), json!(targets));
+        self.panels.push(p);
+    }
+
+    /// The panels added so far, in order.
+    pub fn take_panels(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.panels)
+    }
+}
+
+/// `A`, `B`, ... `Z`, `AA`, ...
+pub fn ref_id(i: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if i < 26 {
+        (letters[i] as char).to_string()
+    } else {
+        format!("{}{}", ref_id(i / 26 - 1), letters[i % 26] as char)
+    }
+}
+
+/// Every panel and query uses the `datasource` variable.
+pub fn datasource() -> Value {
+    json!({"type": "prometheus", "uid": "${datasource}"})
+}
+
+/// A range query drawn over time.
+pub fn range(expr: String, legend: &str) -> Value {
+    json!({"expr": expr, "legendFormat": legend, "range": true, "instant": false, "editorMode": "code"})
+}
+
+/// An instant query for tables and current values.
+pub fn instant(expr: String) -> Value {
+    json!({"expr": expr, "format": "table", "range": false, "instant": true, "editorMode": "code"})
+}
+
+/// A signal's levels scaled to the panel's unit, with its direction.
+#[derive(Debug, Clone, Copy)]
+pub struct Bands {
+    pub direction: Direction,
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+impl Bands {
+    /// The file-wide levels of `signal_id`, multiplied by `scale`.
+    pub fn of(t: &Thresholds, signal_id: &str, scale: f64) -> Bands {
+        Bands::from_levels(signal_id, &t.signals[signal_id], scale)
+    }
+
+    pub fn from_levels(signal_id: &str, l: &Levels, scale: f64) -> Bands {
+        let s = signal(signal_id).expect("a known signal");
+        Bands {
+            direction: s.direction,
+            warning: l.warning.map(|v| v * scale),
+            critical: l.critical.map(|v| v * scale),
+        }
+    }
+
+    /// Grafana threshold steps: green where fine, orange from the warning
+    /// level, red from the critical one. Grafana colours a value with the
+    /// last step at or below it; the rules fire at or above a level (higher
+    /// is worse) or strictly below it (lower is worse), so the two agree
+    /// except exactly at a lower-is-worse level, which the rule calls fine.
+    pub fn steps(&self) -> Value {
+        let step = |c: &str, v: Option<f64>| json!({"color": c, "value": v});
+        let mut s = Vec::new();
+        match self.direction {
+            Direction::HigherIsWorse => {
+                s.push(step(OK, None));
+                if let Some(w) = self.warning {
+                    s.push(step(WARNING, Some(w)));
+                }
+                if let Some(c) = self.critical {
+                    s.push(step(CRITICAL, Some(c)));
+                }
+            }
+            Direction::LowerIsWorse => {
+                let base = if self.critical.is_some() {
+                    CRITICAL
+                } else if self.warning.is_some() {
+                    WARNING
+                } else {
+                    OK
+                };
+                s.push(step(base, None));
+                if let (Some(c), Some(_)) = (self.critical, self.warning) {
+                    s.push(step(WARNING, Some(c)));
+                }
+                if let Some(top) = self.warning.or(self.critical) {
+                    s.push(step(OK, Some(top)));
+                }
+            }
+        }
+        json!({"mode": "absolute", "steps": s})
+    }
+}
+
+/// Steps for a value that is a level itself: 0 fine, 1 warning, 2 critical.
+pub fn level_steps() -> Value {
+    json!({"mode": "absolute", "steps": [
+        {"color": OK, "value": null},
+        {"color": WARNING, "value": 1},
+        {"color": CRITICAL, "value": 2},
+    ]})
+}
+
+/// A value mapping of levels to words.
+pub fn level_mappings(c: &Ctx) -> Value {
+    json!([{"type": "value", "options": {
+        "0": {"text": c.tr("OK", "OK"), "color": OK, "index": 0},
+        "1": {"text": c.tr("warning", "attention"), "color": WARNING, "index": 1},
+        "2": {"text": c.tr("critical", "critique"), "color": CRITICAL, "index": 2},
+    }}])
+}
+
+/// The fixed parts of a time series panel.
+pub fn timeseries(unit: &str, thresholds: Option<Bands>, min: Option<f64>) -> Value {
+    let (steps, style) = match thresholds {
+        Some(b) => (b.steps(), "line"),
+        None => (
+            json!({"mode": "absolute", "steps": [{"color": OK, "value": null}]}),
+            "off",
+        ),
+    };
+    let mut defaults = json!({
+        "unit": unit,
+        "color": {"mode": "palette-classic"},
+        "thresholds": steps,
+        "custom": {
+            "drawStyle": "line",
+            "lineWidth": 1,
+            "fillOpacity": 10,
+            "gradientMode": "none",
+            "showPoints": "never",
+            "pointSize": 4,
+            "spanNulls": false,
+            "axisPlacement": "auto",
+            "axisLabel": "",
+            "axisCenteredZero": false,
+            "axisColorMode": "text",
+            "axisBorderShow": false,
+            "barAlignment": 0,
+            "lineInterpolation": "linear",
+            "scaleDistribution": {"type": "linear"},
+            "stacking": {"mode": "none", "group": "A"},
+            "hideFrom": {"legend": false, "tooltip": false, "viz": false},
+            "insertNulls": false,
+            "thresholdsStyle": {"mode": style},
+        },
+    });
+    if let Some(m) = min {
+        defaults["min"] = json!(m);
+    }
+    json!({
+        "type": "timeseries",
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "legend": {"showLegend": true, "displayMode": "table", "placement": "right", "calcs": ["lastNotNull", "max"]},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    })
+}
+
+/// The fixed parts of a single-value panel.
+pub fn stat(unit: &str, steps: Value, mappings: Value) -> Value {
+    json!({
+        "type": "stat",
+        "fieldConfig": {"defaults": {
+            "unit": unit,
+            "color": {"mode": "thresholds"},
+            "thresholds": steps,
+            "mappings": mappings,
+        }, "overrides": []},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "orientation": "auto",
+            "textMode": "value",
+            "colorMode": "background",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "showPercentChange": false,
+            "percentChangeColorMode": "standard",
+            "wideLayout": true,
+        },
+    })
+}
+
+/// The fixed parts of a horizontal bar gauge, one bar per series.
+pub fn bargauge(unit: &str, steps: Value, mappings: Value, max: Option<f64>) -> Value {
+    let mut defaults = json!({
+        "unit": unit,
+        "color": {"mode": "thresholds"},
+        "thresholds": steps,
+        "mappings": mappings,
+        "min": 0,
+    });
+    if let Some(m) = max {
+        defaults["max"] = json!(m);
+    }
+    json!({
+        "type": "bargauge",
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "orientation": "horizontal",
+            "displayMode": "basic",
+            "valueMode": "color",
+            "namePlacement": "auto",
+            "showUnfilled": true,
+            "sizing": "auto",
+            "minVizHeight": 16,
+            "minVizWidth": 8,
+            "maxVizHeight": 300,
+            "legend": {"showLegend": false, "displayMode": "list", "placement": "bottom", "calcs": []},
+        },
+    })
+}
+
+/// The fixed parts of a state timeline (a band per series, coloured by
+/// value mapping).
+pub fn state_timeline(unit: &str, steps: Value, mappings: Value) -> Value {
+    json!({
+        "type": "state-timeline",
+        "fieldConfig": {"defaults": {
+            "unit": unit,
+            "color": {"mode": "thresholds"},
+            "thresholds": steps,
+            "mappings": mappings,
+            "custom": {"fillOpacity": 70, "lineWidth": 0, "hideFrom": {"legend": false, "tooltip": false, "viz": false}},
+        }, "overrides": []},
+        "options": {
+            "rowHeight": 0.9,
+            "showValue": "auto",
+            "mergeValues": true,
+            "alignValue": "left",
+            "legend": {"showLegend": true, "displayMode": "list", "placement": "bottom", "calcs": []},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+    })
+}
+
+/// The fixed parts of a table.
+pub fn table(unit: &str, sort_by: Option<(&str, bool)>) -> Value {
+    let sort: Vec<Value> = sort_by
+        .map(|(name, desc)| json!({"displayName": name, "desc": desc}))
+        .into_iter()
+        .collect();
+    json!({
+        "type": "table",
+        "fieldConfig": {"defaults": {
+            "unit": unit,
+            "color": {"mode": "thresholds"},
+            "thresholds": {"mode": "absolute", "steps": [{"color": OK, "value": null}]},
+            "custom": {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": false},
+        }, "overrides": []},
+        "options": {
+            "showHeader": true,
+            "frameIndex": 0,
+            "cellHeight": "sm",
+            "sortBy": sort,
+        },
+    })
+}
+
+/// A field override by name (`Value #A`) with `properties`.
+pub fn by_name(name: &str, properties: Vec<Value>) -> Value {
+    json!({"matcher": {"id": "byName", "options": name}, "properties": properties})
+}
+
+pub fn prop(id: &str, value: Value) -> Value {
+    json!({"id": id, "value": value})
+}
+
+/// The template variables: the data source, then `job` and `instance`
+/// read from `vigie_build_info` (every vigie exports it once).
+pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
+    let sel = if c.t.selector.trim().is_empty() {
+        String::new()
+    } else {
+        format!("{},", c.t.selector.trim())
+    };
+    let query = |q: String| json!(q);
+    json!({"list": [
+        {
+            "name": "datasource",
+            "label": c.tr("Data source", "Source de données"),
+            "type": "datasource",
+            "query": "prometheus",
+            "hide": 0,
+            "includeAll": false,
+            "multi": false,
+            "refresh": 1,
+            "regex": "",
+            "options": [],
+        },
+        {
+            "name": "job",
+            "label": c.tr("Job", "Job"),
+            "type": "query",
+            "datasource": datasource(),
+            "query": query(format!("label_values(vigie_build_info{{{}}}, job)", sel.trim_end_matches(','))),
+            "hide": 0,
+            "includeAll": true,
+            "allValue": ".+",
+            "multi": true,
+            "refresh": 2,
+            "regex": "",
+            "sort": 1,
+            "options": [],
+            "current": {"selected": true, "text": ["All"], "value": ["$__all"]},
+        },
+        {
+            "name": "instance",
+            "label": c.tr("Host", "Machine"),
+            "type": "query",
+            "datasource": datasource(),
+            "query": query(format!("label_values(vigie_build_info{{{sel}job=~\"$job\"}}, instance)")),
+            "hide": 0,
+            "includeAll": multi_instance,
+            "allValue": if multi_instance { json!(".+") } else { Value::Null },
+            "multi": multi_instance,
+            "refresh": 2,
+            "regex": "",
+            "sort": 1,
+            "options": [],
+        },
+    ]})
+}
+
+/// The dashboard around `panels`.
+pub fn dashboard(
+    c: &Ctx,
+    uid: &str,
+    title: String,
+    description: String,
+    panels: Vec<Value>,
+    multi_instance: bool,
+    links: Value,
+) -> Value {
+    let mut vars = variables(c, multi_instance);
+    // A single-value variable has no `allValue`: drop the null.
+    for v in vars["list"].as_array_mut().into_iter().flatten() {
+        if v["allValue"].is_null() {
+            v.as_object_mut().map(|o| o.remove("allValue"));
+        }
+    }
+    json!({
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["vigie"],
+        "timezone": "browser",
+        "editable": true,
+        "graphTooltip": 1,
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "refresh": "1m",
+        "time": {"from": "now-24h", "to": "now"},
+        "fiscalYearStartMonth": 0,
+        "liveNow": false,
+        "annotations": {"list": [{
+            "builtIn": 1,
+            "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+            "enable": true,
+            "hide": true,
+            "iconColor": "rgba(0, 211, 255, 1)",
+            "name": c.tr("Annotations & Alerts", "Annotations et alertes"),
+            "type": "dashboard",
+        }]},
+        "templating": vars,
+        "links": links,
+        "panels": panels,
+    })
+}
+
+/// A level (0 fine, 1 warning, 2 critical) per instance for a group of
+/// alerts, from the rules' own expressions (with their overrides and
+/// roles) but without their `for:`: a cell turns orange as soon as a
+/// value passes the warning level, before the alert fires. Instances with
+/// none of these alerts' conditions get 0 from `up`.
+pub fn level_expr(c: &Ctx, alerts: &dyn Fn(&str) -> bool) -> Result<String, String> {
+    let groups = rules::groups(c.dash_thresholds())?;
+    let mut by_level: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    for r in groups.iter().flat_map(|g| g.rules.iter()) {
+        let (Some(name), Some(sev)) = (&r.alert, r.labels.get("severity")) else {
+            continue;
+        };
+        if !alerts(name) {
+            continue;
+        }
+        let i = match sev.as_str() {
+            "warning" => 0,
+            "critical" => 1,
+            _ => continue,
+        };
+        by_level[i].push(format!("({})", r.expr));
+    }
+    let mut parts = Vec::new();
+    for (i, exprs) in by_level.iter().enumerate().rev() {
+        if !exprs.is_empty() {
+            parts.push(format!(
+                "{} * group by(instance) ({})",
+                i + 1,
+                exprs.join(" or ")
+            ));
+        }
+    }
+    parts.push(c.q("0 * group by(instance) (up{SEL})"));
+    Ok(parts.join("\nor\n"))
+}
+
+/// The alert names of a rule group's signals (`smart.` ...), role alerts
+/// included for `filesystem.`.
+pub fn alerts_of(prefix: &str) -> impl Fn(&str) -> bool + '_ {
+    move |name: &str| {
+        ALERTS.iter().any(|a| {
+            a.signal.starts_with(prefix)
+                && (name == a.name
+                    || (rules::is_role_signal(a.signal)
+                        && name.starts_with("Vigie")
+                        && name.ends_with(&a.name["Vigie".len()..])))
+        })
+    }
+}
+
+/// One signal group's level per host, for the fleet table and the host
+/// summary.
+pub struct Cell {
+    pub key: &'static str,
+    pub title: String,
+    pub description: String,
+    pub expr: String,
+}
+
+/// The six signal groups: disks, filesystems, swap, reboot, DNS, vigie.
+pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
+    let cell = |key, title: String, description: String, expr: String| Cell {
+        key,
+        title,
+        description,
+        expr,
+    };
+    Ok(vec![
+        cell(
+            "disks",
+            c.tr("Disks", "Disques"),
+            c.tr(
+                "Worst SMART level of the host's disks: failing self-assessment, pre-fail counters, growing counters, NVMe wear and spare, temperature, a disk that stopped reporting.",
+                "Pire niveau SMART des disques de la machine : auto-diagnostic en échec, compteurs de pré-défaillance, compteurs qui augmentent, usure et réserve NVMe, température, disque qui ne répond plus.",
+            ),
+            level_expr(c, &alerts_of("smart."))?,
+        ),
+        cell(
+            "filesystems",
+            c.tr("Filesystems", "Systèmes de fichiers"),
+            c.tr(
+                "Worst level of the host's filesystems: free space (with the stricter levels of watched roles), forecast time until full, inodes, read-only.",
+                "Pire niveau des systèmes de fichiers : espace libre (avec les niveaux plus stricts des rôles surveillés), prévision du remplissage, inodes, lecture seule.",
+            ),
+            level_expr(c, &alerts_of("filesystem."))?,
+        ),
+        cell(
+            "swap",
+            c.tr("Swap", "Swap"),
+            c.tr(
+                "Swap used and swap-in rate against their levels.",
+                "Swap utilisé et rythme de lecture du swap, comparés à leurs niveaux.",
+            ),
+            level_expr(c, &alerts_of("swap."))?,
+        ),
+        cell(
+            "reboot",
+            c.tr("Reboot", "Redémarrage"),
+            c.tr(
+                "Days since boot and days since a reboot was requested, against their levels.",
+                "Jours depuis le démarrage et depuis qu'un redémarrage est demandé, comparés à leurs niveaux.",
+            ),
+            level_expr(c, &alerts_of("reboot."))?,
+        ),
+        cell(
+            "dns",
+            c.tr("DNS", "DNS"),
+            c.tr(
+                "Resolvers of the host: one failing is a warning, all failing (no name resolution, mail stops) is critical; slow answers too.",
+                "Résolveurs de la machine : un en panne est un avertissement, tous en panne (plus de résolution de noms, le courrier s'arrête) est critique ; réponses lentes aussi.",
+            ),
+            level_expr(c, &alerts_of("dns."))?,
+        ),
+        cell(
+            "exporter",
+            c.tr("vigie", "vigie"),
+            c.tr(
+                "vigie itself: critical when Prometheus cannot scrape it, warning when one of its collectors fails (its alerts cannot fire).",
+                "vigie elle-même : critique quand Prometheus ne peut pas la collecter, avertissement quand un de ses collecteurs échoue (ses alertes ne peuvent pas se déclencher).",
+            ),
+            level_expr(c, &|n: &str| n == "VigieDown" || n == "VigieCollectorFailing")?,
+        ),
+    ])
+}
