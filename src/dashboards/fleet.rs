@@ -26,9 +26,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     // ---- Fleet counters ----
     c.row(c.tr("Fleet", "Parc"));
     let none_steps = json!({"mode": "absolute", "steps": [{"color": "text", "value": null}]});
-    let bad_from_one = |col: &str| {
-        json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": col, "value": 1}]})
-    };
+    let bad_from_one = |col: &str| json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": col, "value": 1}]});
     c.add(
         (4, 4),
         c.tr("Hosts", "Machines"),
@@ -147,7 +145,12 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         ),
     ];
     for cell in &cells {
-        columns.push((cell.expr.clone(), cell.title.clone(), "none", Colour::Levels));
+        columns.push((
+            cell.expr.clone(),
+            cell.title.clone(),
+            "none",
+            Colour::Levels,
+        ));
     }
     columns.push((
         c.q("min by(instance) (100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})"),
@@ -257,10 +260,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     p["fieldConfig"]["overrides"] = json!([by_name(
         "severity",
         vec![
-            prop(
-                "custom.cellOptions",
-                json!({"type": "color-text"}),
-            ),
+            prop("custom.cellOptions", json!({"type": "color-text"}),),
             prop(
                 "mappings",
                 json!([{"type": "value", "options": {

@@ -34,6 +34,17 @@ fn fixed(color: &str) -> Value {
 const DISK_BY: &str = "serial, model, device";
 const DISK_LEGEND: &str = "{{serial}} ({{model}}, {{device}})";
 
+/// A SMART counter panel: metric, title and description (en, fr), and the
+/// signal whose levels it draws.
+type Counter = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
 /// One disk metric, one series per disk.
 fn disk_q(c: &Ctx, metric: &str) -> String {
     c.q(&format!("max by({DISK_BY}) ({metric}{{SEL}})"))
@@ -56,7 +67,11 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
 
     // ---- Filesystems ----
     c.row(c.tr("Filesystems", "Systèmes de fichiers"));
-    let free = Bands::of(t, "filesystem.free_percent", scale_of("filesystem.free_percent"));
+    let free = Bands::of(
+        t,
+        "filesystem.free_percent",
+        scale_of("filesystem.free_percent"),
+    );
     let mut p = timeseries("percent", Some(free), Some(0.0));
     p["fieldConfig"]["defaults"]["max"] = json!(100);
     c.add(
@@ -92,9 +107,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 &format!("Espace libre des systèmes de fichiers qui contiennent un chemin surveillé avec le rôle {role} (--collector.filesystem.watch-path=CHEMIN={role}), avec les niveaux de ce rôle en lignes : quand l'un se remplit, le service derrière le chemin s'arrête."),
             ),
             vec![range(
-                c.q(&format!(
-                    "vigie_path_filesystem_info{{SEL_ROLE}} * on(instance, mountpoint) group_left() (100 * vigie_filesystem_avail_bytes{{SEL}} / vigie_filesystem_size_bytes{{SEL}})"
-                ))
+                c.q("vigie_path_filesystem_info{SEL_ROLE} * on(instance, mountpoint) group_left() (100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})")
                 .replace("{SEL_ROLE}", &format!("{{{},role=\"{role}\"}}", c.sel_inner())),
                 "{{path}} ({{mountpoint}})",
             )],
@@ -192,11 +205,17 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             disk_q(&c, "vigie_smart_healthy"),
             c.tr("Self-assessment", "Auto-diagnostic"),
             vec![
-                prop("custom.cellOptions", json!({"type": "color-background", "mode": "basic"})),
-                prop("mappings", mapping(&[
-                    ("1", c.tr("passed", "réussi"), OK),
-                    ("0", c.tr("FAILING", "EN ÉCHEC"), CRITICAL),
-                ])),
+                prop(
+                    "custom.cellOptions",
+                    json!({"type": "color-background", "mode": "basic"}),
+                ),
+                prop(
+                    "mappings",
+                    mapping(&[
+                        ("1", c.tr("passed", "réussi"), OK),
+                        ("0", c.tr("FAILING", "EN ÉCHEC"), CRITICAL),
+                    ]),
+                ),
             ],
         ),
         (
@@ -204,16 +223,24 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             c.tr("Temperature", "Température"),
             vec![
                 prop("unit", json!("celsius")),
-                prop("custom.cellOptions", json!({"type": "color-background", "mode": "basic"})),
+                prop(
+                    "custom.cellOptions",
+                    json!({"type": "color-background", "mode": "basic"}),
+                ),
                 prop("thresholds", temp.steps()),
             ],
         ),
         (
-            c.q(&format!("100 * max by({DISK_BY}) (vigie_smart_nvme_wear_ratio{{SEL}})")),
+            c.q(&format!(
+                "100 * max by({DISK_BY}) (vigie_smart_nvme_wear_ratio{{SEL}})"
+            )),
             c.tr("Wear (NVMe)", "Usure (NVMe)"),
             vec![
                 prop("unit", json!("percent")),
-                prop("custom.cellOptions", json!({"type": "color-background", "mode": "basic"})),
+                prop(
+                    "custom.cellOptions",
+                    json!({"type": "color-background", "mode": "basic"}),
+                ),
                 prop("thresholds", wear.steps()),
             ],
         ),
@@ -223,27 +250,46 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             vec![prop("unit", json!("s"))],
         ),
         (
-            c.q(&format!("time() - max by({DISK_BY}) (vigie_smart_last_success_timestamp_seconds{{SEL}})")),
+            c.q(&format!(
+                "time() - max by({DISK_BY}) (vigie_smart_last_success_timestamp_seconds{{SEL}})"
+            )),
             c.tr("Last read", "Dernière lecture"),
             vec![prop("unit", json!("s")), prop("decimals", json!(0))],
         ),
         (
             disk_q(&c, "vigie_smart_device_standby"),
             c.tr("State", "État"),
-            vec![prop("mappings", mapping(&[
-                ("0", c.tr("active", "actif"), OK),
-                ("1", c.tr("asleep (last values kept)", "en veille (dernières valeurs)"), "blue"),
-            ]))],
+            vec![prop(
+                "mappings",
+                mapping(&[
+                    ("0", c.tr("active", "actif"), OK),
+                    (
+                        "1",
+                        c.tr("asleep (last values kept)", "en veille (dernières valeurs)"),
+                        "blue",
+                    ),
+                ]),
+            )],
         ),
         (
             disk_q(&c, "vigie_smart_device_error"),
             c.tr("smartctl", "smartctl"),
             vec![
                 prop("custom.cellOptions", json!({"type": "color-text"})),
-                prop("mappings", mapping(&[
-                    ("0", c.tr("ok", "ok"), OK),
-                    ("1", c.tr("no data: see vigie's log", "pas de données : voir le journal de vigie"), CRITICAL),
-                ])),
+                prop(
+                    "mappings",
+                    mapping(&[
+                        ("0", c.tr("ok", "ok"), OK),
+                        (
+                            "1",
+                            c.tr(
+                                "no data: see vigie's log",
+                                "pas de données : voir le journal de vigie",
+                            ),
+                            CRITICAL,
+                        ),
+                    ]),
+                ),
             ],
         ),
     ];
@@ -282,14 +328,63 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         targets,
         p,
     );
-    let counters: [(&str, &str, &str, &str, &str, Option<&str>); 7] = [
-        ("vigie_smart_reallocated_sectors", "Reallocated sectors (ATA 5)", "Secteurs réalloués (ATA 5)", "Sectors the disk replaced with spares after failing to read or write them. A growing count means the surface is degrading: copy the data off.", "Secteurs que le disque a remplacés par des secteurs de réserve après un échec de lecture ou d'écriture. S'il augmente, la surface se dégrade : copier les données ailleurs.", Some("smart.reallocated_sectors")),
-        ("vigie_smart_pending_sectors", "Pending sectors (ATA 197)", "Secteurs en attente (ATA 197)", "Sectors that could not be read and wait to be reallocated: data in them may already be lost.", "Secteurs illisibles en attente de réallocation : leurs données sont peut-être déjà perdues.", Some("smart.pending_sectors")),
-        ("vigie_smart_offline_uncorrectable", "Offline uncorrectable (ATA 198)", "Non corrigibles hors ligne (ATA 198)", "Sectors the offline scan could not read.", "Secteurs que l'analyse hors ligne n'a pas pu lire.", Some("smart.offline_uncorrectable")),
-        ("vigie_smart_reported_uncorrectable", "Reported uncorrectable (ATA 187)", "Erreurs non corrigibles (ATA 187)", "Reads the disk could not correct with ECC.", "Lectures que le disque n'a pas pu corriger par ECC.", Some("smart.reported_uncorrectable")),
-        ("vigie_smart_udma_crc_errors", "UDMA CRC errors (ATA 199)", "Erreurs CRC UDMA (ATA 199)", "Transfer errors between disk and controller: usually a bad cable or connector, not the disk.", "Erreurs de transfert entre disque et contrôleur : le plus souvent un câble ou un connecteur, pas le disque.", Some("smart.udma_crc_errors")),
-        ("vigie_smart_nvme_media_errors", "NVMe media errors", "Erreurs de support NVMe", "Unrecovered data integrity errors reported by an NVMe drive.", "Erreurs d'intégrité non récupérées signalées par un disque NVMe.", Some("smart.nvme_media_errors")),
-        ("vigie_smart_scsi_grown_defects", "SCSI grown defects", "Défauts apparus (SCSI)", "Entries of a SCSI/SAS disk's grown defect list: like reallocated sectors, a growing list means a degrading disk.", "Entrées de la liste des défauts apparus d'un disque SCSI/SAS : comme les secteurs réalloués, une liste qui s'allonge signale un disque qui se dégrade.", None),
+    let counters: [Counter; 7] = [
+        (
+            "vigie_smart_reallocated_sectors",
+            "Reallocated sectors (ATA 5)",
+            "Secteurs réalloués (ATA 5)",
+            "Sectors the disk replaced with spares after failing to read or write them. A growing count means the surface is degrading: copy the data off.",
+            "Secteurs que le disque a remplacés par des secteurs de réserve après un échec de lecture ou d'écriture. S'il augmente, la surface se dégrade : copier les données ailleurs.",
+            Some("smart.reallocated_sectors"),
+        ),
+        (
+            "vigie_smart_pending_sectors",
+            "Pending sectors (ATA 197)",
+            "Secteurs en attente (ATA 197)",
+            "Sectors that could not be read and wait to be reallocated: data in them may already be lost.",
+            "Secteurs illisibles en attente de réallocation : leurs données sont peut-être déjà perdues.",
+            Some("smart.pending_sectors"),
+        ),
+        (
+            "vigie_smart_offline_uncorrectable",
+            "Offline uncorrectable (ATA 198)",
+            "Non corrigibles hors ligne (ATA 198)",
+            "Sectors the offline scan could not read.",
+            "Secteurs que l'analyse hors ligne n'a pas pu lire.",
+            Some("smart.offline_uncorrectable"),
+        ),
+        (
+            "vigie_smart_reported_uncorrectable",
+            "Reported uncorrectable (ATA 187)",
+            "Erreurs non corrigibles (ATA 187)",
+            "Reads the disk could not correct with ECC.",
+            "Lectures que le disque n'a pas pu corriger par ECC.",
+            Some("smart.reported_uncorrectable"),
+        ),
+        (
+            "vigie_smart_udma_crc_errors",
+            "UDMA CRC errors (ATA 199)",
+            "Erreurs CRC UDMA (ATA 199)",
+            "Transfer errors between disk and controller: usually a bad cable or connector, not the disk.",
+            "Erreurs de transfert entre disque et contrôleur : le plus souvent un câble ou un connecteur, pas le disque.",
+            Some("smart.udma_crc_errors"),
+        ),
+        (
+            "vigie_smart_nvme_media_errors",
+            "NVMe media errors",
+            "Erreurs de support NVMe",
+            "Unrecovered data integrity errors reported by an NVMe drive.",
+            "Erreurs d'intégrité non récupérées signalées par un disque NVMe.",
+            Some("smart.nvme_media_errors"),
+        ),
+        (
+            "vigie_smart_scsi_grown_defects",
+            "SCSI grown defects",
+            "Défauts apparus (SCSI)",
+            "Entries of a SCSI/SAS disk's grown defect list: like reallocated sectors, a growing list means a degrading disk.",
+            "Entrées de la liste des défauts apparus d'un disque SCSI/SAS : comme les secteurs réalloués, une liste qui s'allonge signale un disque qui se dégrade.",
+            None,
+        ),
     ];
     for (metric, en, fr, den, dfr, sig) in counters {
         let bands = sig.map(|s| Bands::of(t, s, scale_of(s)));
@@ -341,7 +436,11 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         ],
         timeseries("bytes", None, Some(0.0)),
     );
-    let mut p = timeseries("percent", Some(Bands::of(t, "swap.used_percent", 1.0)), Some(0.0));
+    let mut p = timeseries(
+        "percent",
+        Some(Bands::of(t, "swap.used_percent", 1.0)),
+        Some(0.0),
+    );
     p["fieldConfig"]["defaults"]["max"] = json!(100);
     c.add(
         (8, 8),
@@ -417,7 +516,10 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     );
     c.add(
         (6, 4),
-        c.tr("Packages waiting for a reboot", "Paquets en attente de redémarrage"),
+        c.tr(
+            "Packages waiting for a reboot",
+            "Paquets en attente de redémarrage",
+        ),
         c.tr(
             "Distinct packages listed in /var/run/reboot-required.pkgs.",
             "Paquets distincts listés dans /var/run/reboot-required.pkgs.",
@@ -549,5 +651,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         "Une machine dans le temps : systèmes de fichiers avec leurs niveaux et leur prévision, disques par numéro de série, swap, redémarrage, DNS et vigie elle-même. Généré par vigie gen-rules depuis le fichier de seuils ; regénérer plutôt que modifier.",
     );
     let panels = c.take_panels();
-    Ok(super::dashboard(&c, HOST_UID, title, desc, panels, false, links))
+    Ok(super::dashboard(
+        &c, HOST_UID, title, desc, panels, false, links,
+    ))
 }

@@ -69,6 +69,11 @@ fn copy_dir(from: &Path, to: &Path) {
 /// served by the fake smartctl. Returns the two temporary trees, which must
 /// live as long as the process.
 pub fn vigie_on_fixture_host() -> (tempfile::TempDir, tempfile::TempDir, Vigie) {
+    vigie_on_fixture_host_with(&[])
+}
+
+/// [`vigie_on_fixture_host`] with more flags.
+pub fn vigie_on_fixture_host_with(extra: &[&str]) -> (tempfile::TempDir, tempfile::TempDir, Vigie) {
     let dir = copy_tree(&fixture("host"));
     std::fs::File::options()
         .write(true)
@@ -78,19 +83,23 @@ pub fn vigie_on_fixture_host() -> (tempfile::TempDir, tempfile::TempDir, Vigie) 
         .unwrap();
     let disks = copy_tree(&fixture("smartctl"));
     let p = |sub: &str| dir.path().join(sub).to_string_lossy().into_owned();
+    let mut args: Vec<String> = vec![
+        format!("--path.procfs={}", p("proc")),
+        format!("--path.sysfs={}", p("sys")),
+        format!("--path.rootfs={}", p("root")),
+        "--collector.filesystem.watch-path=/var/lib/etcd=control-plane".into(),
+        "--collector.filesystem.watch-path=/srv/backup disk/borg=backup".into(),
+        concat!(
+            "--collector.smart.smartctl-path=",
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fake-smartctl"
+        )
+        .into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let v = Vigie::start_with_env(
-        &[
-            &format!("--path.procfs={}", p("proc")),
-            &format!("--path.sysfs={}", p("sys")),
-            &format!("--path.rootfs={}", p("root")),
-            "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
-            "--collector.filesystem.watch-path=/srv/backup disk/borg=backup",
-            concat!(
-                "--collector.smart.smartctl-path=",
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fake-smartctl"
-            ),
-        ],
+        &args,
         &[("FAKE_SMARTCTL_DIR", disks.path().to_str().unwrap())],
     );
     (dir, disks, v)

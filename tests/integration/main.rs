@@ -27,12 +27,16 @@
 //!   the shipped file and four fixtures; `--check`; 500 overrides.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
+//! - `dashboards`: the generated Grafana dashboards type-check against
+//!   npm `@grafana/schema` (`tsc --strict`), a broken one does not; every
+//!   panel query returns series from real Prometheus; snapshots.
 //! - `docs`: the README documents every metric and collector, and no other.
 
 mod common;
 
 mod alerts_e2e;
 mod cli;
+mod dashboards;
 mod dns;
 mod docs;
 mod edge_fixtures;

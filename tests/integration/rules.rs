@@ -53,11 +53,15 @@ fn check_with_promtool(thresholds: &Path) -> (usize, String) {
 #[test]
 fn shipped_rules_are_up_to_date() {
     let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
-    for (name, content) in generate(&t, Format::Plain).unwrap() {
-        let on_disk = std::fs::read_to_string(repo("rules").join(&name)).unwrap_or_default();
+    let files = generate(&t, Format::Plain).unwrap();
+    assert!(files.iter().any(|(n, _)| n.ends_with(".json")));
+    for (name, content) in files {
+        let path = vigie::rulegen::destination(&name, &repo("rules"), Some(&repo("dashboards")));
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             on_disk == content,
-            "rules/{name} is out of date: run `cargo run -- gen-rules --thresholds rules/thresholds.yaml --out rules/` and commit"
+            "{} is out of date: run `cargo run -- gen-rules --thresholds rules/thresholds.yaml --out rules/ --dashboards-out dashboards/` and commit",
+            path.display()
         );
     }
 }
