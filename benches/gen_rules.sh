@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time and output size of `vigie gen-rules` for the shipped thresholds file
+# Time and output size of `vigie gen-rules` (rules, tests and dashboards) for the shipped thresholds file
 # and for one with 500 overrides (each on instance + mountpoint).
 #   benches/gen_rules.sh
 set -euo pipefail
@@ -24,5 +24,7 @@ mkdir -p bench-results
     printf "%s: rules %s bytes (%s alerting rules, %s recording rules), tests %s bytes\n" "$d" \
       "$(wc -c < "$work/$d/vigie-rules.yaml")" "$(grep -c -- '- alert:' "$work/$d/vigie-rules.yaml")" \
       "$(grep -c -- '- record:' "$work/$d/vigie-rules.yaml" || true)" "$(wc -c < "$work/$d/vigie-rules.test.yaml")"
+    printf "%s: dashboards fleet %s bytes, host %s bytes\n" "$d" \
+      "$(wc -c < "$work/$d/dashboards/vigie-fleet.json")" "$(wc -c < "$work/$d/dashboards/vigie-host.json")"
   done
 } | tee bench-results/gen_rules.md
