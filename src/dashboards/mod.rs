@@ -327,6 +327,28 @@ impl Bands {
     }
 }
 
+impl Bands {
+    /// Steps for the threshold lines of a graph (its series keep their own
+    /// colours): Grafana draws each step after the first as a line in that
+    /// step's colour, so the critical level is a red line and the warning
+    /// level an orange one whichever way the signal goes.
+    pub fn line_steps(&self) -> Value {
+        let mut s = vec![json!({"color": OK, "value": null})];
+        let mut lines: Vec<(f64, &str)> = Vec::new();
+        if let Some(w) = self.warning {
+            lines.push((w, WARNING));
+        }
+        if let Some(c) = self.critical {
+            lines.push((c, CRITICAL));
+        }
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (v, c) in lines {
+            s.push(json!({"color": c, "value": v}));
+        }
+        json!({"mode": "absolute", "steps": s})
+    }
+}
+
 /// Steps for a value that is a level itself: 0 fine, 1 warning, 2 critical.
 pub fn level_steps() -> Value {
     json!({"mode": "absolute", "steps": [
@@ -334,6 +356,44 @@ pub fn level_steps() -> Value {
         {"color": WARNING, "value": 1},
         {"color": CRITICAL, "value": 2},
     ]})
+}
+
+/// Days, written as days: Grafana's own `d` unit turns 120 days into
+/// "17.1 week", which no threshold of the file speaks of.
+pub fn days(c: &Ctx) -> String {
+    c.tr("suffix: d", "suffix: j")
+}
+
+/// A link in the dashboard header to the other dashboard, keeping the data
+/// source, the job and the time range (not the instance: the fleet's may
+/// be several, the host dashboard takes one).
+pub fn link_to(uid: &str, title: String, tooltip: String) -> Value {
+    json!([{
+        "title": title,
+        "type": "link",
+        "url": format!("/d/{uid}?${{datasource:queryparam}}&${{job:queryparam}}"),
+        "icon": "dashboard",
+        "tooltip": tooltip,
+        "tags": [],
+        "asDropdown": false,
+        "targetBlank": false,
+        "includeVars": false,
+        "keepTime": true,
+    }])
+}
+
+/// The transformations of a table fed by several instant queries: one row
+/// per label set (`merge`), the time column dropped, columns in `index`
+/// order. Columns keep their `Value #A` names so overrides can match them.
+pub fn merged_table(index: serde_json::Map<String, Value>) -> Value {
+    json!([
+        {"id": "merge", "options": {}},
+        {"id": "organize", "options": {
+            "excludeByName": {"Time": true},
+            "indexByName": Value::Object(index),
+            "renameByName": {},
+        }},
+    ])
 }
 
 /// A value mapping of levels to words.
@@ -348,7 +408,7 @@ pub fn level_mappings(c: &Ctx) -> Value {
 /// The fixed parts of a time series panel.
 pub fn timeseries(unit: &str, thresholds: Option<Bands>, min: Option<f64>) -> Value {
     let (steps, style) = match thresholds {
-        Some(b) => (b.steps(), "line"),
+        Some(b) => (b.line_steps(), "line"),
         None => (
             json!({"mode": "absolute", "steps": [{"color": OK, "value": null}]}),
             "off",
@@ -395,6 +455,9 @@ pub fn timeseries(unit: &str, thresholds: Option<Bands>, min: Option<f64>) -> Va
 
 /// The fixed parts of a single-value panel.
 pub fn stat(unit: &str, steps: Value, mappings: Value) -> Value {
+    // A plain figure (no levels) gets no coloured background.
+    let plain = steps["steps"].as_array().is_some_and(|s| s.len() == 1)
+        && mappings.as_array().is_some_and(|m| m.is_empty());
     json!({
         "type": "stat",
         "fieldConfig": {"defaults": {
@@ -407,7 +470,7 @@ pub fn stat(unit: &str, steps: Value, mappings: Value) -> Value {
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
             "orientation": "auto",
             "textMode": "value",
-            "colorMode": "background",
+            "colorMode": if plain { "none" } else { "background" },
             "graphMode": "none",
             "justifyMode": "auto",
             "showPercentChange": false,

@@ -90,9 +90,7 @@ fn filling_and_control_plane_filesystems_alert_and_the_steady_one_does_not() {
     // Rules from a thresholds file with short delays so the test takes seconds.
     let thresholds = "filesystems:\n  free_percent: {for: 0s}\n  full_in: {warning: 7d, critical: 1d, for: 0s}\n  full_in_window: 1m\n";
     let t = Thresholds::parse(thresholds, Path::new("e2e.yaml"), 20_778).unwrap();
-    for (name, content) in generate(&t, Format::Plain).unwrap() {
-        std::fs::write(root.join(name), content).unwrap();
-    }
+    vigie::rulegen::write(&generate(&t, Format::Plain).unwrap(), &root, None, false).unwrap();
 
     let v = Vigie::start(&[
         "--collector.disable-defaults",

@@ -332,12 +332,13 @@ fn thresholds_and_language_reach_the_panels() {
     let en = dashboards_of(&load("rules/thresholds.yaml"));
     let host = &en[1].1;
     let free = find(host, "Free space");
+    // Lines: red at the critical level, orange at the warning one.
     assert_eq!(
         steps(&free),
         [
-            ("red".into(), None),
-            ("orange".into(), Some(5.0)),
-            ("green".into(), Some(15.0))
+            ("green".into(), None),
+            ("red".into(), Some(5.0)),
+            ("orange".into(), Some(15.0))
         ]
     );
     assert_eq!(
@@ -354,9 +355,42 @@ fn thresholds_and_language_reach_the_panels() {
             ("red".into(), Some(95.0))
         ]
     );
+    // The fleet table colours its cells (not lines) with the same levels:
+    // red below 5 %, orange below 15 %, green above.
+    let fleet = &en[0].1;
+    let hosts = find(fleet, "Hosts");
+    let hosts = if hosts["type"] == "table" {
+        hosts
+    } else {
+        panels(fleet)
+            .into_iter()
+            .find(|p| p["type"] == "table")
+            .unwrap()
+            .clone()
+    };
+    let least_free = hosts["fieldConfig"]["overrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["properties"][0]["value"] == "Least free")
+        .unwrap();
+    let cell_steps = least_free["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "thresholds")
+        .unwrap();
+    assert_eq!(
+        cell_steps["value"]["steps"],
+        serde_json::json!([
+            {"color": "red", "value": null},
+            {"color": "orange", "value": 5.0},
+            {"color": "green", "value": 15.0}
+        ])
+    );
     // The forecast in days (file: 7d and 1d).
     let forecast = find(host, "Forecast");
-    assert_eq!(forecast["fieldConfig"]["defaults"]["unit"], "d");
+    assert_eq!(forecast["fieldConfig"]["defaults"]["unit"], "suffix: d");
     assert_eq!(
         steps(&forecast)[1..],
         [("orange".into(), Some(1.0)), ("green".into(), Some(7.0))]
@@ -365,7 +399,7 @@ fn thresholds_and_language_reach_the_panels() {
     let cp = find(host, "Free space of watched paths (control-plane)");
     assert_eq!(
         steps(&cp)[1..],
-        [("orange".into(), Some(15.0)), ("green".into(), Some(30.0))]
+        [("red".into(), Some(15.0)), ("orange".into(), Some(30.0))]
     );
     assert!(
         cp["targets"][0]["expr"]
@@ -382,7 +416,7 @@ fn thresholds_and_language_reach_the_panels() {
     let free = find(host, "Espace libre");
     assert_eq!(
         steps(&free)[1..],
-        [("orange".into(), Some(8.0)), ("green".into(), Some(20.0))]
+        [("red".into(), Some(8.0)), ("orange".into(), Some(20.0))]
     );
     let swap = find(host, "Swap utilisé (pourcentage)");
     assert_eq!(
@@ -419,7 +453,7 @@ fn thresholds_and_language_reach_the_panels() {
     let storage = find(&k[1].1, "Free space of watched paths (storage)");
     assert_eq!(
         steps(&storage)[1..],
-        [("orange".into(), Some(10.0)), ("green".into(), Some(25.0))]
+        [("red".into(), Some(10.0)), ("orange".into(), Some(25.0))]
     );
     find(&k[1].1, "Free space of watched paths (control-plane)");
 }

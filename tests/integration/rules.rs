@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use vigie::rulegen::{Format, RULES_FILE, TESTS_FILE, generate};
+use vigie::rulegen::{Format, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate};
 use vigie::thresholds::Thresholds;
 
 use crate::common::fixture;
@@ -38,9 +38,7 @@ fn check_with_promtool(thresholds: &Path) -> (usize, String) {
     let t = Thresholds::load(thresholds).unwrap();
     let files = generate(&t, Format::Plain).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for (name, content) in &files {
-        std::fs::write(dir.path().join(name), content).unwrap();
-    }
+    vigie::rulegen::write(&files, dir.path(), None, false).unwrap();
     let checked = promtool(&["check", "rules", RULES_FILE], dir.path())
         .unwrap_or_else(|e| panic!("{}: {e}", thresholds.display()));
     let tested = promtool(&["test", "rules", TESTS_FILE], dir.path())
@@ -226,9 +224,20 @@ fn an_override_on_a_label_the_series_lack_is_an_error() {
 fn prometheus_operator_form_wraps_the_same_groups() {
     let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
     let files = generate(&t, Format::PrometheusOperator).unwrap();
-    assert_eq!(files.len(), 3);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            RULES_FILE,
+            TESTS_FILE,
+            "dashboards/vigie-fleet.json",
+            "dashboards/vigie-host.json",
+            OPERATOR_FILE,
+            "vigie-dashboards-configmap.yaml"
+        ]
+    );
     let plain: serde_json::Value = serde_saphyr::from_str(&files[0].1).unwrap();
-    let object: serde_json::Value = serde_saphyr::from_str(&files[2].1).unwrap();
+    let object: serde_json::Value = serde_saphyr::from_str(&files[4].1).unwrap();
     assert_eq!(object["kind"], "PrometheusRule");
     assert_eq!(object["apiVersion"], "monitoring.coreos.com/v1");
     assert_eq!(object["spec"]["groups"], plain["groups"]);
@@ -296,9 +305,13 @@ fn check_mode_through_the_binary() {
 fn forecast_catches_steady_filling_but_not_a_past_burst() {
     let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for (name, content) in generate(&t, Format::Plain).unwrap() {
-        std::fs::write(dir.path().join(name), content).unwrap();
-    }
+    vigie::rulegen::write(
+        &generate(&t, Format::Plain).unwrap(),
+        dir.path(),
+        None,
+        false,
+    )
+    .unwrap();
     let fs = |mp: &str| {
         format!(
             "vigie_filesystem_avail_bytes{{job=\"vigie\",instance=\"h:7361\",mountpoint=\"{mp}\",device=\"/dev/x\",fstype=\"ext4\"}}"
