@@ -47,14 +47,18 @@ pub enum Command {
     /// Serve metrics over HTTP (what plain `vigie` does).
     #[command(after_help = AFTER_HELP)]
     Serve(ServeArgs),
-    /// Write Prometheus alerting rules and their promtool tests from a thresholds file.
+    /// Write alerting rules, their promtool tests and Grafana dashboards from a thresholds file.
     #[command(after_help = GEN_AFTER_HELP)]
     GenRules(GenRulesArgs),
 }
 
-const GEN_AFTER_HELP: &str = "Examples:
+const GEN_AFTER_HELP: &str = "Writes vigie-rules.yaml, vigie-rules.test.yaml and dashboards/vigie-fleet.json,
+dashboards/vigie-host.json (Grafana). Exit status: 0 written or up to date, 1 out of date
+(--check), 2 bad thresholds file or unwritable output.
+
+Examples:
   vigie gen-rules --thresholds thresholds.yaml --out rules/
-  vigie gen-rules --thresholds thresholds.yaml --out rules/ --check   (in CI: exit 1 if rules/ is stale)
+  vigie gen-rules --thresholds thresholds.yaml --out rules/ --check   (in CI: exit 1 if stale)
   promtool check rules rules/vigie-rules.yaml && promtool test rules rules/vigie-rules.test.yaml";
 
 /// `vigie gen-rules`.

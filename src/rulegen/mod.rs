@@ -24,10 +24,10 @@ pub const OPERATOR_FILE: &str = "vigie-prometheusrule.yaml";
 /// What `gen-rules` writes besides the plain rules and their tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// Prometheus rule files only.
+    /// Rule files, their tests and the dashboards as JSON files.
     #[default]
     Plain,
-    /// Also the same groups in a PrometheusRule object (Prometheus Operator).
+    /// Also a PrometheusRule object and the dashboards as ConfigMaps (Kubernetes).
     PrometheusOperator,
 }
 
