@@ -52,7 +52,8 @@ pub enum Command {
     GenRules(GenRulesArgs),
 }
 
-const GEN_AFTER_HELP: &str = "Writes vigie-rules.yaml, vigie-rules.test.yaml and dashboards/vigie-fleet.json,
+const GEN_AFTER_HELP: &str =
+    "Writes vigie-rules.yaml, vigie-rules.test.yaml and dashboards/vigie-fleet.json,
 dashboards/vigie-host.json (Grafana). Exit status: 0 written or up to date, 1 out of date
 (--check), 2 bad thresholds file or unwritable output.
 

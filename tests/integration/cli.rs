@@ -23,7 +23,13 @@ fn gen_rules_help() {
     let out = vigie(&["gen-rules", "--help"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for flag in ["--thresholds", "--out", "--dashboards-out", "--check", "--format"] {
+    for flag in [
+        "--thresholds",
+        "--out",
+        "--dashboards-out",
+        "--check",
+        "--format",
+    ] {
         assert!(text.contains(flag), "{flag} missing from gen-rules --help");
     }
     insta::assert_snapshot!("gen_rules_help", text);

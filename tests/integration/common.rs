@@ -27,17 +27,24 @@ pub fn shared_fixture(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         return Some(p);
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} is missing, and CI=true: the shared fixtures must be beside the repository",
-            p.display()
-        );
-    }
-    eprintln!(
-        "NOTICE: {} is absent (not beside this clone); skipping this test",
-        p.display()
+    absent(
+        &p,
+        "the shared fixtures must be beside the repository",
+        "not beside this clone",
     );
     None
+}
+
+/// Something a test needs is absent: a failure under CI=true (`ci_rule`
+/// says why), otherwise a printed notice (`why` says why) and a skip.
+pub fn absent(p: &Path, ci_rule: &str, why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{} is missing, and CI=true: {ci_rule}", p.display());
+    }
+    eprintln!(
+        "NOTICE: {} is absent ({why}); skipping this test",
+        p.display()
+    );
 }
 
 /// Copies a fixture tree into a fresh temporary directory, keeping symlinks

@@ -43,14 +43,10 @@ fn type_checker() -> Option<PathBuf> {
     {
         return Some(dir);
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{}/node_modules is missing, and CI=true: scripts/test installs it with npm ci",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "NOTICE: tests/dashboard-types/node_modules is absent (run scripts/test, or npm ci there); skipping this test"
+    crate::common::absent(
+        &dir.join("node_modules"),
+        "scripts/test installs it with npm ci",
+        "run scripts/test, or npm ci in tests/dashboard-types",
     );
     None
 }
