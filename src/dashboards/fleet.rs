@@ -18,15 +18,9 @@ fn firing(c: &Ctx, severity: Option<&str>) -> String {
 
 pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     let mut c = Ctx::new(t, "=~");
-    let free = ALERTS
-        .iter()
-        .find(|a| a.signal == "filesystem.free_percent")
-        .map_or(1.0, |a| a.scale);
 
     // ---- Fleet counters ----
     c.row(c.tr("Fleet", "Parc"));
-    let none_steps = json!({"mode": "absolute", "steps": [{"color": "text", "value": null}]});
-    let bad_from_one = |col: &str| json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": col, "value": 1}]});
     c.add(
         (4, 4),
         c.tr("Hosts", "Machines"),
@@ -35,7 +29,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Machines dont Prometheus collecte vigie (séries up).",
         ),
         vec![instant(c.q("count(up{SEL})"))],
-        stat("none", none_steps, json!([])),
+        stat("none", fixed("text"), json!([])),
     );
     c.add(
         (4, 4),
@@ -45,7 +39,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Machines dont vigie ne répond pas : plus rien n'y est surveillé. Vérifier la machine et `systemctl status vigie`.",
         ),
         vec![instant(c.q("count(up{SEL} == 0) or vector(0)"))],
-        stat("none", bad_from_one(CRITICAL), json!([])),
+        stat("none", from_one(CRITICAL), json!([])),
     );
     c.add(
         (4, 4),
@@ -58,7 +52,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "count({}) or vector(0)",
             firing(&c, Some("critical"))
         ))],
-        stat("none", bad_from_one(CRITICAL), json!([])),
+        stat("none", from_one(CRITICAL), json!([])),
     );
     c.add(
         (4, 4),
@@ -71,7 +65,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "count({}) or vector(0)",
             firing(&c, Some("warning"))
         ))],
-        stat("none", bad_from_one(WARNING), json!([])),
+        stat("none", from_one(WARNING), json!([])),
     );
     c.add(
         (4, 4),
@@ -85,7 +79,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         ))],
         stat(
             "percent",
-            Bands::of(t, "filesystem.free_percent", free).steps(),
+            Bands::of(t, "filesystem.free_percent").steps(),
             json!([]),
         ),
     );
@@ -99,7 +93,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         vec![instant(
             c.q("max((time() - vigie_boot_time_seconds{SEL}) / 86400)"),
         )],
-        stat(&days(&c), Bands::of(t, "reboot.days_since", 1.0).steps(), json!([])),
+        stat(&days(&c), Bands::of(t, "reboot.days_since").steps(), json!([])),
     );
 
     // ---- One row per host ----
@@ -126,54 +120,68 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     let firing_count = format!(
         "count by(instance) ({})\nor\n{}",
         firing(&c, None),
-        c.q("0 * group by(instance) (up{SEL})")
+        c.zero_per_host()
     );
 
-    // (query, column title, unit, colouring, description)
-    enum Colour {
-        Levels,
-        Bands(Bands),
-        CountFrom(&'static str),
-    }
-    let days_unit = days(&c);
-    let mut columns: Vec<(String, String, &str, Colour)> = vec![
-        (status, c.tr("Status", "État"), "none", Colour::Levels),
-        (
+    // Every cell is coloured: by level (with words), by the signal's
+    // levels, or as a count from 1.
+    let coloured = |unit: &str, colouring: Vec<Value>| {
+        let mut props = vec![
+            prop("unit", json!(unit)),
+            prop(
+                "custom.cellOptions",
+                json!({"type": "color-background", "mode": "basic"}),
+            ),
+        ];
+        props.extend(colouring);
+        props
+    };
+    let levels = || {
+        vec![
+            prop("thresholds", level_steps()),
+            prop("mappings", level_mappings(&c)),
+        ]
+    };
+    let bands = |signal: &str| {
+        vec![
+            prop("thresholds", Bands::of(t, signal).steps()),
+            prop("decimals", json!(1)),
+        ]
+    };
+    let column = |expr: String, title: String, props: Vec<Value>| Column { expr, title, props };
+    let mut columns = vec![
+        column(status, c.tr("Status", "État"), coloured("none", levels())),
+        column(
             firing_count,
             c.tr("Alerts firing", "Alertes en cours"),
-            "none",
-            Colour::CountFrom(WARNING),
+            coloured("none", vec![prop("thresholds", from_one(WARNING))]),
         ),
     ];
     for cell in &cells {
-        columns.push((
+        columns.push(column(
             cell.expr.clone(),
             cell.title.clone(),
-            "none",
-            Colour::Levels,
+            coloured("none", levels()),
         ));
     }
-    columns.push((
+    columns.push(column(
         c.q("min by(instance) (100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})"),
         c.tr("Least free", "Libre minimal"),
-        "percent",
-        Colour::Bands(Bands::of(t, "filesystem.free_percent", free)),
+        coloured("percent", bands("filesystem.free_percent")),
     ));
-    columns.push((
+    columns.push(column(
         c.q("max by(instance) (100 * (vigie_swap_size_bytes{SEL} - vigie_swap_free_bytes{SEL}) / (vigie_swap_size_bytes{SEL} > 0))"),
         c.tr("Swap used", "Swap utilisé"),
-        "percent",
-        Colour::Bands(Bands::of(t, "swap.used_percent", 1.0)),
+        coloured("percent", bands("swap.used_percent")),
     ));
-    columns.push((
+    columns.push(column(
         c.q("max by(instance) ((time() - vigie_boot_time_seconds{SEL}) / 86400)"),
         c.tr("Up for", "Démarrée depuis"),
-        &days_unit,
-        Colour::Bands(Bands::of(t, "reboot.days_since", 1.0)),
+        coloured(&days(&c), bands("reboot.days_since")),
     ));
 
     let mut p = table("none", Some((&c.tr("Status", "État"), true)));
-    let mut overrides = vec![by_name(
+    p["fieldConfig"]["overrides"] = json!([by_name(
         "instance",
         vec![
             prop("displayName", json!(c.tr("Host", "Machine"))),
@@ -186,42 +194,8 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 }]),
             ),
         ],
-    )];
-    let mut index = serde_json::Map::new();
-    index.insert("instance".into(), json!(0));
-    let mut targets = Vec::new();
-    for (i, (expr, title, unit, colour)) in columns.into_iter().enumerate() {
-        let field = format!("Value #{}", ref_id(i));
-        index.insert(field.clone(), json!(i + 1));
-        let mut props = vec![
-            prop("displayName", json!(title)),
-            prop("unit", json!(unit)),
-            prop(
-                "custom.cellOptions",
-                json!({"type": "color-background", "mode": "basic"}),
-            ),
-        ];
-        match colour {
-            Colour::Levels => {
-                props.push(prop("thresholds", level_steps()));
-                props.push(prop("mappings", level_mappings(&c)));
-            }
-            Colour::Bands(b) => {
-                props.push(prop("thresholds", b.steps()));
-                props.push(prop("decimals", json!(1)));
-            }
-            Colour::CountFrom(col) => {
-                props.push(prop(
-                    "thresholds",
-                    json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": col, "value": 1}]}),
-                ));
-            }
-        }
-        overrides.push(by_name(&field, props));
-        targets.push(instant(expr));
-    }
-    p["fieldConfig"]["overrides"] = json!(overrides);
-    p["transformations"] = merged_table(index);
+    )]);
+    let targets = merged_columns(&mut p, &["instance"], columns);
     let cell_help: Vec<String> = cells
         .iter()
         .map(|cell| format!("{}: {}", cell.title, cell.description))
@@ -257,10 +231,10 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             prop("custom.cellOptions", json!({"type": "color-text"}),),
             prop(
                 "mappings",
-                json!([{"type": "value", "options": {
-                    "warning": {"text": c.tr("warning", "attention"), "color": WARNING, "index": 0},
-                    "critical": {"text": c.tr("critical", "critique"), "color": CRITICAL, "index": 1},
-                }}]),
+                mapping(&[
+                    ("warning", c.tr("warning", "attention"), WARNING),
+                    ("critical", c.tr("critical", "critique"), CRITICAL),
+                ]),
             ),
         ]
     )]);

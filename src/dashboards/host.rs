@@ -5,30 +5,6 @@ use serde_json::{Value, json};
 
 use super::*;
 
-/// The scale of `signal_id`'s first alert (file unit to value unit).
-fn scale_of(signal_id: &str) -> f64 {
-    ALERTS
-        .iter()
-        .find(|a| a.signal == signal_id)
-        .map_or(1.0, |a| a.scale)
-}
-
-/// A value mapping of exact values to (text, colour).
-fn mapping(entries: &[(&str, String, &str)]) -> Value {
-    let mut o = serde_json::Map::new();
-    for (i, (v, text, color)) in entries.iter().enumerate() {
-        o.insert(
-            (*v).to_string(),
-            json!({"text": text, "color": color, "index": i}),
-        );
-    }
-    json!([{"type": "value", "options": Value::Object(o)}])
-}
-
-fn fixed(color: &str) -> Value {
-    json!({"mode": "absolute", "steps": [{"color": color, "value": null}]})
-}
-
 /// Disk series carry device, type, model, serial and wwn; one disk is
 /// named by its serial, with model and device for people.
 const DISK_BY: &str = "serial, model, device";
@@ -67,11 +43,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
 
     // ---- Filesystems ----
     c.row(c.tr("Filesystems", "Systèmes de fichiers"));
-    let free = Bands::of(
-        t,
-        "filesystem.free_percent",
-        scale_of("filesystem.free_percent"),
-    );
+    let free = Bands::of(t, "filesystem.free_percent");
     let mut p = timeseries("percent", Some(free), Some(0.0));
     p["fieldConfig"]["defaults"]["max"] = json!(100);
     c.add(
@@ -92,11 +64,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             .get("filesystem.free_percent")
             .copied()
             .unwrap_or(t.signals["filesystem.free_percent"]);
-        let bands = Bands::from_levels(
-            "filesystem.free_percent",
-            &levels,
-            scale_of("filesystem.free_percent"),
-        );
+        let bands = Bands::from_levels("filesystem.free_percent", &levels);
         let mut p = timeseries("percent", Some(bands), Some(0.0));
         p["fieldConfig"]["defaults"]["max"] = json!(100);
         c.add(
@@ -124,7 +92,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         vec![range(c.q("vigie_filesystem_avail_bytes{SEL}"), "{{mountpoint}}")],
         timeseries("bytes", None, Some(0.0)),
     );
-    let full_in = Bands::of(t, "filesystem.full_in", scale_of("filesystem.full_in"));
+    let full_in = Bands::of(t, "filesystem.full_in");
     // A filesystem that is not filling (slope zero or rising) shows
     // "not filling" rather than an infinite forecast.
     let horizon_days = 365.0;
@@ -149,11 +117,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         vec![json!({"expr": forecast, "legendFormat": "{{mountpoint}}", "range": false, "instant": true, "editorMode": "code"})],
         p,
     );
-    let inodes = Bands::of(
-        t,
-        "filesystem.inodes_free_percent",
-        scale_of("filesystem.inodes_free_percent"),
-    );
+    let inodes = Bands::of(t, "filesystem.inodes_free_percent");
     let mut p = timeseries("percent", Some(inodes), Some(0.0));
     p["fieldConfig"]["defaults"]["max"] = json!(100);
     c.add(
@@ -194,14 +158,11 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     // ---- Disks ----
     c.row(c.tr("Disks (SMART)", "Disques (SMART)"));
     let mut p = table("none", Some(("serial", false)));
-    let temp = Bands::of(t, "smart.temperature_celsius", 1.0);
-    let wear = Bands::of(
-        t,
-        "smart.nvme_wear_percent",
-        scale_of("smart.nvme_wear_percent"),
-    );
-    let health_cols: Vec<(String, String, Vec<Value>)> = vec![
-        (
+    let temp = Bands::of(t, "smart.temperature_celsius");
+    let wear = Bands::of(t, "smart.nvme_wear_percent");
+    let column = |expr: String, title: String, props: Vec<Value>| Column { expr, title, props };
+    let health_cols = vec![
+        column(
             disk_q(&c, "vigie_smart_healthy"),
             c.tr("Self-assessment", "Auto-diagnostic"),
             vec![
@@ -218,7 +179,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 ),
             ],
         ),
-        (
+        column(
             disk_q(&c, "vigie_smart_temperature_celsius"),
             c.tr("Temperature", "Température"),
             vec![
@@ -230,10 +191,8 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 prop("thresholds", temp.steps()),
             ],
         ),
-        (
-            c.q(&format!(
-                "100 * max by({DISK_BY}) (vigie_smart_nvme_wear_ratio{{SEL}})"
-            )),
+        column(
+            format!("100 * {}", disk_q(&c, "vigie_smart_nvme_wear_ratio")),
             c.tr("Wear (NVMe)", "Usure (NVMe)"),
             vec![
                 prop("unit", json!("percent")),
@@ -244,19 +203,20 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 prop("thresholds", wear.steps()),
             ],
         ),
-        (
+        column(
             disk_q(&c, "vigie_smart_power_on_seconds"),
             c.tr("Powered on", "Sous tension"),
             vec![prop("unit", json!("s"))],
         ),
-        (
-            c.q(&format!(
-                "time() - max by({DISK_BY}) (vigie_smart_last_success_timestamp_seconds{{SEL}})"
-            )),
+        column(
+            format!(
+                "time() - {}",
+                disk_q(&c, "vigie_smart_last_success_timestamp_seconds")
+            ),
             c.tr("Last read", "Dernière lecture"),
             vec![prop("unit", json!("s")), prop("decimals", json!(0))],
         ),
-        (
+        column(
             disk_q(&c, "vigie_smart_device_standby"),
             c.tr("State", "État"),
             vec![prop(
@@ -271,7 +231,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 ]),
             )],
         ),
-        (
+        column(
             disk_q(&c, "vigie_smart_device_error"),
             c.tr("smartctl", "smartctl"),
             vec![
@@ -293,24 +253,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             ],
         ),
     ];
-    let mut overrides = Vec::new();
-    let mut targets = Vec::new();
-    let mut index = serde_json::Map::new();
-    for (k, name) in ["serial", "model", "device"].iter().enumerate() {
-        index.insert((*name).into(), json!(k));
-    }
-    for (i, (expr, title, mut props)) in health_cols.into_iter().enumerate() {
-        let field = format!("Value #{}", ref_id(i));
-        index.insert(field.clone(), json!(i + 3));
-        props.insert(0, prop("displayName", json!(title)));
-        if !props.iter().any(|p| p["id"] == "unit") {
-            props.push(prop("unit", json!("none")));
-        }
-        overrides.push(by_name(&field, props));
-        targets.push(instant(expr));
-    }
-    p["fieldConfig"]["overrides"] = json!(overrides);
-    p["transformations"] = merged_table(index);
+    let targets = merged_columns(&mut p, &["serial", "model", "device"], health_cols);
     c.add(
         (24, 6),
         c.tr("Disks now", "Disques maintenant"),
@@ -380,7 +323,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         ),
     ];
     for (metric, en, fr, den, dfr, sig) in counters {
-        let bands = sig.map(|s| Bands::of(t, s, scale_of(s)));
+        let bands = sig.map(|s| Bands::of(t, s));
         c.add(
             (8, 7),
             c.tr(en, fr),
@@ -407,7 +350,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Pourcentage de l'endurance nominale consommé (peut dépasser 100), avec les niveaux de smart.nvme_wear_percent : prévoir le remplacement avant la ligne critique.",
         ),
         vec![range(
-            c.q(&format!("100 * max by({DISK_BY}) (vigie_smart_nvme_wear_ratio{{SEL}})")),
+            format!("100 * {}", disk_q(&c, "vigie_smart_nvme_wear_ratio")),
             DISK_LEGEND,
         )],
         timeseries("percent", Some(wear), Some(0.0)),
@@ -431,7 +374,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     );
     let mut p = timeseries(
         "percent",
-        Some(Bands::of(t, "swap.used_percent", 1.0)),
+        Some(Bands::of(t, "swap.used_percent")),
         Some(0.0),
     );
     p["fieldConfig"]["defaults"]["max"] = json!(100);
@@ -459,7 +402,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             range(c.q("rate(vigie_swap_in_bytes_total{SEL}[$__rate_interval])"), &c.tr("swap-in", "lecture")),
             range(c.q("rate(vigie_swap_out_bytes_total{SEL}[$__rate_interval])"), &c.tr("swap-out", "écriture")),
         ],
-        timeseries("binBps", Some(Bands::of(t, "swap.swap_in_bytes_per_second", 1.0)), Some(0.0)),
+        timeseries("binBps", Some(Bands::of(t, "swap.swap_in_bytes_per_second")), Some(0.0)),
     );
 
     // ---- Reboot ----
@@ -472,7 +415,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Coloré selon reboot.days_since : plus un serveur tourne longtemps, plus son prochain redémarrage est risqué.",
         ),
         vec![instant(c.q("(time() - vigie_boot_time_seconds{SEL}) / 86400"))],
-        stat(&days(&c), Bands::of(t, "reboot.days_since", 1.0).steps(), json!([])),
+        stat(&days(&c), Bands::of(t, "reboot.days_since").steps(), json!([])),
     );
     c.add(
         (6, 4),
@@ -493,7 +436,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
     );
     let mut p = stat(
         &days(&c),
-        Bands::of(t, "reboot.required_days", 1.0).steps(),
+        Bands::of(t, "reboot.required_days").steps(),
         json!([]),
     );
     p["fieldConfig"]["defaults"]["noValue"] = json!(c.tr("not requested", "non demandé"));
@@ -557,7 +500,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
                 &c.tr("{{resolver}} p95", "{{resolver}} 95e centile"),
             ),
         ],
-        timeseries("s", Some(Bands::of(t, "dns.latency", 1.0)), Some(0.0)),
+        timeseries("s", Some(Bands::of(t, "dns.latency")), Some(0.0)),
     );
     c.add(
         (24, 7),

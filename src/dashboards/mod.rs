@@ -74,12 +74,15 @@ pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, String> {
     }
     let mut docs = Vec::new();
     for (file, d) in dashboards {
-        let name = format!("vigie-dashboard-{}", file.trim_end_matches(".json"));
+        let name = format!(
+            "vigie-dashboard-{}",
+            file.trim_end_matches(".json").trim_start_matches("vigie-")
+        );
         let cm = ConfigMap {
             api_version: "v1",
             kind: "ConfigMap",
             metadata: Metadata {
-                name: name.replace("vigie-dashboard-vigie-", "vigie-dashboard-"),
+                name,
                 labels: [
                     ("grafana_dashboard", "1"),
                     ("app.kubernetes.io/name", "vigie"),
@@ -163,6 +166,12 @@ impl<'a> Ctx<'a> {
     /// expressions).
     pub fn dash_thresholds(&self) -> &Thresholds {
         &self.dash
+    }
+
+    /// 0 for every host scraped: the fallback that gives hosts with
+    /// nothing to count a row.
+    pub fn zero_per_host(&self) -> String {
+        self.q("0 * group by(instance) (up{SEL})")
     }
 
     /// The next free position for a panel `w` wide (of 24) and `h` high.
@@ -265,7 +274,8 @@ pub fn instant(expr: String) -> Value {
     json!({"expr": expr, "format": "table", "range": false, "instant": true, "editorMode": "code"})
 }
 
-/// A signal's levels scaled to the panel's unit, with its direction.
+/// A signal's levels in the unit of its alerts' values (the unit the
+/// panels show), with its direction.
 #[derive(Debug, Clone, Copy)]
 pub struct Bands {
     pub direction: Direction,
@@ -274,13 +284,19 @@ pub struct Bands {
 }
 
 impl Bands {
-    /// The file-wide levels of `signal_id`, multiplied by `scale`.
-    pub fn of(t: &Thresholds, signal_id: &str, scale: f64) -> Bands {
-        Bands::from_levels(signal_id, &t.signals[signal_id], scale)
+    /// The file-wide levels of `signal_id`.
+    pub fn of(t: &Thresholds, signal_id: &str) -> Bands {
+        Bands::from_levels(signal_id, &t.signals[signal_id])
     }
 
-    pub fn from_levels(signal_id: &str, l: &Levels, scale: f64) -> Bands {
+    /// `l`, converted from the file's unit as the signal's alerts convert
+    /// it (seconds to days for `filesystem.full_in`).
+    pub fn from_levels(signal_id: &str, l: &Levels) -> Bands {
         let s = signal(signal_id).expect("a known signal");
+        let scale = ALERTS
+            .iter()
+            .find(|a| a.signal == signal_id)
+            .map_or(1.0, |a| a.scale);
         Bands {
             direction: s.direction,
             warning: l.warning.map(|v| v * scale),
@@ -325,9 +341,7 @@ impl Bands {
         }
         json!({"mode": "absolute", "steps": s})
     }
-}
 
-impl Bands {
     /// Steps for the threshold lines of a graph (its series keep their own
     /// colours): Grafana draws each step after the first as a line in that
     /// step's colour, so the critical level is a red line and the warning
@@ -347,6 +361,28 @@ impl Bands {
         }
         json!({"mode": "absolute", "steps": s})
     }
+}
+
+/// Steps of one colour for every value.
+pub fn fixed(color: &str) -> Value {
+    json!({"mode": "absolute", "steps": [{"color": color, "value": null}]})
+}
+
+/// Steps for a count: fine at 0, `color` from 1.
+pub fn from_one(color: &str) -> Value {
+    json!({"mode": "absolute", "steps": [{"color": OK, "value": null}, {"color": color, "value": 1}]})
+}
+
+/// A value mapping of exact values to (text, colour), in order.
+pub fn mapping(entries: &[(&str, String, &str)]) -> Value {
+    let mut o = serde_json::Map::new();
+    for (i, (v, text, color)) in entries.iter().enumerate() {
+        o.insert(
+            (*v).to_string(),
+            json!({"text": text, "color": color, "index": i}),
+        );
+    }
+    json!([{"type": "value", "options": Value::Object(o)}])
 }
 
 /// Steps for a value that is a level itself: 0 fine, 1 warning, 2 critical.
@@ -382,37 +418,64 @@ pub fn link_to(uid: &str, title: String, tooltip: String) -> Value {
     }])
 }
 
-/// The transformations of a table fed by several instant queries: one row
-/// per label set (`merge`), the time column dropped, columns in `index`
-/// order. Columns keep their `Value #A` names so overrides can match them.
-pub fn merged_table(index: serde_json::Map<String, Value>) -> Value {
-    json!([
+/// One value column of a table fed by several instant queries.
+pub struct Column {
+    pub expr: String,
+    pub title: String,
+    /// Field properties (unit, thresholds, mappings, cell options); a
+    /// column without a unit gets `none`.
+    pub props: Vec<Value>,
+}
+
+/// Makes `p` (a [`table`]) one row per label set from one instant query
+/// per column: the label columns `keys` first, then the columns in order.
+/// Each column keeps its `Value #A` field name (`merge` then `organize`,
+/// time dropped) and gets its title and properties through an override on
+/// that name, after the overrides `p` already has. Returns the targets.
+pub fn merged_columns(p: &mut Value, keys: &[&str], columns: Vec<Column>) -> Vec<Value> {
+    let mut index = serde_json::Map::new();
+    for (k, name) in keys.iter().enumerate() {
+        index.insert((*name).into(), json!(k));
+    }
+    let mut targets = Vec::new();
+    for (i, mut col) in columns.into_iter().enumerate() {
+        let field = format!("Value #{}", ref_id(i));
+        index.insert(field.clone(), json!(keys.len() + i));
+        col.props.insert(0, prop("displayName", json!(col.title)));
+        if !col.props.iter().any(|p| p["id"] == "unit") {
+            col.props.push(prop("unit", json!("none")));
+        }
+        let overrides = p["fieldConfig"]["overrides"]
+            .as_array_mut()
+            .expect("a table has overrides");
+        overrides.push(by_name(&field, col.props));
+        targets.push(instant(col.expr));
+    }
+    p["transformations"] = json!([
         {"id": "merge", "options": {}},
         {"id": "organize", "options": {
             "excludeByName": {"Time": true},
             "indexByName": Value::Object(index),
             "renameByName": {},
         }},
-    ])
+    ]);
+    targets
 }
 
 /// A value mapping of levels to words.
 pub fn level_mappings(c: &Ctx) -> Value {
-    json!([{"type": "value", "options": {
-        "0": {"text": c.tr("OK", "OK"), "color": OK, "index": 0},
-        "1": {"text": c.tr("warning", "attention"), "color": WARNING, "index": 1},
-        "2": {"text": c.tr("critical", "critique"), "color": CRITICAL, "index": 2},
-    }}])
+    mapping(&[
+        ("0", c.tr("OK", "OK"), OK),
+        ("1", c.tr("warning", "attention"), WARNING),
+        ("2", c.tr("critical", "critique"), CRITICAL),
+    ])
 }
 
 /// The fixed parts of a time series panel.
 pub fn timeseries(unit: &str, thresholds: Option<Bands>, min: Option<f64>) -> Value {
     let (steps, style) = match thresholds {
         Some(b) => (b.line_steps(), "line"),
-        None => (
-            json!({"mode": "absolute", "steps": [{"color": OK, "value": null}]}),
-            "off",
-        ),
+        None => (fixed(OK), "off"),
     };
     let mut defaults = json!({
         "unit": unit,
@@ -545,7 +608,7 @@ pub fn table(unit: &str, sort_by: Option<(&str, bool)>) -> Value {
         "fieldConfig": {"defaults": {
             "unit": unit,
             "color": {"mode": "thresholds"},
-            "thresholds": {"mode": "absolute", "steps": [{"color": OK, "value": null}]},
+            "thresholds": fixed(OK),
             "custom": {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": false},
         }, "overrides": []},
         "options": {
@@ -574,7 +637,23 @@ pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
     } else {
         format!("{},", c.t.selector.trim())
     };
-    let query = |q: String| json!(q);
+    let mut instance = json!({
+        "name": "instance",
+        "label": c.tr("Host", "Machine"),
+        "type": "query",
+        "datasource": datasource(),
+        "query": format!("label_values(vigie_build_info{{{sel}job=~\"$job\"}}, instance)"),
+        "hide": 0,
+        "includeAll": multi_instance,
+        "multi": multi_instance,
+        "refresh": 2,
+        "regex": "",
+        "sort": 1,
+        "options": [],
+    });
+    if multi_instance {
+        instance["allValue"] = json!(".+");
+    }
     json!({"list": [
         {
             "name": "datasource",
@@ -593,7 +672,7 @@ pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
             "label": c.tr("Job", "Job"),
             "type": "query",
             "datasource": datasource(),
-            "query": query(format!("label_values(vigie_build_info{{{}}}, job)", sel.trim_end_matches(','))),
+            "query": format!("label_values(vigie_build_info{{{}}}, job)", sel.trim_end_matches(',')),
             "hide": 0,
             "includeAll": true,
             "allValue": ".+",
@@ -604,21 +683,7 @@ pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
             "options": [],
             "current": {"selected": true, "text": ["All"], "value": ["$__all"]},
         },
-        {
-            "name": "instance",
-            "label": c.tr("Host", "Machine"),
-            "type": "query",
-            "datasource": datasource(),
-            "query": query(format!("label_values(vigie_build_info{{{sel}job=~\"$job\"}}, instance)")),
-            "hide": 0,
-            "includeAll": multi_instance,
-            "allValue": if multi_instance { json!(".+") } else { Value::Null },
-            "multi": multi_instance,
-            "refresh": 2,
-            "regex": "",
-            "sort": 1,
-            "options": [],
-        },
+        instance,
     ]})
 }
 
@@ -632,13 +697,6 @@ pub fn dashboard(
     multi_instance: bool,
     links: Value,
 ) -> Value {
-    let mut vars = variables(c, multi_instance);
-    // A single-value variable has no `allValue`: drop the null.
-    for v in vars["list"].as_array_mut().into_iter().flatten() {
-        if v["allValue"].is_null() {
-            v.as_object_mut().map(|o| o.remove("allValue"));
-        }
-    }
     json!({
         "uid": uid,
         "title": title,
@@ -662,25 +720,29 @@ pub fn dashboard(
             "name": c.tr("Annotations & Alerts", "Annotations et alertes"),
             "type": "dashboard",
         }]},
-        "templating": vars,
+        "templating": variables(c, multi_instance),
         "links": links,
         "panels": panels,
     })
 }
 
-/// A level (0 fine, 1 warning, 2 critical) per instance for a group of
-/// alerts, from the rules' own expressions (with their overrides and
-/// roles) but without their `for:`: a cell turns orange as soon as a
-/// value passes the warning level, before the alert fires. Instances with
-/// none of these alerts' conditions get 0 from `up`.
-pub fn level_expr(c: &Ctx, alerts: &dyn Fn(&str) -> bool) -> Result<String, String> {
-    let groups = rules::groups(c.dash_thresholds())?;
+/// A level (0 fine, 1 warning, 2 critical) per instance for the alerts of
+/// one rule group (`vigie-smart`, with the role alerts in
+/// `vigie-filesystem`), but `skip`: the rules' own expressions (with their
+/// overrides and roles) without their `for:`, so a cell turns orange as
+/// soon as a value passes the warning level, before the alert fires.
+/// Instances with none of these alerts' conditions get 0 from `up`.
+fn level_expr(c: &Ctx, groups: &[rules::Group], group: &str, skip: &[&str]) -> String {
     let mut by_level: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-    for r in groups.iter().flat_map(|g| g.rules.iter()) {
+    for r in groups
+        .iter()
+        .filter(|g| g.name == group)
+        .flat_map(|g| g.rules.iter())
+    {
         let (Some(name), Some(sev)) = (&r.alert, r.labels.get("severity")) else {
             continue;
         };
-        if !alerts(name) {
+        if skip.contains(&name.as_str()) {
             continue;
         }
         let i = match sev.as_str() {
@@ -700,22 +762,8 @@ pub fn level_expr(c: &Ctx, alerts: &dyn Fn(&str) -> bool) -> Result<String, Stri
             ));
         }
     }
-    parts.push(c.q("0 * group by(instance) (up{SEL})"));
-    Ok(parts.join("\nor\n"))
-}
-
-/// The alert names of a rule group's signals (`smart.` ...), role alerts
-/// included for `filesystem.`.
-pub fn alerts_of(prefix: &str) -> impl Fn(&str) -> bool + '_ {
-    move |name: &str| {
-        ALERTS.iter().any(|a| {
-            a.signal.starts_with(prefix)
-                && (name == a.name
-                    || (rules::is_role_signal(a.signal)
-                        && name.starts_with("Vigie")
-                        && name.ends_with(&a.name["Vigie".len()..])))
-        })
-    }
+    parts.push(c.zero_per_host());
+    parts.join("\nor\n")
 }
 
 /// One signal group's level per host, for the fleet table and the host
@@ -729,6 +777,8 @@ pub struct Cell {
 
 /// The six signal groups: disks, filesystems, swap, reboot, DNS, vigie.
 pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
+    let groups = rules::groups(c.dash_thresholds())?;
+    let level = |group: &str| level_expr(c, &groups, group, &[]);
     let cell = |key, title: String, description: String, expr: String| Cell {
         key,
         title,
@@ -743,7 +793,7 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
                 "Worst SMART level of the host's disks: failing self-assessment, pre-fail counters, growing counters, NVMe wear and spare, temperature, a disk that stopped reporting.",
                 "Pire niveau SMART des disques de la machine : auto-diagnostic en échec, compteurs de pré-défaillance, compteurs qui augmentent, usure et réserve NVMe, température, disque qui ne répond plus.",
             ),
-            level_expr(c, &alerts_of("smart."))?,
+            level("vigie-smart"),
         ),
         cell(
             "filesystems",
@@ -752,7 +802,7 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
                 "Worst level of the host's filesystems: free space (with the stricter levels of watched roles), forecast time until full, inodes, read-only.",
                 "Pire niveau des systèmes de fichiers : espace libre (avec les niveaux plus stricts des rôles surveillés), prévision du remplissage, inodes, lecture seule.",
             ),
-            level_expr(c, &alerts_of("filesystem."))?,
+            level("vigie-filesystem"),
         ),
         cell(
             "swap",
@@ -761,7 +811,7 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
                 "Swap used and swap-in rate against their levels.",
                 "Swap utilisé et rythme de lecture du swap, comparés à leurs niveaux.",
             ),
-            level_expr(c, &alerts_of("swap."))?,
+            level("vigie-swap"),
         ),
         cell(
             "reboot",
@@ -770,7 +820,7 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
                 "Days since boot and days since a reboot was requested, against their levels.",
                 "Jours depuis le démarrage et depuis qu'un redémarrage est demandé, comparés à leurs niveaux.",
             ),
-            level_expr(c, &alerts_of("reboot."))?,
+            level("vigie-reboot"),
         ),
         cell(
             "dns",
@@ -779,7 +829,7 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
                 "Resolvers of the host: one failing is a warning, all failing (no name resolution, mail stops) is critical; slow answers too.",
                 "Résolveurs de la machine : un en panne est un avertissement, tous en panne (plus de résolution de noms, le courrier s'arrête) est critique ; réponses lentes aussi.",
             ),
-            level_expr(c, &alerts_of("dns."))?,
+            level("vigie-dns"),
         ),
         cell(
             "exporter",
@@ -788,7 +838,8 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
                 "vigie itself: critical when Prometheus cannot scrape it, warning when one of its collectors fails (its alerts cannot fire).",
                 "vigie elle-même : critique quand Prometheus ne peut pas la collecter, avertissement quand un de ses collecteurs échoue (ses alertes ne peuvent pas se déclencher).",
             ),
-            level_expr(c, &|n: &str| n == "VigieDown" || n == "VigieCollectorFailing")?,
+            // VigieAbsent (no target at all) belongs to no host.
+            level_expr(c, &groups, "vigie-monitoring", &["VigieAbsent"]),
         ),
     ])
 }

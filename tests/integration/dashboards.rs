@@ -354,16 +354,10 @@ fn thresholds_and_language_reach_the_panels() {
     // The fleet table colours its cells (not lines) with the same levels:
     // red below 5 %, orange below 15 %, green above.
     let fleet = &en[0].1;
-    let hosts = find(fleet, "Hosts");
-    let hosts = if hosts["type"] == "table" {
-        hosts
-    } else {
-        panels(fleet)
-            .into_iter()
-            .find(|p| p["type"] == "table")
-            .unwrap()
-            .clone()
-    };
+    let hosts = panels(fleet)
+        .into_iter()
+        .find(|p| p["type"] == "table")
+        .unwrap();
     let least_free = hosts["fieldConfig"]["overrides"]
         .as_array()
         .unwrap()
