@@ -14,8 +14,9 @@ use crate::collect::filesystem::{
     DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, FilesystemConfig, WatchPath,
 };
 use crate::collect::smart::{SmartConfig, SmartDevice};
-use crate::config::{CollectorsConfig, Config, parse_flag_duration};
+use crate::config::{CollectorsConfig, Config};
 use crate::paths::Paths;
+use crate::units::parse_flag_duration;
 
 const ABOUT: &str = "vigie: early warnings for small hosting collectives.
 

@@ -27,6 +27,7 @@ pub mod paths;
 pub mod rulegen;
 pub mod server;
 pub mod thresholds;
+pub mod units;
 
 use std::sync::Arc;
 

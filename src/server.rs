@@ -247,7 +247,7 @@ fn landing_page(app: &App) -> String {
         let refresh = match st.refresh {
             Refresh::OnScrape => "on each scrape".to_string(),
             Refresh::Inline => "in the background (own loop)".to_string(),
-            Refresh::Every(d) => format!("every {}", crate::collect::runner::human(d)),
+            Refresh::Every(d) => format!("every {}", crate::units::human(d)),
         };
         let summary = KNOWN
             .iter()

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::config::parse_duration;
+use crate::units::{parse_date, parse_duration, today};
 
 /// Which way a value goes bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -558,7 +558,7 @@ fn levels(
             };
             let show = |v: f64| {
                 if sig.kind == Duration {
-                    crate::collect::runner::human(std::time::Duration::from_secs_f64(v))
+                    crate::units::human(std::time::Duration::from_secs_f64(v))
                 } else {
                     format!("{v}")
                 }
@@ -652,55 +652,6 @@ fn check_selector(sel: &str) -> Result<(), String> {
             return Ok(());
         }
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// civil-from-days inverse).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-/// `YYYY-MM-DD` as days since the epoch.
-fn parse_date(s: &str) -> Option<i64> {
-    let mut it = s.split('-');
-    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d == 0 || d > days_in[m as usize - 1] {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
-}
-
-/// Today (UTC) in days since the epoch.
-pub fn today() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| (d.as_secs() / 86400) as i64)
-        .unwrap_or(0)
 }
 
 fn is_label_name(s: &str) -> bool {
@@ -929,6 +880,7 @@ impl Thresholds {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::days_from_civil;
 
     fn parse(text: &str) -> Result<Thresholds, ThresholdsError> {
         // 2026-11-21

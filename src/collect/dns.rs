@@ -23,9 +23,9 @@ use std::time::Duration;
 use super::Collector;
 use super::dns_probe::{DnsQuery, Outcome, probe};
 use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
-use super::runner::unix_now;
 use crate::metrics::{Families, Histogram, Unit};
 use crate::paths::Paths;
+use crate::units::unix_now;
 
 /// Bounds of the probe latency histogram, in seconds.
 pub const LATENCY_BUCKETS: &[f64] = &[

@@ -323,7 +323,7 @@ impl FilesystemCollector {
                 Err(_) => break,
             }
         }
-        let timeout = crate::collect::runner::human(self.config.stat_timeout);
+        let timeout = crate::units::human(self.config.stat_timeout);
         results
             .into_iter()
             .zip(keys)

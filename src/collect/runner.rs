@@ -4,20 +4,13 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
 use super::{Refresh, Registration};
 use crate::metrics::Families;
-
-/// Seconds since the Unix epoch, as a float.
-pub(crate) fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
+use crate::units::{human, unix_now};
 
 /// What the landing page and logs show of one collector.
 #[derive(Debug, Clone)]
@@ -406,13 +399,4 @@ async fn join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
         }
     })
     .await
-}
-
-/// `1.5s`, `250ms`.
-pub(crate) fn human(d: Duration) -> String {
-    if d >= Duration::from_secs(1) {
-        format!("{}s", d.as_secs_f64())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
 }

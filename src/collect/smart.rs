@@ -26,9 +26,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Collector;
-use super::runner::unix_now;
 use super::smart_json::{self, ExitFlag, SmartReport};
 use crate::metrics::Families;
+use crate::units::unix_now;
 
 /// Settings of the SMART collector.
 #[derive(Debug, Clone)]

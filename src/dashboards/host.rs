@@ -111,8 +111,8 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         (12, 8),
         c.tr("Forecast: days until full", "Prévision : jours avant saturation"),
         c.tr(
-            &format!("Days until each filesystem is full at the rate it filled over the last {} (the trend window of the thresholds file), coloured by filesystem.full_in. The alert also requires the filesystem to be still filling over the last sixth of that window, so a burst that has ended does not page.", crate::rulegen::prom_duration(t.full_in_window_secs)),
-            &format!("Jours avant que chaque système de fichiers soit plein au rythme des dernières {} (la fenêtre de tendance du fichier de seuils), coloré selon filesystem.full_in. L'alerte exige aussi qu'il se remplisse encore sur le dernier sixième de cette fenêtre, pour qu'une rafale terminée ne réveille personne.", crate::rulegen::prom_duration(t.full_in_window_secs)),
+            &format!("Days until each filesystem is full at the rate it filled over the last {} (the trend window of the thresholds file), coloured by filesystem.full_in. The alert also requires the filesystem to be still filling over the last sixth of that window, so a burst that has ended does not page.", crate::units::prom_duration(t.full_in_window_secs)),
+            &format!("Jours avant que chaque système de fichiers soit plein au rythme des dernières {} (la fenêtre de tendance du fichier de seuils), coloré selon filesystem.full_in. L'alerte exige aussi qu'il se remplisse encore sur le dernier sixième de cette fenêtre, pour qu'une rafale terminée ne réveille personne.", crate::units::prom_duration(t.full_in_window_secs)),
         ),
         vec![json!({"expr": forecast, "legendFormat": "{{mountpoint}}", "range": false, "instant": true, "editorMode": "code"})],
         p,

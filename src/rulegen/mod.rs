@@ -107,18 +107,3 @@ pub fn write(
     }
     Ok(changed)
 }
-
-/// A duration as Prometheus writes it: `90s` -> `90s`, `600` -> `10m`.
-pub fn prom_duration(secs: u64) -> String {
-    if secs == 0 {
-        "0s".into()
-    } else if secs.is_multiple_of(86400) {
-        format!("{}d", secs / 86400)
-    } else if secs.is_multiple_of(3600) {
-        format!("{}h", secs / 3600)
-    } else if secs.is_multiple_of(60) {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
-}

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
-use super::prom_duration;
 use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
+use crate::units::prom_duration;
 
 #[derive(Debug, Serialize)]
 pub struct Group {

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
-use super::prom_duration;
 use super::rules::{LEVELS, level_of};
 use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind, signal};
+use crate::units::prom_duration;
 
 /// The instance of every test series.
 const INSTANCE: &str = "host.example.org:7361";
@@ -522,7 +522,7 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     for rule in &g.rules {
         let Some(name) = &rule.alert else { continue };
         let for_secs = rule.for_.as_deref().map_or(0, |f| {
-            crate::config::parse_duration(f).map_or(0, |d| d.as_secs())
+            crate::units::parse_duration(f).map_or(0, |d| d.as_secs())
         });
         let (eval, minutes) = span(for_secs);
         let (s, d) = (
