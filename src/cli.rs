@@ -86,8 +86,8 @@ pub struct GenRulesArgs {
 
     /// prometheus-operator: also write the rules as a PrometheusRule object
     /// and the dashboards as ConfigMaps for the Grafana sidecar.
-    #[arg(long, value_enum, default_value_t = crate::rulegen::Format::Plain)]
-    pub format: crate::rulegen::Format,
+    #[arg(long, value_enum, default_value_t = crate::generate::Format::Plain)]
+    pub format: crate::generate::Format,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {

@@ -14,17 +14,18 @@
 //! - [`server`]: HTTP (hyper): `/metrics`, landing page, limits, graceful
 //!   shutdown.
 //! - [`thresholds`]: the thresholds file: defaults, parsing, validation.
-//! - [`rulegen`]: `vigie gen-rules`: alerting rules and their promtool tests.
-//! - [`dashboards`]: the Grafana dashboards `gen-rules` writes beside them.
+//! - [`generate`]: `vigie gen-rules`: alerting rules, their promtool tests
+//!   and the Grafana dashboards.
+//! - [`units`]: durations, human formatting and time, the only module the
+//!   exporter half and the generator half share.
 
 pub mod cli;
 pub mod collect;
 pub mod config;
-pub mod dashboards;
 pub mod expo;
+pub mod generate;
 pub mod metrics;
 pub mod paths;
-pub mod rulegen;
 pub mod server;
 pub mod thresholds;
 pub mod units;

@@ -54,14 +54,14 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
     for w in &t.warnings {
         eprintln!("vigie: warning: {w}");
     }
-    let files = match vigie::rulegen::generate(&t, g.format) {
+    let files = match vigie::generate::generate(&t, g.format) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("vigie: {}: {e}", g.thresholds.display());
             return ExitCode::from(2);
         }
     };
-    match vigie::rulegen::write(&files, &g.out, g.dashboards_out.as_deref(), g.check) {
+    match vigie::generate::write(&files, &g.out, g.dashboards_out.as_deref(), g.check) {
         Ok(changed) if g.check && !changed.is_empty() => {
             eprintln!("vigie: out of date (run vigie gen-rules without --check to update):");
             for c in changed {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use vigie::rulegen::{Format, RULES_FILE, generate};
+use vigie::generate::{Format, RULES_FILE, generate};
 use vigie::thresholds::Thresholds;
 
 use crate::common::{Vigie, get};
@@ -90,7 +90,7 @@ fn filling_and_control_plane_filesystems_alert_and_the_steady_one_does_not() {
     // Rules from a thresholds file with short delays so the test takes seconds.
     let thresholds = "filesystems:\n  free_percent: {for: 0s}\n  full_in: {warning: 7d, critical: 1d, for: 0s}\n  full_in_window: 1m\n";
     let t = Thresholds::parse(thresholds, Path::new("e2e.yaml"), 20_778).unwrap();
-    vigie::rulegen::write(&generate(&t, Format::Plain).unwrap(), &root, None, false).unwrap();
+    vigie::generate::write(&generate(&t, Format::Plain).unwrap(), &root, None, false).unwrap();
 
     let v = Vigie::start(&[
         "--collector.disable-defaults",

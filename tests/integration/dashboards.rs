@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use vigie::dashboards::{self, FLEET_UID, HOST_UID};
-use vigie::rulegen::{Format, generate};
+use vigie::generate::dashboards::{self, FLEET_UID, HOST_UID};
+use vigie::generate::{Format, generate};
 use vigie::thresholds::Thresholds;
 
 use crate::prometheus::Prometheus;

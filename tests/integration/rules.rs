@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use vigie::rulegen::{Format, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate};
+use vigie::generate::{Format, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate};
 use vigie::thresholds::Thresholds;
 
 use crate::common::fixture;
@@ -38,7 +38,7 @@ fn check_with_promtool(thresholds: &Path) -> (usize, String) {
     let t = Thresholds::load(thresholds).unwrap();
     let files = generate(&t, Format::Plain).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    vigie::rulegen::write(&files, dir.path(), None, false).unwrap();
+    vigie::generate::write(&files, dir.path(), None, false).unwrap();
     let checked = promtool(&["check", "rules", RULES_FILE], dir.path())
         .unwrap_or_else(|e| panic!("{}: {e}", thresholds.display()));
     let tested = promtool(&["test", "rules", TESTS_FILE], dir.path())
@@ -54,7 +54,7 @@ fn shipped_rules_are_up_to_date() {
     let files = generate(&t, Format::Plain).unwrap();
     assert!(files.iter().any(|(n, _)| n.ends_with(".json")));
     for (name, content) in files {
-        let path = vigie::rulegen::destination(&name, &repo("rules"), Some(&repo("dashboards")));
+        let path = vigie::generate::destination(&name, &repo("rules"), Some(&repo("dashboards")));
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             on_disk == content,
@@ -305,7 +305,7 @@ fn check_mode_through_the_binary() {
 fn forecast_catches_steady_filling_but_not_a_past_burst() {
     let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    vigie::rulegen::write(
+    vigie::generate::write(
         &generate(&t, Format::Plain).unwrap(),
         dir.path(),
         None,

@@ -1,16 +1,17 @@
 //! `vigie gen-rules`: the thresholds file in, Prometheus alerting and
 //! recording rules, their promtool unit tests and Grafana dashboards
-//! ([`crate::dashboards`]) out.
+//! ([`dashboards`]) out.
 //!
 //! - [`alerts`]: the catalogue (value, labels, text in English and French).
 //! - [`rules`]: rule groups, with overrides as recorded threshold series.
-//! - [`tests`]: one promtool test per alert and level: a series that fires
+//! - [`promtool_tests`]: one promtool test per alert and level: a series that fires
 //!   it, with its exact labels and annotations, and one just below the
 //!   threshold that must not.
 
 pub mod alerts;
+pub mod dashboards;
+pub mod promtool_tests;
 pub mod rules;
-pub mod tests;
 
 use std::path::{Path, PathBuf};
 
@@ -44,16 +45,16 @@ pub fn generate(t: &Thresholds, format: Format) -> Result<Vec<(String, String)>,
     );
     let groups = rules::groups(t)?;
     let rules_yaml = rules::to_yaml(&groups)?;
-    let tests_yaml = tests::to_yaml(t, RULES_FILE)?;
+    let tests_yaml = promtool_tests::to_yaml(t, RULES_FILE)?;
     let mut files = vec![
         (RULES_FILE.to_string(), format!("{header}{rules_yaml}")),
         (TESTS_FILE.to_string(), format!("{header}{tests_yaml}")),
     ];
-    let dashboards = crate::dashboards::generate(t)?;
+    let dashboards = dashboards::generate(t)?;
     for (name, d) in &dashboards {
         files.push((
-            format!("{}/{name}", crate::dashboards::DIR),
-            crate::dashboards::to_json(d),
+            format!("{}/{name}", dashboards::DIR),
+            dashboards::to_json(d),
         ));
     }
     if format == Format::PrometheusOperator {
@@ -62,8 +63,8 @@ pub fn generate(t: &Thresholds, format: Format) -> Result<Vec<(String, String)>,
             format!("{header}{}", rules::to_prometheus_rule(&groups)?),
         ));
         files.push((
-            crate::dashboards::CONFIGMAP_FILE.to_string(),
-            format!("{header}{}", crate::dashboards::configmaps(&dashboards)?),
+            dashboards::CONFIGMAP_FILE.to_string(),
+            format!("{header}{}", dashboards::configmaps(&dashboards)?),
         ));
     }
     Ok(files)
@@ -73,7 +74,7 @@ pub fn generate(t: &Thresholds, format: Format) -> Result<Vec<(String, String)>,
 /// go to `dashboards_out` when given (`out/dashboards/` otherwise).
 pub fn destination(name: &str, out: &Path, dashboards_out: Option<&Path>) -> PathBuf {
     match (
-        name.strip_prefix(crate::dashboards::DIR)
+        name.strip_prefix(dashboards::DIR)
             .and_then(|n| n.strip_prefix('/')),
         dashboards_out,
     ) {

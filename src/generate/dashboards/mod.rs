@@ -18,8 +18,8 @@ pub mod host;
 
 use serde_json::{Value, json};
 
-use crate::rulegen::alerts::ALERTS;
-use crate::rulegen::rules::{self, expand};
+use crate::generate::alerts::ALERTS;
+use crate::generate::rules::{self, expand};
 use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
 
 /// Stable identifiers: links between the dashboards and users' bookmarks
