@@ -26,6 +26,7 @@ pub mod expo;
 pub mod generate;
 pub mod metrics;
 pub mod paths;
+pub mod promql;
 pub mod server;
 pub mod thresholds;
 pub mod units;

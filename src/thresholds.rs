@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::promql::{Scope, Selector, Windows, is_label_name};
 use crate::units::{parse_date, parse_duration, today};
 
 /// Which way a value goes bad.
@@ -296,17 +297,17 @@ pub struct Override {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
     pub source: PathBuf,
-    pub selector: String,
+    /// Added to every generated expression.
+    pub selector: Selector,
     pub language: Language,
     pub runbook_url: Option<String>,
     /// Every signal's levels; a disabled signal has neither warning nor critical.
     pub signals: BTreeMap<&'static str, Levels>,
     /// Filesystem roles (from watched paths) with their own levels.
     pub roles: BTreeMap<String, BTreeMap<&'static str, Levels>>,
-    /// Range over which `filesystem.full_in` extrapolates the trend.
-    pub full_in_window_secs: u64,
-    /// Window over which a growing SMART counter raises its alert one level.
-    pub smart_growth_window_secs: u64,
+    /// The range over which `filesystem.full_in` extrapolates the trend
+    /// and the one over which a growing SMART counter raises its alert.
+    pub windows: Windows,
     /// An always-firing alert for a dead-man's-switch receiver.
     pub watchdog: bool,
     pub overrides: Vec<Override>,
@@ -603,64 +604,15 @@ fn window(
     }
 }
 
-/// Checks a PromQL label selector body such as `job="vigie", env!="test"`.
-fn check_selector(sel: &str) -> Result<(), String> {
-    let mut rest = sel.trim();
-    if rest.is_empty() {
-        return Ok(());
-    }
-    loop {
-        let name_len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        let name = &rest[..name_len];
-        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-            return Err(format!("expected a label name at {rest:?}"));
-        }
-        rest = rest[name_len..].trim_start();
-        let op = ["=~", "!~", "!=", "="]
-            .into_iter()
-            .find(|op| rest.starts_with(op))
-            .ok_or_else(|| format!("expected =, !=, =~ or !~ after {name}"))?;
-        rest = rest[op.len()..].trim_start();
-        let quoted = rest
-            .strip_prefix('"')
-            .ok_or_else(|| format!("the value of {name} must be in double quotes"))?;
-        let mut end = None;
-        let mut escaped = false;
-        for (i, c) in quoted.char_indices() {
-            match c {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => {
-                    end = Some(i);
-                    break;
-                }
-                _ => escaped = false,
-            }
-        }
-        let end =
-            end.ok_or_else(|| format!("the value of {name} is not closed by a double quote"))?;
-        rest = quoted[end + 1..].trim_start();
-        if rest.is_empty() {
-            return Ok(());
-        }
-        rest = rest
-            .strip_prefix(',')
-            .ok_or_else(|| format!("expected a comma after the matcher on {name}"))?
-            .trim_start();
-        if rest.is_empty() {
-            return Ok(());
-        }
-    }
-}
-
-fn is_label_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 impl Thresholds {
+    /// The series and windows every generated expression reads.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            sel: self.selector.clone(),
+            windows: self.windows,
+        }
+    }
+
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Thresholds, ThresholdsError> {
         let text = std::fs::read_to_string(path).map_err(|e| ThresholdsError {
@@ -703,16 +655,13 @@ impl Thresholds {
         };
 
         let selector = match &raw.selector {
-            None => "job=\"vigie\"".to_string(),
-            Some(s) => {
-                check_selector(&s.value).map_err(|e| {
-                    at.err(
-                        s.referenced,
-                        format!("selector: {e} (write e.g. job=\"vigie\")"),
-                    )
-                })?;
-                s.value.trim().to_string()
-            }
+            None => Selector::parse("job=\"vigie\"").expect("the default selector parses"),
+            Some(s) => Selector::parse(&s.value).map_err(|e| {
+                at.err(
+                    s.referenced,
+                    format!("selector: {e} (write e.g. job=\"vigie\")"),
+                )
+            })?,
         };
         let runbook_url = match &raw.runbook_url {
             None => None,
@@ -868,8 +817,10 @@ impl Thresholds {
             runbook_url,
             signals,
             roles,
-            full_in_window_secs,
-            smart_growth_window_secs,
+            windows: Windows {
+                trend_secs: full_in_window_secs,
+                growth_secs: smart_growth_window_secs,
+            },
             watchdog: raw.monitoring.watchdog.unwrap_or(true),
             overrides,
             warnings,
@@ -891,7 +842,7 @@ mod tests {
     fn empty_file_gives_the_defaults() {
         for text in ["", "{}", "# only a comment\n"] {
             let t = parse(text).unwrap();
-            assert_eq!(t.selector, "job=\"vigie\"");
+            assert_eq!(t.selector.to_string(), "job=\"vigie\"");
             assert_eq!(t.language, Language::En);
             assert_eq!(
                 t.signals["filesystem.free_percent"],
@@ -921,28 +872,6 @@ mod tests {
     }
 
     #[test]
-    fn selectors() {
-        for ok in [
-            "job=\"vigie\"",
-            " job = \"vigie\" , env!~\"test|dev\" ",
-            "a=\"b\\\"c\",",
-            "",
-        ] {
-            assert!(check_selector(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "job=vigie",
-            "job",
-            "job==\"x\"",
-            "9a=\"x\"",
-            "job=\"x",
-            "a=\"b\" c=\"d\"",
-        ] {
-            assert!(check_selector(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn file_levels_override_defaults_and_roles_follow() {
         let t = parse(
             "language: fr\n\
@@ -960,7 +889,7 @@ mod tests {
                 for_secs: 1800
             }
         );
-        assert_eq!(t.full_in_window_secs, 12 * 3600);
+        assert_eq!(t.windows.trend_secs, 12 * 3600);
         assert_eq!(
             t.roles["nextcloud-data"]["filesystem.free_percent"].warning,
             Some(25.0)

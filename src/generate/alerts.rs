@@ -3,6 +3,9 @@
 //! that identify one alerting series, its text in English and French, and
 //! how to build test series that give a chosen value.
 
+use crate::promql::signals::{metric::*, *};
+use crate::promql::{Expr, Scope};
+
 /// Text of one alert in one language. `{{ $labels.x }}` and
 /// `{{ printf "%.1f" $value }}` are the only template parts used, so tests
 /// can render them exactly.
@@ -23,8 +26,8 @@ pub struct AlertSpec {
     /// where lower is worse, at or above it otherwise); flags and events are
     /// values 0 or 1 with a level of 1.
     pub scale: f64,
-    /// PromQL of the value; `SEL` stands for the selector's matchers.
-    pub value: &'static str,
+    /// The value compared with the levels (one of [`signals`]).
+    pub value: fn(&Scope) -> Expr,
     /// The metric whose series carry the alert's labels (for tests), with
     /// the labels that identify one series besides job and instance.
     pub series_labels: &'static [(&'static str, &'static str)],
@@ -132,13 +135,10 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieFilesystemAlmostFull",
         signal: "filesystem.free_percent",
         scale: 1.0,
-        value: "100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL}",
+        value: free_percent,
         series_labels: FS,
         // avail = 10 v out of 1000 bytes: v% free.
-        inputs: &[
-            ("vigie_filesystem_size_bytes", FS, thousand),
-            ("vigie_filesystem_avail_bytes", FS, tenfold),
-        ],
+        inputs: &[(FS_SIZE, FS, thousand), (FS_AVAIL, FS, tenfold)],
         en: Text {
             summary: concat!(
                 "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free space left (",
@@ -164,9 +164,9 @@ pub const ALERTS: &[AlertSpec] = &[
         // Available bytes over the falling rate of the whole window, in days;
         // only while the recent sixth of the window still falls, so a write
         // burst that has ended does not keep the forecast alive.
-        value: "vigie_filesystem_avail_bytes{SEL} / (-deriv(vigie_filesystem_avail_bytes{SEL}[WINDOW]) > 0) / 86400 and deriv(vigie_filesystem_avail_bytes{SEL}[RECENT]) < 0",
+        value: days_until_full,
         series_labels: FS,
-        inputs: &[("vigie_filesystem_avail_bytes", FS, falling_avail)],
+        inputs: &[(FS_AVAIL, FS, falling_avail)],
         en: Text {
             summary: concat!(
                 "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at its current rate (",
@@ -189,9 +189,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieFilesystemReadOnly",
         signal: "filesystem.readonly",
         scale: 1.0,
-        value: "vigie_filesystem_readonly{SEL}",
+        value: readonly,
         series_labels: FS,
-        inputs: &[("vigie_filesystem_readonly", FS, id)],
+        inputs: &[(FS_READONLY, FS, id)],
         en: Text {
             summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is read-only.",
             description: "Nothing can be written there: often the kernel remounted it after disk errors. First read the kernel log (dmesg), then check the disk before remounting.",
@@ -206,12 +206,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieFilesystemInodesRunningOut",
         signal: "filesystem.inodes_free_percent",
         scale: 1.0,
-        value: "100 * vigie_filesystem_files_free{SEL} / vigie_filesystem_files{SEL}",
+        value: inodes_free_percent,
         series_labels: FS,
-        inputs: &[
-            ("vigie_filesystem_files", FS, thousand),
-            ("vigie_filesystem_files_free", FS, tenfold),
-        ],
+        inputs: &[(FS_FILES, FS, thousand), (FS_FILES_FREE, FS, tenfold)],
         en: Text {
             summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free inodes left.",
             description: "When inodes run out no new file can be created on {{ $labels.mountpoint }} even with free space. First look for directories with millions of small files (sessions, caches, mail queues) and clean them.",
@@ -226,13 +223,10 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieSwapAlmostFull",
         signal: "swap.used_percent",
         scale: 1.0,
-        value: "100 * (vigie_swap_size_bytes{SEL} - vigie_swap_free_bytes{SEL}) / (vigie_swap_size_bytes{SEL} > 0)",
+        value: swap_used_percent,
         series_labels: NONE,
         // 1000 bytes of swap, 1000 - 10 v free: v% used.
-        inputs: &[
-            ("vigie_swap_size_bytes", NONE, thousand),
-            ("vigie_swap_free_bytes", NONE, swap_free),
-        ],
+        inputs: &[(SWAP_SIZE, NONE, thousand), (SWAP_FREE, NONE, swap_free)],
         en: Text {
             summary: "Swap on {{ $labels.instance }} is {{ printf \"%.1f\" $value }}% used.",
             description: "{{ $labels.instance }} is short of memory; when swap is full the kernel kills processes. First find the process that grew (top, sorted by memory), restart it, and plan the reboot or more RAM.",
@@ -247,9 +241,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieRebootOverdue",
         signal: "reboot.days_since",
         scale: 1.0,
-        value: "(time() - vigie_boot_time_seconds{SEL}) / 86400",
+        value: days_since_boot,
         series_labels: NONE,
-        inputs: &[("vigie_boot_time_seconds", NONE, days_before_eval)],
+        inputs: &[(BOOT_TIME, NONE, days_before_eval)],
         en: Text {
             summary: "{{ $labels.instance }} has not been rebooted for {{ printf \"%.0f\" $value }} days.",
             description: "The longer a server runs, the riskier its next reboot (pending updates, swap, forgotten changes). Plan a maintenance reboot at a quiet time, with someone watching.",
@@ -264,9 +258,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskFailing",
         signal: "smart.failing",
         scale: 1.0,
-        value: "1 - vigie_smart_healthy{SEL}",
+        value: smart_failing,
         series_labels: DISK,
-        inputs: &[("vigie_smart_healthy", DISK, one_minus)],
+        inputs: &[(SMART_HEALTHY, DISK, one_minus)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} says it is failing.",
             description: "The disk's own SMART self-assessment failed: it may stop at any time. Check that the backups are recent now, then replace the disk.",
@@ -281,9 +275,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskReallocatedSectors",
         signal: "smart.reallocated_sectors",
         scale: 1.0,
-        value: "vigie_smart_reallocated_sectors{SEL}",
+        value: |s| smart_value(s, SMART_REALLOCATED),
         series_labels: DISK,
-        inputs: &[("vigie_smart_reallocated_sectors", DISK, id)],
+        inputs: &[(SMART_REALLOCATED, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has reallocated {{ printf \"%.0f\" $value }} sectors.",
             description: "The disk is replacing bad sectors: it is wearing out. First check the backups of what it holds, then plan its replacement; if it keeps growing, replace it now.",
@@ -298,9 +292,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskPendingSectors",
         signal: "smart.pending_sectors",
         scale: 1.0,
-        value: "vigie_smart_pending_sectors{SEL}",
+        value: |s| smart_value(s, SMART_PENDING),
         series_labels: DISK,
-        inputs: &[("vigie_smart_pending_sectors", DISK, id)],
+        inputs: &[(SMART_PENDING, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} unreadable sectors waiting to be remapped.",
             description: "Data in those sectors could not be read. First check the backups, then run a long self-test (smartctl -t long) and plan the replacement of the disk.",
@@ -315,9 +309,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskOfflineUncorrectable",
         signal: "smart.offline_uncorrectable",
         scale: 1.0,
-        value: "vigie_smart_offline_uncorrectable{SEL}",
+        value: |s| smart_value(s, SMART_OFFLINE_UNCORRECTABLE),
         series_labels: DISK,
-        inputs: &[("vigie_smart_offline_uncorrectable", DISK, id)],
+        inputs: &[(SMART_OFFLINE_UNCORRECTABLE, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} sectors it cannot read back.",
             description: "Data in those sectors is lost. Check the backups first, then replace the disk.",
@@ -332,9 +326,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskReportedUncorrectable",
         signal: "smart.reported_uncorrectable",
         scale: 1.0,
-        value: "vigie_smart_reported_uncorrectable{SEL}",
+        value: |s| smart_value(s, SMART_REPORTED_UNCORRECTABLE),
         series_labels: DISK,
-        inputs: &[("vigie_smart_reported_uncorrectable", DISK, id)],
+        inputs: &[(SMART_REPORTED_UNCORRECTABLE, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} reported {{ printf \"%.0f\" $value }} errors it could not correct.",
             description: "Reads failed on this disk. Check the backups, run a long self-test (smartctl -t long) and plan the replacement.",
@@ -349,9 +343,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskCrcErrors",
         signal: "smart.udma_crc_errors",
         scale: 1.0,
-        value: "vigie_smart_udma_crc_errors{SEL}",
+        value: |s| smart_value(s, SMART_UDMA_CRC),
         series_labels: DISK,
-        inputs: &[("vigie_smart_udma_crc_errors", DISK, id)],
+        inputs: &[(SMART_UDMA_CRC, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} transfer (CRC) errors.",
             description: "Usually a bad or loose cable, not the disk itself. Reseat or replace the SATA cable at the next maintenance.",
@@ -366,9 +360,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieNvmeMediaErrors",
         signal: "smart.nvme_media_errors",
         scale: 1.0,
-        value: "vigie_smart_nvme_media_errors{SEL}",
+        value: |s| smart_value(s, NVME_MEDIA_ERRORS),
         series_labels: DISK,
-        inputs: &[("vigie_smart_nvme_media_errors", DISK, id)],
+        inputs: &[(NVME_MEDIA_ERRORS, DISK, id)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} media errors.",
             description: "The flash lost data it could not recover. Check the backups and plan the replacement of the disk.",
@@ -383,9 +377,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieNvmeCriticalWarning",
         signal: "smart.nvme_critical_warning",
         scale: 1.0,
-        value: "clamp_max(vigie_smart_nvme_critical_warning{SEL}, 1)",
+        value: nvme_critical_warning,
         series_labels: DISK,
-        inputs: &[("vigie_smart_nvme_critical_warning", DISK, id)],
+        inputs: &[(NVME_CRITICAL_WARNING, DISK, id)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} raised a critical warning.",
             description: "See vigie_smart_nvme_critical_warning_bit for which one (spare, temperature, reliability, read-only, backup power). Check the backups first, then plan the replacement.",
@@ -400,9 +394,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieNvmeWornOut",
         signal: "smart.nvme_wear_percent",
         scale: 1.0,
-        value: "100 * vigie_smart_nvme_wear_ratio{SEL}",
+        value: nvme_wear_percent,
         series_labels: DISK,
-        inputs: &[("vigie_smart_nvme_wear_ratio", DISK, percent_of_ratio)],
+        inputs: &[(NVME_WEAR, DISK, percent_of_ratio)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has used {{ printf \"%.0f\" $value }}% of its rated endurance.",
             description: "Worn flash fails without warning. Plan its replacement; meanwhile keep the backups current.",
@@ -417,9 +411,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskSelfTestFailed",
         signal: "smart.self_test_failed",
         scale: 1.0,
-        value: "1 - vigie_smart_self_test_latest_passed{SEL}",
+        value: self_test_failed,
         series_labels: DISK,
-        inputs: &[("vigie_smart_self_test_latest_passed", DISK, one_minus)],
+        inputs: &[(SMART_SELF_TEST_PASSED, DISK, one_minus)],
         en: Text {
             summary: "The last self-test of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} failed.",
             description: "The disk found an error while testing itself. Read smartctl -l selftest {{ $labels.device }}, check the backups and plan the replacement.",
@@ -434,9 +428,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskHot",
         signal: "smart.temperature_celsius",
         scale: 1.0,
-        value: "vigie_smart_temperature_celsius{SEL}",
+        value: |s| smart_value(s, SMART_TEMPERATURE),
         series_labels: DISK,
-        inputs: &[("vigie_smart_temperature_celsius", DISK, id)],
+        inputs: &[(SMART_TEMPERATURE, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} is at {{ printf \"%.0f\" $value }} °C.",
             description: "Heat shortens a disk's life. Check the fans and the airflow of the server (and of the room).",
@@ -451,9 +445,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskNotReporting",
         signal: "smart.not_reporting",
         scale: 1.0,
-        value: "vigie_smart_device_error{SEL}",
+        value: smart_not_reporting,
         series_labels: DISK,
-        inputs: &[("vigie_smart_device_error", DISK, id)],
+        inputs: &[(SMART_DEVICE_ERROR, DISK, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} no longer answers smartctl.",
             description: "A disk that vanished or stopped answering may have died. Read vigie's log and the kernel log (dmesg) for {{ $labels.device }}.",
@@ -468,9 +462,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieSwapping",
         signal: "swap.swap_in_bytes_per_second",
         scale: 1.0,
-        value: "rate(vigie_swap_in_bytes_total{SEL}[5m])",
+        value: swap_in_rate,
         series_labels: NONE,
-        inputs: &[("vigie_swap_in_bytes_total", NONE, counter_rate)],
+        inputs: &[(SWAP_IN, NONE, counter_rate)],
         en: Text {
             summary: "{{ $labels.instance }} keeps reading {{ printf \"%.0f\" $value }} bytes per second back from swap.",
             description: "The host is short of RAM and everything on it is slow. Find the process that grew (top, sorted by memory) and restart it; plan more RAM or fewer services.",
@@ -485,13 +479,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieRebootRequired",
         signal: "reboot.required_days",
         scale: 1.0,
-        value: "(time() - vigie_reboot_required_since_timestamp_seconds{SEL}) / 86400",
+        value: reboot_required_days,
         series_labels: NONE,
-        inputs: &[(
-            "vigie_reboot_required_since_timestamp_seconds",
-            NONE,
-            days_before_eval,
-        )],
+        inputs: &[(REBOOT_REQUIRED_SINCE, NONE, days_before_eval)],
         en: Text {
             summary: "{{ $labels.instance }} has been waiting {{ printf \"%.0f\" $value }} days for a reboot to apply updates.",
             description: "Security updates (kernel, libc) only apply after a reboot. Plan one at a quiet time; see /var/run/reboot-required.pkgs for why.",
@@ -506,9 +496,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDnsResolverFailing",
         signal: "dns.resolver_failing",
         scale: 1.0,
-        value: "(1 - vigie_dns_probe_success{SEL}) unless on(instance) (vigie_dns_resolvers_failing{SEL} >= vigie_dns_resolvers{SEL})",
+        value: dns_resolver_failing,
         series_labels: DNS,
-        inputs: &[("vigie_dns_probe_success", DNS, one_minus)],
+        inputs: &[(DNS_SUCCESS, DNS, one_minus)],
         en: Text {
             summary: "Resolver {{ $labels.resolver }} used by {{ $labels.instance }} fails to resolve {{ $labels.query }} ({{ $labels.type }}).",
             description: "The other resolvers still answer, but with one fewer, mail and apps on {{ $labels.instance }} depend on the rest. Check the resolver (is it up? does dig @{{ $labels.resolver }} {{ $labels.query }} answer?).",
@@ -523,11 +513,11 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDnsAllResolversFailing",
         signal: "dns.all_resolvers_failing",
         scale: 1.0,
-        value: "vigie_dns_resolvers_failing{SEL} / (vigie_dns_resolvers{SEL} > 0)",
+        value: dns_failing_share,
         series_labels: NONE,
         inputs: &[
-            ("vigie_dns_resolvers", NONE, two),
-            ("vigie_dns_resolvers_failing", NONE, twice),
+            (DNS_RESOLVERS, NONE, two),
+            (DNS_RESOLVERS_FAILING, NONE, twice),
         ],
         en: Text {
             summary: "No resolver answers {{ $labels.instance }}: name resolution is down, mail will stop.",
@@ -543,12 +533,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDnsSlow",
         signal: "dns.latency",
         scale: 1.0,
-        value: "vigie_dns_probe_duration_seconds{SEL} and on(instance, resolver, query, type) (vigie_dns_probe_success{SEL} == 1)",
+        value: dns_latency,
         series_labels: DNS,
-        inputs: &[
-            ("vigie_dns_probe_duration_seconds", DNS, id),
-            ("vigie_dns_probe_success", DNS, one),
-        ],
+        inputs: &[(DNS_DURATION, DNS, id), (DNS_SUCCESS, DNS, one)],
         en: Text {
             summary: "Resolver {{ $labels.resolver }} takes {{ printf \"%.1f\" $value }} seconds to answer {{ $labels.instance }}.",
             description: "Slow DNS makes mail and web requests slow. Check the resolver's load and its upstream servers.",
@@ -563,9 +550,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskReallocatedSectorsGrowing",
         signal: "smart.counter_growing",
         scale: 1.0,
-        value: "clamp_max(delta(vigie_smart_reallocated_sectors{SEL}[GROWTH]) > 0, 1)",
+        value: |s| counter_growing(s, SMART_REALLOCATED),
         series_labels: DISK,
-        inputs: &[("vigie_smart_reallocated_sectors", DISK, growing)],
+        inputs: &[(SMART_REALLOCATED, DISK, growing)],
         en: Text {
             summary: "The reallocated sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose reallocated sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -580,9 +567,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskPendingSectorsGrowing",
         signal: "smart.counter_growing",
         scale: 1.0,
-        value: "clamp_max(delta(vigie_smart_pending_sectors{SEL}[GROWTH]) > 0, 1)",
+        value: |s| counter_growing(s, SMART_PENDING),
         series_labels: DISK,
-        inputs: &[("vigie_smart_pending_sectors", DISK, growing)],
+        inputs: &[(SMART_PENDING, DISK, growing)],
         en: Text {
             summary: "The unreadable (pending) sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose unreadable (pending) sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -597,9 +584,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieDiskOfflineUncorrectableGrowing",
         signal: "smart.counter_growing",
         scale: 1.0,
-        value: "clamp_max(delta(vigie_smart_offline_uncorrectable{SEL}[GROWTH]) > 0, 1)",
+        value: |s| counter_growing(s, SMART_OFFLINE_UNCORRECTABLE),
         series_labels: DISK,
-        inputs: &[("vigie_smart_offline_uncorrectable", DISK, growing)],
+        inputs: &[(SMART_OFFLINE_UNCORRECTABLE, DISK, growing)],
         en: Text {
             summary: "The uncorrectable sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose uncorrectable sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -614,9 +601,9 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieNvmeMediaErrorsGrowing",
         signal: "smart.counter_growing",
         scale: 1.0,
-        value: "clamp_max(delta(vigie_smart_nvme_media_errors{SEL}[GROWTH]) > 0, 1)",
+        value: |s| counter_growing(s, NVME_MEDIA_ERRORS),
         series_labels: DISK,
-        inputs: &[("vigie_smart_nvme_media_errors", DISK, growing)],
+        inputs: &[(NVME_MEDIA_ERRORS, DISK, growing)],
         en: Text {
             summary: "The media errors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose media errors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -631,15 +618,11 @@ pub const ALERTS: &[AlertSpec] = &[
         name: "VigieNvmeSpareLow",
         signal: "smart.nvme_spare_low",
         scale: 1.0,
-        value: "vigie_smart_nvme_available_spare_ratio{SEL} < bool vigie_smart_nvme_available_spare_threshold_ratio{SEL}",
+        value: nvme_spare_low,
         series_labels: DISK,
         inputs: &[
-            ("vigie_smart_nvme_available_spare_ratio", DISK, spare),
-            (
-                "vigie_smart_nvme_available_spare_threshold_ratio",
-                DISK,
-                spare_threshold,
-            ),
+            (NVME_SPARE, DISK, spare),
+            (NVME_SPARE_THRESHOLD, DISK, spare_threshold),
         ],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has used up its spare blocks.",

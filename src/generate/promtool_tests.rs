@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
 use super::rules::{LEVELS, level_of};
+use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
+use crate::promql::{Expr, Matcher, Selector};
 use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind, signal};
 use crate::units::prom_duration;
 
@@ -63,27 +65,12 @@ struct ExpAlert {
     exp_annotations: BTreeMap<String, String>,
 }
 
-/// The labels the selector's equality matchers give (`job="vigie"`).
-fn selector_labels(selector: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for part in selector.split(',') {
-        if let Some((k, v)) = part.split_once('=') {
-            let k = k.trim();
-            if k.ends_with('!') || v.starts_with('~') {
-                continue;
-            }
-            out.insert(k.to_string(), v.trim().trim_matches('"').to_string());
-        }
-    }
-    out
-}
-
+/// A series in promtool's notation: `metric{a="b",c="d"}`.
 fn series_name(metric: &str, labels: &BTreeMap<String, String>) -> String {
-    let l: Vec<String> = labels
+    let sel = labels
         .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    format!("{metric}{{{}}}", l.join(","))
+        .fold(Selector::default(), |s, (k, v)| s.with(Matcher::eq(k, v)));
+    Expr::metric(metric, &sel).into_string()
 }
 
 /// Go's `%.4g` for 1 <= |v| < 10000 (what humanize1024 prints): four
@@ -249,7 +236,7 @@ fn role_test(
         format!("{alert} {what}"),
         &BTreeMap::new(),
     );
-    let mut info = selector_labels(&t.selector);
+    let mut info = t.selector.equalities();
     info.insert("instance".into(), INSTANCE.into());
     info.extend(
         spec.series_labels
@@ -260,7 +247,7 @@ fn role_test(
     info.insert("role".into(), role.into());
     let (_, minutes) = span(for_secs);
     g.input_series.push(InputSeries {
-        series: series_name("vigie_path_filesystem_info", &info),
+        series: series_name(PATH_INFO, &info),
         values: format!("1+0x{minutes}"),
     });
     for test in &mut g.alert_rule_test {
@@ -297,7 +284,7 @@ fn one_test_with(
     replace: &BTreeMap<String, String>,
 ) -> TestGroup {
     let (eval, minutes) = span(for_secs);
-    let mut base = selector_labels(&t.selector);
+    let mut base = t.selector.equalities();
     base.insert("instance".into(), INSTANCE.into());
     let inputs = spec
         .inputs
@@ -498,7 +485,7 @@ type Series = Vec<(String, String)>;
 
 fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
-    let sel = selector_labels(&t.selector);
+    let sel = t.selector.equalities();
     let mut inst = sel.clone();
     inst.insert("instance".into(), INSTANCE.into());
     let expect = |labels: BTreeMap<String, String>, summary: &str, description: &str| ExpAlert {
@@ -538,27 +525,21 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
             match name.as_str() {
                 "VigieWatchdog" => (vec![], vec![], with_sev(BTreeMap::new())),
                 "VigieDown" => (
-                    vec![(series_name("up", &inst), format!("0+0x{minutes}"))],
-                    vec![(series_name("up", &inst), format!("1+0x{minutes}"))],
+                    vec![(series_name(UP, &inst), format!("0+0x{minutes}"))],
+                    vec![(series_name(UP, &inst), format!("1+0x{minutes}"))],
                     with_sev(inst.clone()),
                 ),
                 "VigieAbsent" => (
                     vec![],
-                    vec![(series_name("up", &inst), format!("1+0x{minutes}"))],
+                    vec![(series_name(UP, &inst), format!("1+0x{minutes}"))],
                     with_sev(sel.clone()),
                 ),
                 "VigieCollectorFailing" => {
                     let mut l = inst.clone();
                     l.insert("collector".into(), "smart".into());
                     (
-                        vec![(
-                            series_name("vigie_collector_success", &l),
-                            format!("0+0x{minutes}"),
-                        )],
-                        vec![(
-                            series_name("vigie_collector_success", &l),
-                            format!("1+0x{minutes}"),
-                        )],
+                        vec![(series_name(COLLECTOR_SUCCESS, &l), format!("0+0x{minutes}"))],
+                        vec![(series_name(COLLECTOR_SUCCESS, &l), format!("1+0x{minutes}"))],
                         with_sev(l),
                     )
                 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
+use crate::promql::{Expr, Matcher, Op, Selector, signals};
 use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
 use crate::units::prom_duration;
 
@@ -28,7 +29,7 @@ pub struct Rule {
     pub record: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
-    pub expr: String,
+    pub expr: Expr,
     #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
     pub for_: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -48,31 +49,11 @@ pub fn level_of(l: &Levels, level: &str) -> Option<f64> {
     }
 }
 
-/// The value template with the selector's matchers for `{SEL}` and the
-/// trend window for `WINDOW`.
-pub fn expand(value: &str, t: &Thresholds) -> String {
-    value
-        .replace("{SEL}", &format!("{{{}}}", t.selector))
-        .replace(
-            "[WINDOW]",
-            &format!("[{}]", prom_duration(t.full_in_window_secs)),
-        )
-        .replace(
-            "[RECENT]",
-            &format!("[{}]", prom_duration((t.full_in_window_secs / 6).max(60))),
-        )
-        .replace(
-            "[GROWTH]",
-            &format!("[{}]", prom_duration(t.smart_growth_window_secs)),
-        )
-}
-
-/// PromQL number literal.
-fn num(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else {
-        format!("{v}")
+/// The comparison that fires an alert of a signal going `direction`.
+pub fn firing_op(direction: Direction) -> Op {
+    match direction {
+        Direction::LowerIsWorse => Op::Lt,
+        Direction::HigherIsWorse => Op::Ge,
     }
 }
 
@@ -88,62 +69,59 @@ fn matchable(spec: &AlertSpec) -> Vec<&'static str> {
     v
 }
 
-/// The alert expression for `spec` at `level` with default threshold `t`
-/// (already scaled), joined with the override thresholds of `keysets`.
-fn alert_expr(op: &str, value: &str, t: f64, keysets: &[String], metric: &str) -> String {
+/// The alert expression for a value at a level with default threshold
+/// `t` (already scaled), joined with the override thresholds recorded as
+/// `metric` for each set of label `keysets` (most specific first).
+fn alert_expr(op: Op, value: Expr, t: f64, keysets: &[Vec<String>], metric: &str) -> Expr {
     // The value may hold `and`/`unless`, which bind looser than comparisons.
-    let value = format!("({value})");
-    let value = value.as_str();
+    let value = value.paren();
+    let threshold = |keys: &[String]| {
+        Expr::metric(
+            metric,
+            &Selector::default().with(Matcher::eq("keys", &keys.join(","))),
+        )
+    };
+    let unless_overridden = |mut e: Expr, keysets: &[Vec<String>]| {
+        for keys in keysets {
+            e = e.on(Op::Unless, keys, threshold(keys));
+        }
+        e.paren()
+    };
     if keysets.is_empty() {
-        return format!("{value} {op} {}", num(t));
+        return value.bin(op, Expr::num(t));
     }
     let mut clauses = Vec::new();
     for (i, keys) in keysets.iter().enumerate() {
-        let mut c = format!("({value} {op} on({keys}) group_left() {metric}{{keys=\"{keys}\"}}");
-        for more in &keysets[..i] {
-            c.push_str(&format!(" unless on({more}) {metric}{{keys=\"{more}\"}}"));
-        }
-        c.push(')');
-        clauses.push(c);
+        let c = value.clone().on_group_left(op, keys, threshold(keys));
+        clauses.push(unless_overridden(c, &keysets[..i]));
     }
-    let mut d = format!("({value} {op} {}", num(t));
-    for keys in keysets {
-        d.push_str(&format!(" unless on({keys}) {metric}{{keys=\"{keys}\"}}"));
-    }
-    d.push(')');
-    clauses.push(d);
-    clauses.join("\nor\n")
+    clauses.push(unless_overridden(value.bin(op, Expr::num(t)), keysets));
+    Expr::union(clauses).expect("at least the default clause")
 }
 
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
+    let scope = t.scope();
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
     for spec in ALERTS {
         let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
         let levels = t.signals[spec.signal];
         let scale = spec.scale;
-        let op = match sig.direction {
-            Direction::LowerIsWorse => "<",
-            Direction::HigherIsWorse => ">=",
-        };
-        let mut value = expand(spec.value, t);
+        let op = firing_op(sig.direction);
+        let mut value = (spec.value)(&scope);
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
         if is_role_signal(spec.signal) && !t.roles.is_empty() {
             let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
-            value = format!(
-                "({value}) unless on(instance, mountpoint) vigie_path_filesystem_info{{{},role=~\"{}\"}}",
-                t.selector,
-                roles.join("|")
-            );
+            value = signals::outside_roles(value, &scope, &roles);
         }
         let allowed = matchable(spec);
         for level in LEVELS {
             let default = level_of(&levels, level).map(|v| v * scale);
             // Overrides that set this signal, grouped by their label keys.
             let metric = threshold_metric(spec.signal, level);
-            let mut keysets: Vec<String> = Vec::new();
+            let mut keysets: Vec<Vec<String>> = Vec::new();
             for o in &t.overrides {
                 let Some(ol) = o.signals.get(spec.signal) else {
                     continue;
@@ -157,29 +135,24 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
                         allowed.join(", ")
                     ));
                 }
-                let keys = o.matchers.keys().cloned().collect::<Vec<_>>().join(",");
+                let keys: Vec<String> = o.matchers.keys().cloned().collect();
+                let mut labels: BTreeMap<String, String> = o.matchers.clone();
+                labels.insert("keys".into(), keys.join(","));
                 if !keysets.contains(&keys) {
-                    keysets.push(keys.clone());
+                    keysets.push(keys);
                 }
                 let v = level_of(ol, level).map_or(f64::NAN, |v| v * scale);
-                let mut labels: BTreeMap<String, String> = o.matchers.clone();
-                labels.insert("keys".into(), keys);
                 recording.push(Rule {
                     record: Some(metric.clone()),
                     alert: None,
-                    expr: format!("vector({})", num(v)),
+                    expr: Expr::call("vector", [Expr::num(v)]),
                     for_: None,
                     labels,
                     annotations: BTreeMap::new(),
                 });
             }
             // Most specific key sets first.
-            keysets.sort_by(|a, b| {
-                b.split(',')
-                    .count()
-                    .cmp(&a.split(',').count())
-                    .then(a.cmp(b))
-            });
+            keysets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
             // No default and no override at this level: no rule.
             let Some(default) = default.or(if keysets.is_empty() {
                 None
@@ -188,7 +161,7 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
             }) else {
                 continue;
             };
-            let expr = alert_expr(op, &value, default, &keysets, &metric);
+            let expr = alert_expr(op, value.clone(), default, &keysets, &metric);
             let text = match t.language {
                 Language::En => spec.en,
                 Language::Fr => spec.fr,
@@ -272,12 +245,9 @@ pub fn role_alert_name(spec: &AlertSpec, role: &str) -> String {
 
 /// The value of `spec` for the filesystems holding a path of `role`: the
 /// path info joined in, so the alert names the path.
-pub fn role_value(spec: &AlertSpec, t: &Thresholds, role: &str) -> String {
-    format!(
-        "vigie_path_filesystem_info{{{},role=\"{role}\"}} * on(instance, mountpoint) group_left() ({})",
-        t.selector,
-        expand(spec.value, t)
-    )
+pub fn role_value(spec: &AlertSpec, t: &Thresholds, role: &str) -> Expr {
+    let scope = t.scope();
+    signals::in_role((spec.value)(&scope), &scope, role)
 }
 
 /// The extra sentence of a role alert's description.
@@ -300,10 +270,7 @@ fn role_rules(
 ) -> Result<Vec<Rule>, String> {
     let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
     let scale = spec.scale;
-    let op = match sig.direction {
-        Direction::LowerIsWorse => "<",
-        Direction::HigherIsWorse => ">=",
-    };
+    let op = firing_op(sig.direction);
     let value = role_value(spec, t, role);
     let name = role_alert_name(spec, role);
     let text = match t.language {
@@ -328,7 +295,7 @@ fn role_rules(
         out.push(Rule {
             record: None,
             alert: Some(name.clone()),
-            expr: format!("({value}) {op} {}", num(v * scale)),
+            expr: value.clone().paren().bin(op, Expr::num(v * scale)),
             for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
             labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
             annotations,
@@ -339,7 +306,8 @@ fn role_rules(
 
 /// Monitoring of monitoring: Watchdog, target down or absent, collector failing.
 fn monitoring(t: &Thresholds) -> Group {
-    let (en, sel) = (t.language == Language::En, &t.selector);
+    let en = t.language == Language::En;
+    let scope = t.scope();
     let l = |sev: &str| BTreeMap::from([("severity".to_string(), sev.to_string())]);
     let a = |s: &str, d: &str| {
         BTreeMap::from([
@@ -352,7 +320,7 @@ fn monitoring(t: &Thresholds) -> Group {
         rules.push(Rule {
             record: None,
             alert: Some("VigieWatchdog".into()),
-            expr: "vector(1)".into(),
+            expr: Expr::call("vector", [Expr::num(1.0)]),
             for_: None,
             labels: l("none"),
             annotations: if en {
@@ -367,7 +335,7 @@ fn monitoring(t: &Thresholds) -> Group {
         rules.push(Rule {
             record: None,
             alert: Some("VigieDown".into()),
-            expr: format!("up{{{sel}}} == 0"),
+            expr: signals::target_down(&scope),
             for_: Some(prom_duration(down.for_secs)),
             labels: l("critical"),
             annotations: if en {
@@ -379,7 +347,7 @@ fn monitoring(t: &Thresholds) -> Group {
         rules.push(Rule {
             record: None,
             alert: Some("VigieAbsent".into()),
-            expr: format!("absent(up{{{sel}}})"),
+            expr: signals::no_target(&scope),
             for_: Some(prom_duration(down.for_secs)),
             labels: l("critical"),
             annotations: if en {
@@ -394,7 +362,7 @@ fn monitoring(t: &Thresholds) -> Group {
         rules.push(Rule {
             record: None,
             alert: Some("VigieCollectorFailing".into()),
-            expr: format!("vigie_collector_success{{{sel}}} == 0"),
+            expr: signals::collector_failing(&scope),
             for_: Some(prom_duration(failing.for_secs)),
             labels: l("warning"),
             annotations: if en {

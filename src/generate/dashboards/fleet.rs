@@ -6,18 +6,21 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::promql::signals::metric::UP;
 
-/// The firing vigie alerts of a severity, as a query filter.
-fn firing(c: &Ctx, severity: Option<&str>) -> String {
-    let sev = severity.map_or(String::new(), |s| format!(",severity=\"{s}\""));
-    format!(
-        "ALERTS{{{},alertstate=\"firing\",alertname=~\"Vigie.+\"{sev}}}",
-        c.sel_inner()
-    )
+/// The firing vigie alerts of a severity.
+fn firing(c: &Ctx, severity: Option<&str>) -> Expr {
+    signals::firing_alerts(c.scope(), severity)
+}
+
+/// How many series `e` has, 0 when none.
+fn count_or_zero(e: Expr) -> Expr {
+    Expr::agg(Agg::Count, &[], e).bin(Op::Or, Expr::call("vector", [Expr::num(0.0)]))
 }
 
 pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
-    let mut c = Ctx::new(t, "=~");
+    let mut c = Ctx::new(t, true);
+    let s = c.scope().clone();
 
     // ---- Fleet counters ----
     c.row(c.tr("Fleet", "Parc"));
@@ -28,7 +31,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Hosts whose vigie Prometheus scrapes (up series).",
             "Machines dont Prometheus collecte vigie (séries up).",
         ),
-        vec![instant(c.q("count(up{SEL})"))],
+        vec![instant(Expr::agg(Agg::Count, &[], s.metric(UP)))],
         stat("none", fixed("text"), json!([])),
     );
     c.add(
@@ -38,7 +41,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Hosts whose vigie cannot be scraped: nothing else about them is watched. Check the host and `systemctl status vigie`.",
             "Machines dont vigie ne répond pas : plus rien n'y est surveillé. Vérifier la machine et `systemctl status vigie`.",
         ),
-        vec![instant(c.q("count(up{SEL} == 0) or vector(0)"))],
+        vec![instant(count_or_zero(signals::target_down(&s)))],
         stat("none", from_one(CRITICAL), json!([])),
     );
     c.add(
@@ -48,10 +51,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "vigie alerts of severity critical firing now: act today.",
             "Alertes vigie de gravité critique en cours : agir aujourd'hui.",
         ),
-        vec![instant(format!(
-            "count({}) or vector(0)",
-            firing(&c, Some("critical"))
-        ))],
+        vec![instant(count_or_zero(firing(&c, Some("critical"))))],
         stat("none", from_one(CRITICAL), json!([])),
     );
     c.add(
@@ -61,10 +61,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "vigie alerts of severity warning firing now: plan the fix this week.",
             "Alertes vigie de gravité avertissement en cours : prévoir la correction cette semaine.",
         ),
-        vec![instant(format!(
-            "count({}) or vector(0)",
-            firing(&c, Some("warning"))
-        ))],
+        vec![instant(count_or_zero(firing(&c, Some("warning"))))],
         stat("none", from_one(WARNING), json!([])),
     );
     c.add(
@@ -74,9 +71,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "The fullest filesystem of the fleet: its free space in percent (what unprivileged users can still write), coloured by filesystem.free_percent.",
             "Le système de fichiers le plus plein du parc : son espace libre en pourcentage (ce que les utilisateurs non privilégiés peuvent encore écrire), coloré selon filesystem.free_percent.",
         ),
-        vec![instant(c.q(
-            "min(100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})",
-        ))],
+        vec![instant(Expr::agg(Agg::Min, &[], signals::free_percent(&s)))],
         stat(
             "percent",
             Bands::of(t, "filesystem.free_percent").steps(),
@@ -90,38 +85,41 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             "Days since the least recently rebooted host booted, coloured by reboot.days_since.",
             "Jours depuis le démarrage de la machine redémarrée il y a le plus longtemps, coloré selon reboot.days_since.",
         ),
-        vec![instant(
-            c.q("max((time() - vigie_boot_time_seconds{SEL}) / 86400)"),
-        )],
+        vec![instant(Expr::agg(
+            Agg::Max,
+            &[],
+            signals::days_since_boot(&s),
+        ))],
         stat(&days(&c), Bands::of(t, "reboot.days_since").steps(), json!([])),
     );
 
     // ---- One row per host ----
     c.row(c.tr("Hosts, worst first", "Machines, la pire en premier"));
     let cells = cells(&c)?;
-    let alerts_level = format!(
-        "2 * group by(instance) ({})\nor\ngroup by(instance) ({})",
-        firing(&c, Some("critical")),
-        firing(&c, Some("warning"))
-    );
-    let mut status_parts: Vec<String> = cells
+    let by_instance = |agg, e| Expr::agg(agg, &["instance"], e);
+    let alerts_level = Expr::union([
+        Expr::num(2.0).bin(
+            Op::Mul,
+            by_instance(Agg::Group, firing(&c, Some("critical"))),
+        ),
+        by_instance(Agg::Group, firing(&c, Some("warning"))),
+    ])
+    .expect("two alternatives");
+    let mut status_parts: Vec<Expr> = cells
         .iter()
-        .map(|cell| {
-            format!(
-                "label_replace({}, \"vigie_cell\", \"{}\", \"\", \"\")",
-                cell.expr, cell.key
-            )
-        })
+        .map(|cell| cell.expr.clone().with_label("vigie_cell", cell.key))
         .collect();
-    status_parts.push(format!(
-        "label_replace({alerts_level}, \"vigie_cell\", \"alerts\", \"\", \"\")"
-    ));
-    let status = format!("max by(instance) (\n{}\n)", status_parts.join("\nor\n"));
-    let firing_count = format!(
-        "count by(instance) ({})\nor\n{}",
-        firing(&c, None),
-        c.zero_per_host()
+    status_parts.push(alerts_level.with_label("vigie_cell", "alerts"));
+    let status = Expr::agg_block(
+        Agg::Max,
+        &["instance"],
+        Expr::union(status_parts).expect("cells"),
     );
+    let firing_count = Expr::union([
+        by_instance(Agg::Count, firing(&c, None)),
+        signals::zero_per_host(&s),
+    ])
+    .expect("two alternatives");
 
     // Every cell is coloured: by level (with words), by the signal's
     // levels, or as a count from 1.
@@ -148,7 +146,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
             prop("decimals", json!(1)),
         ]
     };
-    let column = |expr: String, title: String, props: Vec<Value>| Column { expr, title, props };
+    let column = |expr: Expr, title: String, props: Vec<Value>| Column { expr, title, props };
     let mut columns = vec![
         column(status, c.tr("Status", "État"), coloured("none", levels())),
         column(
@@ -165,17 +163,17 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         ));
     }
     columns.push(column(
-        c.q("min by(instance) (100 * vigie_filesystem_avail_bytes{SEL} / vigie_filesystem_size_bytes{SEL})"),
+        by_instance(Agg::Min, signals::free_percent(&s)),
         c.tr("Least free", "Libre minimal"),
         coloured("percent", bands("filesystem.free_percent")),
     ));
     columns.push(column(
-        c.q("max by(instance) (100 * (vigie_swap_size_bytes{SEL} - vigie_swap_free_bytes{SEL}) / (vigie_swap_size_bytes{SEL} > 0))"),
+        by_instance(Agg::Max, signals::swap_used_percent(&s)),
         c.tr("Swap used", "Swap utilisé"),
         coloured("percent", bands("swap.used_percent")),
     ));
     columns.push(column(
-        c.q("max by(instance) ((time() - vigie_boot_time_seconds{SEL}) / 86400)"),
+        by_instance(Agg::Max, signals::days_since_boot(&s)),
         c.tr("Up for", "Démarrée depuis"),
         coloured(&days(&c), bands("reboot.days_since")),
     ));

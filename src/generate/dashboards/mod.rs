@@ -9,9 +9,9 @@
 //!
 //! The JSON is built with `serde_json` (keys sorted, so the output is
 //! deterministic) and checked against `@grafana/schema`'s `Dashboard` type
-//! by the test suite. Every query goes through [`Ctx::q`], which fills in
-//! the thresholds file's selector plus the dashboard's `$job` and
-//! `$instance` variables the same way the rules fill in `{SEL}`.
+//! by the test suite. Every query is a [`crate::promql::signals`] function
+//! (the same ones the rules use) evaluated in [`Ctx::scope`]: the thresholds
+//! file's selector plus the dashboard's `$job` and `$instance` variables.
 
 pub mod fleet;
 pub mod host;
@@ -19,7 +19,9 @@ pub mod host;
 use serde_json::{Value, json};
 
 use crate::generate::alerts::ALERTS;
-use crate::generate::rules::{self, expand};
+use crate::generate::rules;
+use crate::promql::signals::{self, metric::BUILD_INFO};
+use crate::promql::{Agg, Expr, Matcher, Op, Scope, label_values};
 use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
 
 /// Stable identifiers: links between the dashboards and users' bookmarks
@@ -103,11 +105,13 @@ pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, String> {
 // ---- Building blocks -------------------------------------------------------
 
 /// What every panel builder needs: the thresholds, the language, the
-/// selector, and the layout cursor.
+/// dashboard's scope (the file's selector and the dashboard's variables),
+/// and the layout cursor.
 pub struct Ctx<'a> {
     pub t: &'a Thresholds,
-    /// `t` with the dashboard's selector, for [`expand`] and the rules.
+    /// `t` with the dashboard's selector, for the rules' own expressions.
     dash: Thresholds,
+    scope: Scope,
     next_id: u64,
     x: u64,
     y: u64,
@@ -121,20 +125,23 @@ pub const WARNING: &str = "orange";
 pub const CRITICAL: &str = "red";
 
 impl<'a> Ctx<'a> {
-    /// `instance_op` is `=~` for a multi-value instance variable, `=` for
-    /// a single one.
-    pub fn new(t: &'a Thresholds, instance_op: &str) -> Ctx<'a> {
-        let mut matchers: Vec<String> = Vec::new();
-        if !t.selector.trim().is_empty() {
-            matchers.push(t.selector.trim().to_string());
-        }
-        matchers.push("job=~\"$job\"".into());
-        matchers.push(format!("instance{instance_op}\"$instance\""));
+    /// `multi_instance`: the instance variable may hold several hosts.
+    pub fn new(t: &'a Thresholds, multi_instance: bool) -> Ctx<'a> {
+        let instance = if multi_instance {
+            Matcher::regex("instance", "$instance")
+        } else {
+            Matcher::eq("instance", "$instance")
+        };
         let mut dash = t.clone();
-        dash.selector = matchers.join(",");
+        dash.selector = t
+            .selector
+            .with(Matcher::regex("job", "$job"))
+            .with(instance);
+        let scope = dash.scope();
         Ctx {
             t,
             dash,
+            scope,
             next_id: 1,
             x: 0,
             y: 0,
@@ -151,27 +158,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A query template with `{SEL}` (the selector and the dashboard's
-    /// variables) and the `[WINDOW]`/`[RECENT]`/`[GROWTH]` ranges filled in.
-    pub fn q(&self, template: &str) -> String {
-        expand(template, &self.dash)
-    }
-
-    /// The selector's matchers without braces, to add more.
-    pub fn sel_inner(&self) -> &str {
-        &self.dash.selector
+    /// The series of this dashboard: the file's selector and the
+    /// dashboard's variables, with the file's windows.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// The thresholds with the dashboard's selector (for the rules' own
     /// expressions).
     pub fn dash_thresholds(&self) -> &Thresholds {
         &self.dash
-    }
-
-    /// 0 for every host scraped: the fallback that gives hosts with
-    /// nothing to count a row.
-    pub fn zero_per_host(&self) -> String {
-        self.q("0 * group by(instance) (up{SEL})")
     }
 
     /// The next free position for a panel `w` wide (of 24) and `h` high.
@@ -265,12 +261,12 @@ pub fn datasource() -> Value {
 }
 
 /// A range query drawn over time.
-pub fn range(expr: String, legend: &str) -> Value {
+pub fn range(expr: Expr, legend: &str) -> Value {
     json!({"expr": expr, "legendFormat": legend, "range": true, "instant": false, "editorMode": "code"})
 }
 
 /// An instant query for tables and current values.
-pub fn instant(expr: String) -> Value {
+pub fn instant(expr: Expr) -> Value {
     json!({"expr": expr, "format": "table", "range": false, "instant": true, "editorMode": "code"})
 }
 
@@ -420,7 +416,7 @@ pub fn link_to(uid: &str, title: String, tooltip: String) -> Value {
 
 /// One value column of a table fed by several instant queries.
 pub struct Column {
-    pub expr: String,
+    pub expr: Expr,
     pub title: String,
     /// Field properties (unit, thresholds, mappings, cell options); a
     /// column without a unit gets `none`.
@@ -632,17 +628,15 @@ pub fn prop(id: &str, value: Value) -> Value {
 /// The template variables: the data source, then `job` and `instance`
 /// read from `vigie_build_info` (every vigie exports it once).
 pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
-    let sel = if c.t.selector.trim().is_empty() {
-        String::new()
-    } else {
-        format!("{},", c.t.selector.trim())
-    };
+    let jobs = c.t.selector.with(Matcher::regex("job", "$job"));
+    let instances_query = label_values(Expr::metric(BUILD_INFO, &jobs), "instance");
+    let jobs_query = label_values(Expr::metric(BUILD_INFO, &c.t.selector), "job");
     let mut instance = json!({
         "name": "instance",
         "label": c.tr("Host", "Machine"),
         "type": "query",
         "datasource": datasource(),
-        "query": format!("label_values(vigie_build_info{{{sel}job=~\"$job\"}}, instance)"),
+        "query": instances_query,
         "hide": 0,
         "includeAll": multi_instance,
         "multi": multi_instance,
@@ -672,7 +666,7 @@ pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
             "label": c.tr("Job", "Job"),
             "type": "query",
             "datasource": datasource(),
-            "query": format!("label_values(vigie_build_info{{{}}}, job)", sel.trim_end_matches(',')),
+            "query": jobs_query,
             "hide": 0,
             "includeAll": true,
             "allValue": ".+",
@@ -732,8 +726,8 @@ pub fn dashboard(
 /// overrides and roles) without their `for:`, so a cell turns orange as
 /// soon as a value passes the warning level, before the alert fires.
 /// Instances with none of these alerts' conditions get 0 from `up`.
-fn level_expr(c: &Ctx, groups: &[rules::Group], group: &str, skip: &[&str]) -> String {
-    let mut by_level: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+fn level_expr(c: &Ctx, groups: &[rules::Group], group: &str, skip: &[&str]) -> Expr {
+    let mut by_level: [Vec<Expr>; 2] = [Vec::new(), Vec::new()];
     for r in groups
         .iter()
         .filter(|g| g.name == group)
@@ -750,20 +744,17 @@ fn level_expr(c: &Ctx, groups: &[rules::Group], group: &str, skip: &[&str]) -> S
             "critical" => 1,
             _ => continue,
         };
-        by_level[i].push(format!("({})", r.expr));
+        by_level[i].push(r.expr.clone().paren());
     }
     let mut parts = Vec::new();
-    for (i, exprs) in by_level.iter().enumerate().rev() {
-        if !exprs.is_empty() {
-            parts.push(format!(
-                "{} * group by(instance) ({})",
-                i + 1,
-                exprs.join(" or ")
-            ));
+    for (i, exprs) in by_level.into_iter().enumerate().rev() {
+        if let Some(any) = Expr::any(exprs) {
+            let level = Expr::num((i + 1) as f64);
+            parts.push(level.bin(Op::Mul, Expr::agg(Agg::Group, &["instance"], any)));
         }
     }
-    parts.push(c.zero_per_host());
-    parts.join("\nor\n")
+    parts.push(signals::zero_per_host(c.scope()));
+    Expr::union(parts).expect("at least the zero per host")
 }
 
 /// One signal group's level per host, for the fleet table and the host
@@ -772,14 +763,14 @@ pub struct Cell {
     pub key: &'static str,
     pub title: String,
     pub description: String,
-    pub expr: String,
+    pub expr: Expr,
 }
 
 /// The six signal groups: disks, filesystems, swap, reboot, DNS, vigie.
 pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
     let groups = rules::groups(c.dash_thresholds())?;
     let level = |group: &str| level_expr(c, &groups, group, &[]);
-    let cell = |key, title: String, description: String, expr: String| Cell {
+    let cell = |key, title: String, description: String, expr: Expr| Cell {
         key,
         title,
         description,

@@ -1,0 +1,291 @@
+//! The value of each signal, as one named function, and the names of the
+//! metrics they read. The alert rules, their promtool tests and both
+//! dashboards call these same functions, so a formula is written once.
+
+use super::{Agg, Expr, Matcher, Op, Scope};
+
+/// The metrics the generated rules and dashboards read.
+pub mod metric {
+    pub const FS_AVAIL: &str = "vigie_filesystem_avail_bytes";
+    pub const FS_SIZE: &str = "vigie_filesystem_size_bytes";
+    pub const FS_FILES: &str = "vigie_filesystem_files";
+    pub const FS_FILES_FREE: &str = "vigie_filesystem_files_free";
+    pub const FS_READONLY: &str = "vigie_filesystem_readonly";
+    pub const FS_STAT_ERROR: &str = "vigie_filesystem_stat_error";
+    pub const PATH_INFO: &str = "vigie_path_filesystem_info";
+    pub const SWAP_SIZE: &str = "vigie_swap_size_bytes";
+    pub const SWAP_FREE: &str = "vigie_swap_free_bytes";
+    pub const SWAP_IN: &str = "vigie_swap_in_bytes_total";
+    pub const SWAP_OUT: &str = "vigie_swap_out_bytes_total";
+    pub const MEMORY_AVAILABLE: &str = "vigie_memory_available_bytes";
+    pub const BOOT_TIME: &str = "vigie_boot_time_seconds";
+    pub const REBOOT_REQUIRED: &str = "vigie_reboot_required";
+    pub const REBOOT_REQUIRED_SINCE: &str = "vigie_reboot_required_since_timestamp_seconds";
+    pub const REBOOT_REQUIRED_PACKAGES: &str = "vigie_reboot_required_packages";
+    pub const SMART_HEALTHY: &str = "vigie_smart_healthy";
+    pub const SMART_REALLOCATED: &str = "vigie_smart_reallocated_sectors";
+    pub const SMART_PENDING: &str = "vigie_smart_pending_sectors";
+    pub const SMART_OFFLINE_UNCORRECTABLE: &str = "vigie_smart_offline_uncorrectable";
+    pub const SMART_REPORTED_UNCORRECTABLE: &str = "vigie_smart_reported_uncorrectable";
+    pub const SMART_UDMA_CRC: &str = "vigie_smart_udma_crc_errors";
+    pub const SMART_SCSI_GROWN_DEFECTS: &str = "vigie_smart_scsi_grown_defects";
+    pub const NVME_MEDIA_ERRORS: &str = "vigie_smart_nvme_media_errors";
+    pub const NVME_CRITICAL_WARNING: &str = "vigie_smart_nvme_critical_warning";
+    pub const NVME_WEAR: &str = "vigie_smart_nvme_wear_ratio";
+    pub const NVME_SPARE: &str = "vigie_smart_nvme_available_spare_ratio";
+    pub const NVME_SPARE_THRESHOLD: &str = "vigie_smart_nvme_available_spare_threshold_ratio";
+    pub const SMART_SELF_TEST_PASSED: &str = "vigie_smart_self_test_latest_passed";
+    pub const SMART_TEMPERATURE: &str = "vigie_smart_temperature_celsius";
+    pub const SMART_DEVICE_ERROR: &str = "vigie_smart_device_error";
+    pub const SMART_DEVICE_STANDBY: &str = "vigie_smart_device_standby";
+    pub const SMART_POWER_ON: &str = "vigie_smart_power_on_seconds";
+    pub const SMART_LAST_SUCCESS: &str = "vigie_smart_last_success_timestamp_seconds";
+    pub const DNS_SUCCESS: &str = "vigie_dns_probe_success";
+    pub const DNS_DURATION: &str = "vigie_dns_probe_duration_seconds";
+    pub const DNS_LATENCY_BUCKET: &str = "vigie_dns_probe_latency_seconds_bucket";
+    pub const DNS_PROBES: &str = "vigie_dns_probes_total";
+    pub const DNS_RESOLVERS: &str = "vigie_dns_resolvers";
+    pub const DNS_RESOLVERS_FAILING: &str = "vigie_dns_resolvers_failing";
+    pub const COLLECTOR_SUCCESS: &str = "vigie_collector_success";
+    pub const COLLECTOR_DURATION: &str = "vigie_collector_duration_seconds";
+    pub const COLLECTOR_LAST_SUCCESS: &str = "vigie_collector_last_success_timestamp_seconds";
+    pub const BUILD_INFO: &str = "vigie_build_info";
+    /// Prometheus' own series.
+    pub const UP: &str = "up";
+    pub const SCRAPE_DURATION: &str = "scrape_duration_seconds";
+    pub const ALERTS: &str = "ALERTS";
+}
+
+use metric::*;
+
+/// Labels a filesystem's series and a watched path's info share.
+pub const FILESYSTEM_KEY: &[&str] = &["instance", "mountpoint"];
+/// Labels that name one DNS probe.
+pub const PROBE_KEY: &[&str] = &["instance", "resolver", "query", "type"];
+/// One disk, for people: by serial, with model and device.
+pub const DISK_BY: &[&str] = &["serial", "model", "device"];
+
+const DAY: f64 = 86400.0;
+
+fn n(v: f64) -> Expr {
+    Expr::num(v)
+}
+
+/// `100 * a / b`.
+fn percent(a: Expr, b: Expr) -> Expr {
+    n(100.0).bin(Op::Mul, a).bin(Op::Div, b)
+}
+
+/// Days from a timestamp `ts` to now: `(time() - ts) / 86400`.
+pub fn days_since(ts: Expr) -> Expr {
+    seconds_since(ts).paren().bin(Op::Div, n(DAY))
+}
+
+/// Seconds from a timestamp `ts` to now.
+pub fn seconds_since(ts: Expr) -> Expr {
+    Expr::call("time", []).bin(Op::Sub, ts)
+}
+
+/// `1 - flag`: 1 when a flag that should be 1 is 0.
+fn not(flag: Expr) -> Expr {
+    n(1.0).bin(Op::Sub, flag)
+}
+
+/// Free space in percent of the size (what unprivileged users can write).
+pub fn free_percent(s: &Scope) -> Expr {
+    percent(s.metric(FS_AVAIL), s.metric(FS_SIZE))
+}
+
+/// Free inodes in percent.
+pub fn inodes_free_percent(s: &Scope) -> Expr {
+    percent(s.metric(FS_FILES_FREE), s.metric(FS_FILES))
+}
+
+/// The rate at which available bytes fall over the trend window, per
+/// second (positive while filling).
+fn falling_rate(s: &Scope) -> Expr {
+    Expr::call("deriv", [s.metric(FS_AVAIL).over(s.windows.trend_secs)]).negated()
+}
+
+/// Days until full: available bytes over the falling rate of the whole
+/// trend window, only while the recent sixth of the window still falls, so
+/// a write burst that has ended does not keep the forecast alive.
+pub fn days_until_full(s: &Scope) -> Expr {
+    let filling = falling_rate(s).bin(Op::Gt, n(0.0)).paren();
+    let still_falling =
+        Expr::call("deriv", [s.metric(FS_AVAIL).over(s.windows.recent())]).bin(Op::Lt, n(0.0));
+    s.metric(FS_AVAIL)
+        .bin(Op::Div, filling)
+        .bin(Op::Div, n(DAY))
+        .bin(Op::And, still_falling)
+}
+
+/// Days until full for a graph: every filesystem gets a value, capped at
+/// `horizon` days (one not filling shows the horizon).
+pub fn days_until_full_capped(s: &Scope, horizon: f64) -> Expr {
+    let rate = Expr::call("clamp_min", [falling_rate(s), n(1e-9)]);
+    Expr::call(
+        "clamp_max",
+        [
+            s.metric(FS_AVAIL).bin(Op::Div, rate).bin(Op::Div, n(DAY)),
+            n(horizon),
+        ],
+    )
+}
+
+pub fn readonly(s: &Scope) -> Expr {
+    s.metric(FS_READONLY)
+}
+
+/// 2 for a filesystem whose statfs hung, else 1 when read-only, per mountpoint.
+pub fn readonly_or_stuck(s: &Scope) -> Expr {
+    let stuck = n(2.0).bin(Op::Mul, s.metric(FS_STAT_ERROR).bin(Op::Eq, n(1.0)).paren());
+    Expr::agg(Agg::Max, &["mountpoint"], stuck.bin(Op::Or, readonly(s)))
+}
+
+/// `value` for the filesystems holding no watched path of `roles` (those
+/// have their role's alerts instead).
+pub fn outside_roles<S: AsRef<str>>(value: Expr, s: &Scope, roles: &[S]) -> Expr {
+    let info = Expr::metric(PATH_INFO, &s.sel.with(Matcher::any_of("role", roles)));
+    value.paren().on(Op::Unless, FILESYSTEM_KEY, info)
+}
+
+/// `value` for the filesystems holding a path watched with `role`, with
+/// the path's labels joined in.
+pub fn in_role(value: Expr, s: &Scope, role: &str) -> Expr {
+    let info = Expr::metric(PATH_INFO, &s.sel.with(Matcher::eq("role", role)));
+    info.on_group_left(Op::Mul, FILESYSTEM_KEY, value.paren())
+}
+
+pub fn swap_used_bytes(s: &Scope) -> Expr {
+    s.metric(SWAP_SIZE).bin(Op::Sub, s.metric(SWAP_FREE))
+}
+
+/// Swap used in percent, for hosts that have swap.
+pub fn swap_used_percent(s: &Scope) -> Expr {
+    let size = s.metric(SWAP_SIZE).bin(Op::Gt, n(0.0)).paren();
+    percent(swap_used_bytes(s).paren(), size)
+}
+
+/// Bytes per second read back from swap.
+pub fn swap_in_rate(s: &Scope) -> Expr {
+    Expr::call("rate", [s.metric(SWAP_IN).over(300)])
+}
+
+pub fn days_since_boot(s: &Scope) -> Expr {
+    days_since(s.metric(BOOT_TIME))
+}
+
+/// Days since a reboot was first requested.
+pub fn reboot_required_days(s: &Scope) -> Expr {
+    days_since(s.metric(REBOOT_REQUIRED_SINCE))
+}
+
+/// 1 when the disk's SMART self-assessment fails.
+pub fn smart_failing(s: &Scope) -> Expr {
+    not(s.metric(SMART_HEALTHY))
+}
+
+/// A SMART counter or gauge as exported.
+pub fn smart_value(s: &Scope, metric: &str) -> Expr {
+    s.metric(metric)
+}
+
+/// 1 when `metric` grew over the growth window.
+pub fn counter_growing(s: &Scope, metric: &str) -> Expr {
+    let grown = Expr::call("delta", [s.metric(metric).over(s.windows.growth_secs)]);
+    Expr::call("clamp_max", [grown.bin(Op::Gt, n(0.0)), n(1.0)])
+}
+
+/// 1 when any NVMe critical warning bit is set.
+pub fn nvme_critical_warning(s: &Scope) -> Expr {
+    Expr::call("clamp_max", [s.metric(NVME_CRITICAL_WARNING), n(1.0)])
+}
+
+/// NVMe wear in percent of rated endurance, of the wear ratio series
+/// `ratio` (as exported or aggregated per disk).
+pub fn wear_percent_of(ratio: Expr) -> Expr {
+    n(100.0).bin(Op::Mul, ratio)
+}
+
+pub fn nvme_wear_percent(s: &Scope) -> Expr {
+    wear_percent_of(s.metric(NVME_WEAR))
+}
+
+/// 1 when spare blocks are below the disk's own threshold.
+pub fn nvme_spare_low(s: &Scope) -> Expr {
+    s.metric(NVME_SPARE)
+        .bin(Op::LtBool, s.metric(NVME_SPARE_THRESHOLD))
+}
+
+pub fn self_test_failed(s: &Scope) -> Expr {
+    not(s.metric(SMART_SELF_TEST_PASSED))
+}
+
+/// 1 when a disk gives smartctl no data.
+pub fn smart_not_reporting(s: &Scope) -> Expr {
+    s.metric(SMART_DEVICE_ERROR)
+}
+
+/// One disk metric, one series per disk.
+pub fn per_disk(s: &Scope, metric: &str) -> Expr {
+    Expr::agg(Agg::Max, DISK_BY, s.metric(metric))
+}
+
+/// 1 for a failing resolver while others still answer (all failing is
+/// its own alert).
+pub fn dns_resolver_failing(s: &Scope) -> Expr {
+    let all_failing = s
+        .metric(DNS_RESOLVERS_FAILING)
+        .bin(Op::Ge, s.metric(DNS_RESOLVERS))
+        .paren();
+    not(s.metric(DNS_SUCCESS))
+        .paren()
+        .on(Op::Unless, &["instance"], all_failing)
+}
+
+/// The share of a host's resolvers failing (1: none answers).
+pub fn dns_failing_share(s: &Scope) -> Expr {
+    let resolvers = s.metric(DNS_RESOLVERS).bin(Op::Gt, n(0.0)).paren();
+    s.metric(DNS_RESOLVERS_FAILING).bin(Op::Div, resolvers)
+}
+
+/// The duration of answered probes.
+pub fn dns_latency(s: &Scope) -> Expr {
+    let answered = s.metric(DNS_SUCCESS).bin(Op::Eq, n(1.0)).paren();
+    s.metric(DNS_DURATION).on(Op::And, PROBE_KEY, answered)
+}
+
+pub fn target_down(s: &Scope) -> Expr {
+    s.metric(UP).bin(Op::Eq, n(0.0))
+}
+
+pub fn no_target(s: &Scope) -> Expr {
+    Expr::call("absent", [s.metric(UP)])
+}
+
+pub fn collector_failing(s: &Scope) -> Expr {
+    s.metric(COLLECTOR_SUCCESS).bin(Op::Eq, n(0.0))
+}
+
+/// 0 for every host scraped: gives hosts with nothing to count a value.
+pub fn zero_per_host(s: &Scope) -> Expr {
+    n(0.0).bin(Op::Mul, Expr::agg(Agg::Group, &["instance"], s.metric(UP)))
+}
+
+/// The vigie alerts firing, of `severity` when given.
+pub fn firing_alerts(s: &Scope, severity: Option<&str>) -> Expr {
+    let mut sel = s
+        .sel
+        .with(Matcher::eq("alertstate", "firing"))
+        .with(Matcher::regex("alertname", "Vigie.+"));
+    if let Some(sev) = severity {
+        sel = sel.with(Matcher::eq("severity", sev));
+    }
+    Expr::metric(ALERTS, &sel)
+}
+
+/// The per-second rate of a counter over Grafana's rate interval.
+pub fn graph_rate(s: &Scope, metric: &str) -> Expr {
+    Expr::call("rate", [s.metric(metric).over_rate_interval()])
+}
