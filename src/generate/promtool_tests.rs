@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
-use super::rules::{LEVELS, level_of};
+use super::rules::{LEVELS, is_role_signal, level_of};
 use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
 use crate::promql::{Expr, Matcher, Selector};
 use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind, signal};
@@ -236,20 +236,7 @@ fn role_test(
         format!("{alert} {what}"),
         &BTreeMap::new(),
     );
-    let mut info = t.selector.equalities();
-    info.insert("instance".into(), INSTANCE.into());
-    info.extend(
-        spec.series_labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    info.insert("path".into(), ROLE_PATH.into());
-    info.insert("role".into(), role.into());
-    let (_, minutes) = span(for_secs);
-    g.input_series.push(InputSeries {
-        series: series_name(PATH_INFO, &info),
-        values: format!("1+0x{minutes}"),
-    });
+    g.input_series.push(path_info(t, spec, role, for_secs));
     for test in &mut g.alert_rule_test {
         test.alertname = alert.clone();
         for a in &mut test.exp_alerts {
@@ -270,6 +257,73 @@ fn role_test(
         }
     }
     g
+}
+
+/// The info series of a watched path of `role` on the filesystem of
+/// `spec`'s test series.
+fn path_info(t: &Thresholds, spec: &AlertSpec, role: &str, for_secs: u64) -> InputSeries {
+    let mut info = t.selector.equalities();
+    info.insert("instance".into(), INSTANCE.into());
+    info.extend(
+        spec.series_labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    info.insert("path".into(), ROLE_PATH.into());
+    info.insert("role".into(), role.into());
+    let (_, minutes) = span(for_secs);
+    InputSeries {
+        series: series_name(PATH_INFO, &info),
+        values: format!("1+0x{minutes}"),
+    }
+}
+
+/// For a role whose name holds a `.`: the generic alerts leave its
+/// filesystems to the role's alerts, but not those of a lookalike role
+/// (`dataX1` for `data.1`) that the file does not set, which a `.` read as
+/// "any character" would also match.
+fn lookalike_role_tests(t: &Thresholds) -> Vec<TestGroup> {
+    let mut out = Vec::new();
+    for role in t.roles.keys().filter(|r| r.contains('.')) {
+        let lookalike = role.replace('.', "X");
+        if t.roles.contains_key(&lookalike) {
+            continue;
+        }
+        for spec in ALERTS.iter().filter(|s| is_role_signal(s.signal)) {
+            let Some(sig) = signal(spec.signal) else {
+                continue;
+            };
+            let l = t.signals[spec.signal];
+            // The value that fires the most levels.
+            let Some((v, levels, _)) = cases(sig, &l, spec.scale)
+                .into_iter()
+                .rfind(|(_, levels, _)| !levels.is_empty())
+            else {
+                continue;
+            };
+            for (holder, expected) in [(lookalike.as_str(), levels), (role.as_str(), vec![])] {
+                let what = if expected.is_empty() {
+                    "leaves to the role's alert"
+                } else {
+                    "still fires on"
+                };
+                let mut g = one_test(
+                    t,
+                    spec,
+                    v,
+                    l.for_secs,
+                    &expected,
+                    format!(
+                        "{} {what} a filesystem holding a path of role {holder}",
+                        spec.name
+                    ),
+                );
+                g.input_series.push(path_info(t, spec, holder, l.for_secs));
+                out.push(g);
+            }
+        }
+    }
+    out
 }
 
 /// As [`one_test`], with labels (an override's matchers) replacing those of
@@ -412,6 +466,7 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
             }
         }
     }
+    tests.extend(lookalike_role_tests(t));
     tests.extend(override_tests(t));
     tests.extend(monitoring_tests(t));
     serde_saphyr::to_string(&TestFile {

@@ -66,9 +66,10 @@ impl Matcher {
         }
     }
 
-    /// `name=~"a|b"` matching the values given.
+    /// `name=~"a|b"` matching exactly the values given, each taken
+    /// literally (`data.1` does not match `dataX1`).
     pub fn any_of<S: AsRef<str>>(name: &str, values: &[S]) -> Matcher {
-        let alternatives: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+        let alternatives: Vec<String> = values.iter().map(|v| regex_literal(v.as_ref())).collect();
         Matcher::regex(name, &alternatives.join("|"))
     }
 }
@@ -83,6 +84,19 @@ impl fmt::Display for Matcher {
             string_literal(&self.value)
         )
     }
+}
+
+/// A regular expression (RE2, as Prometheus) matching exactly `s`: its
+/// metacharacters backslash-escaped.
+pub fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A PromQL double-quoted string literal for `s`.
@@ -597,6 +611,22 @@ mod tests {
                 ("q".to_string(), "say \"hi\"".to_string()),
             ])
         );
+    }
+
+    #[test]
+    fn an_alternation_matches_its_members_literally() {
+        let m = Matcher::any_of("role", &["control-plane", "data.1", "a+(b)"]);
+        assert_eq!(
+            m.to_string(),
+            "role=~\"control-plane|data\\\\.1|a\\\\+\\\\(b\\\\)\""
+        );
+        let re = regex::Regex::new(&format!("^(?:{})$", m.value)).unwrap();
+        for yes in ["control-plane", "data.1", "a+(b)"] {
+            assert!(re.is_match(yes), "{yes}");
+        }
+        for no in ["dataX1", "aab", "control-plane|data.1"] {
+            assert!(!re.is_match(no), "{no}");
+        }
     }
 
     #[test]

@@ -68,8 +68,14 @@ fn shipped_rules_are_up_to_date() {
 fn default_and_fixtures_pass_promtool() {
     let mut files = vec![repo("rules/thresholds.yaml")];
     files.extend(
-        ["french", "overrides", "kubernetes", "dns-only"]
-            .map(|f| fixture(&format!("thresholds/{f}.yaml"))),
+        [
+            "french",
+            "overrides",
+            "kubernetes",
+            "dns-only",
+            "regex-role",
+        ]
+        .map(|f| fixture(&format!("thresholds/{f}.yaml"))),
     );
     // promtool takes seconds per file: run them side by side.
     let report: Vec<String> = std::thread::scope(|s| {
