@@ -1,0 +1,249 @@
+//! The signal catalogue: every signal vigie alerts on, with its value
+//! kind, direction, default levels and `for:`. The thresholds file, the
+//! rules, their promtool tests and the dashboards all read it from here.
+
+/// Which way a value goes bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Free space, time until full: the lower, the worse.
+    LowerIsWorse,
+    /// Used space, error counts, days since reboot: the higher, the worse.
+    HigherIsWorse,
+}
+
+/// How a signal's values are written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// 0 to 100.
+    Percent,
+    /// 0 to 100, but wear may pass 100.
+    WearPercent,
+    /// A count (sectors, errors), at least 0.
+    Count,
+    /// Bytes per second.
+    BytesPerSecond,
+    /// Degrees Celsius.
+    Celsius,
+    /// Days.
+    Days,
+    /// A duration (`7d`, `500ms`), stored in seconds.
+    Duration,
+    /// No value: only `for:` and `enabled:` (a flag or an event).
+    Condition,
+}
+
+/// A signal vigie alerts on, with its defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Signal {
+    /// `section.key`, e.g. `filesystem.free_percent`.
+    pub id: &'static str,
+    pub kind: ValueKind,
+    pub direction: Direction,
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+    /// Default `for:` in seconds.
+    pub for_secs: u64,
+}
+
+const fn sig(
+    id: &'static str,
+    kind: ValueKind,
+    direction: Direction,
+    warning: Option<f64>,
+    critical: Option<f64>,
+    for_secs: u64,
+) -> Signal {
+    Signal {
+        id,
+        kind,
+        direction,
+        warning,
+        critical,
+        for_secs,
+    }
+}
+
+use Direction::{HigherIsWorse as Hi, LowerIsWorse as Lo};
+use ValueKind::*;
+
+const DAY: f64 = 86400.0;
+
+/// Every signal, with the defaults the incidents argue for.
+pub const SIGNALS: &[Signal] = &[
+    // Incident 1: a disk "with tens of GB free" filled in days. Percent
+    // alone misses it; the forecast catches it.
+    sig(
+        "filesystem.free_percent",
+        Percent,
+        Lo,
+        Some(15.0),
+        Some(5.0),
+        600,
+    ),
+    sig(
+        "filesystem.inodes_free_percent",
+        Percent,
+        Lo,
+        Some(10.0),
+        Some(3.0),
+        600,
+    ),
+    sig(
+        "filesystem.full_in",
+        Duration,
+        Lo,
+        Some(7.0 * DAY),
+        Some(DAY),
+        3600,
+    ),
+    sig("filesystem.readonly", Condition, Hi, None, Some(1.0), 60),
+    // Incident 3: pre-fail read errors on a disk without RAID.
+    sig("smart.failing", Condition, Hi, None, Some(1.0), 0),
+    sig(
+        "smart.reallocated_sectors",
+        Count,
+        Hi,
+        Some(1.0),
+        Some(50.0),
+        0,
+    ),
+    sig("smart.pending_sectors", Count, Hi, Some(1.0), Some(10.0), 0),
+    sig(
+        "smart.offline_uncorrectable",
+        Count,
+        Hi,
+        Some(1.0),
+        Some(10.0),
+        0,
+    ),
+    sig(
+        "smart.reported_uncorrectable",
+        Count,
+        Hi,
+        Some(1.0),
+        Some(10.0),
+        0,
+    ),
+    sig("smart.udma_crc_errors", Count, Hi, Some(1.0), None, 0),
+    // A pre-fail counter that grew within `smart.growth_window`: a disk
+    // getting worse now, a stronger signal than a high stable count.
+    sig("smart.counter_growing", Condition, Hi, None, Some(1.0), 0),
+    sig(
+        "smart.nvme_media_errors",
+        Count,
+        Hi,
+        Some(1.0),
+        Some(10.0),
+        0,
+    ),
+    sig(
+        "smart.nvme_critical_warning",
+        Condition,
+        Hi,
+        None,
+        Some(1.0),
+        0,
+    ),
+    sig(
+        "smart.nvme_wear_percent",
+        WearPercent,
+        Hi,
+        Some(80.0),
+        Some(95.0),
+        0,
+    ),
+    sig("smart.nvme_spare_low", Condition, Hi, None, Some(1.0), 0),
+    sig("smart.self_test_failed", Condition, Hi, Some(1.0), None, 0),
+    sig(
+        "smart.temperature_celsius",
+        Celsius,
+        Hi,
+        Some(55.0),
+        Some(65.0),
+        900,
+    ),
+    sig("smart.not_reporting", Condition, Hi, Some(1.0), None, 3600),
+    // Incident 4: swap at 100% on a server not rebooted for 33 weeks.
+    sig(
+        "swap.used_percent",
+        Percent,
+        Hi,
+        Some(80.0),
+        Some(95.0),
+        900,
+    ),
+    sig(
+        "swap.swap_in_bytes_per_second",
+        BytesPerSecond,
+        Hi,
+        Some(1048576.0),
+        Some(10485760.0),
+        900,
+    ),
+    sig("reboot.days_since", Days, Hi, Some(90.0), Some(180.0), 0),
+    sig("reboot.required_days", Days, Hi, Some(7.0), Some(30.0), 0),
+    // Incident 5: the resolvers of a mail server went down.
+    sig("dns.resolver_failing", Condition, Hi, Some(1.0), None, 300),
+    sig(
+        "dns.all_resolvers_failing",
+        Condition,
+        Hi,
+        None,
+        Some(1.0),
+        120,
+    ),
+    sig("dns.latency", Duration, Hi, Some(0.5), Some(2.0), 600),
+    // Incident 6: the monitoring itself was dead for weeks.
+    sig(
+        "monitoring.target_down",
+        Condition,
+        Hi,
+        None,
+        Some(1.0),
+        300,
+    ),
+    sig(
+        "monitoring.collector_failing",
+        Condition,
+        Hi,
+        Some(1.0),
+        None,
+        900,
+    ),
+];
+
+/// Default thresholds per filesystem role (incident 2: `/` of a
+/// control-plane VM filled and etcd died; be stricter there).
+pub const ROLE_DEFAULTS: &[(&str, &str, Option<f64>, Option<f64>)] = &[
+    (
+        "control-plane",
+        "filesystem.free_percent",
+        Some(30.0),
+        Some(15.0),
+    ),
+    (
+        "control-plane",
+        "filesystem.full_in",
+        Some(14.0 * DAY),
+        Some(3.0 * DAY),
+    ),
+];
+
+/// The signal `id`.
+pub fn signal(id: &str) -> Option<&'static Signal> {
+    SIGNALS.iter().find(|s| s.id == id)
+}
+
+/// What a value of `kind` must be, for error messages.
+pub(super) fn describe(kind: ValueKind) -> &'static str {
+    match kind {
+        Percent => "a percentage from 0 to 100",
+        WearPercent => "a percentage from 0 to 255 (NVMe wear may pass 100)",
+        Count => "a whole number, 0 or more",
+        BytesPerSecond => "a number of bytes per second, 0 or more",
+        Celsius => "a temperature in degrees Celsius, from -50 to 150",
+        Days => "a number of days, from 0 to 3650",
+        Duration => "a duration such as 500ms, 30s, 10m, 6h or 7d",
+        Condition => "nothing: this signal only takes for: and enabled:",
+    }
+}

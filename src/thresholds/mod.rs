@@ -1,0 +1,316 @@
+//! The thresholds file: one short YAML file from which `vigie gen-rules`
+//! writes the alerting rules, their tests and the dashboards.
+//!
+//! Every value has a default drawn from `incidents.md`, so an empty file
+//! (`{}`) is valid and useful. Parsing goes through serde-saphyr with
+//! unknown keys refused; every error names the file, line and column and
+//! says what was expected. Overrides change thresholds for series matched on
+//! labels (instance, mountpoint, device...), with a required reason and an
+//! optional expiry date; an expired override is reported and ignored.
+//!
+//! The result is a flat model: each signal (`filesystem.free_percent`,
+//! `smart.reallocated_sectors`...) has [`Levels`] (warning, critical, `for`),
+//! per role for filesystems, and per override.
+//!
+//! - [`catalogue`]: the signals and their defaults;
+//! - `raw`: the file as written (serde);
+//! - `levels`: values, levels, windows and roles checked;
+//! - `overrides`: overrides and their expiry;
+//! - `error`: [`ThresholdsError`], with file, line and column.
+
+mod error;
+mod levels;
+mod overrides;
+mod raw;
+
+pub mod catalogue;
+
+pub use catalogue::{Direction, ROLE_DEFAULTS, SIGNALS, Signal, ValueKind, signal};
+pub use error::ThresholdsError;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::promql::{Scope, Selector, Windows};
+use crate::units::today;
+use error::At;
+use levels::{levels, roles, window};
+use overrides::overrides;
+use raw::RawFile;
+
+/// Warning, critical and `for:` of one signal, after defaults and validation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Levels {
+    /// None: no warning alert.
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+    pub for_secs: u64,
+}
+
+impl Levels {
+    fn default_of(s: &Signal) -> Levels {
+        Levels {
+            warning: s.warning,
+            critical: s.critical,
+            for_secs: s.for_secs,
+        }
+    }
+}
+
+/// Alert text language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    En,
+    Fr,
+}
+
+/// An override that applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    /// Label name -> exact value.
+    pub matchers: BTreeMap<String, String>,
+    pub reason: String,
+    /// `YYYY-MM-DD`, when given.
+    pub expires: Option<String>,
+    pub signals: BTreeMap<&'static str, Levels>,
+}
+
+/// A validated thresholds file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub source: PathBuf,
+    /// Added to every generated expression.
+    pub selector: Selector,
+    pub language: Language,
+    pub runbook_url: Option<String>,
+    /// Every signal's levels; a disabled signal has neither warning nor critical.
+    pub signals: BTreeMap<&'static str, Levels>,
+    /// Filesystem roles (from watched paths) with their own levels.
+    pub roles: BTreeMap<String, BTreeMap<&'static str, Levels>>,
+    /// The range over which `filesystem.full_in` extrapolates the trend
+    /// and the one over which a growing SMART counter raises its alert.
+    pub windows: Windows,
+    /// An always-firing alert for a dead-man's-switch receiver.
+    pub watchdog: bool,
+    pub overrides: Vec<Override>,
+    /// Non-fatal remarks (expired overrides), `file:line:column: text`.
+    pub warnings: Vec<String>,
+}
+
+impl Thresholds {
+    /// The series and windows every generated expression reads.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            sel: self.selector.clone(),
+            windows: self.windows,
+        }
+    }
+
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Thresholds, ThresholdsError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ThresholdsError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the thresholds file: {e}"),
+        })?;
+        Self::parse(&text, path, today())
+    }
+
+    /// Validates `text` (read from `source`), with `today` in days since the
+    /// epoch for override expiry.
+    pub fn parse(text: &str, source: &Path, today: i64) -> Result<Thresholds, ThresholdsError> {
+        let file = source.display().to_string();
+        let at = At { file: &file };
+        let raw: RawFile = if text.trim().is_empty() {
+            RawFile::default()
+        } else {
+            serde_saphyr::from_str(text).map_err(|e| {
+                let loc = e.location();
+                let msg = e.without_snippet().to_string();
+                // Drop saphyr's own " at line L, column C": the prefix says it.
+                let msg = match msg.rfind(" at line ") {
+                    Some(i) if msg[i..].contains(", column ") => msg[..i].to_string(),
+                    _ => msg,
+                };
+                // Speak to the person editing the file, not to a developer.
+                let msg = msg.replace(
+                    ", set DuplicateKeyPolicy in Options if acceptable",
+                    " (each key may appear only once)",
+                );
+                ThresholdsError {
+                    file: file.clone(),
+                    line: loc.map_or(1, |l| l.line().max(1)),
+                    column: loc.map_or(1, |l| l.column().max(1)),
+                    message: msg,
+                }
+            })?
+        };
+
+        let selector = match &raw.selector {
+            None => Selector::parse("job=\"vigie\"").expect("the default selector parses"),
+            Some(s) => Selector::parse(&s.value).map_err(|e| {
+                at.err(
+                    s.referenced,
+                    format!("selector: {e} (write e.g. job=\"vigie\")"),
+                )
+            })?,
+        };
+        let runbook_url = match &raw.runbook_url {
+            None => None,
+            Some(u) if u.value.starts_with("https://") || u.value.starts_with("http://") => Some(u.value.clone()),
+            Some(u) => return Err(at.err(u.referenced, "runbook_url: expected an http:// or https:// address; {alert} is replaced by the alert name")),
+        };
+
+        let mut signals: BTreeMap<&'static str, Levels> = SIGNALS
+            .iter()
+            .map(|s| (s.id, Levels::default_of(s)))
+            .collect();
+        let mut slots = raw.filesystems.slots();
+        slots.extend(raw.smart.slots());
+        slots.extend(raw.swap.slots());
+        slots.extend(raw.reboot.slots());
+        slots.extend(raw.dns.slots());
+        slots.extend(raw.monitoring.slots());
+        for (id, slot) in slots {
+            if let Some(r) = slot {
+                let sig = signal(id).expect("every section field is a signal");
+                let l = levels(&at, sig, r, signals[id])?;
+                signals.insert(id, l);
+            }
+        }
+
+        let roles = roles(&at, &raw.filesystems.roles, &signals)?;
+
+        let full_in_window_secs = window(
+            &at,
+            "filesystems.full_in_window",
+            &raw.filesystems.full_in_window,
+            6 * 3600,
+        )?;
+        let smart_growth_window_secs = window(
+            &at,
+            "smart.growth_window",
+            &raw.smart.growth_window,
+            24 * 3600,
+        )?;
+
+        let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, today)?;
+
+        Ok(Thresholds {
+            source: source.to_path_buf(),
+            selector,
+            language: raw.language.unwrap_or_default(),
+            runbook_url,
+            signals,
+            roles,
+            windows: Windows {
+                trend_secs: full_in_window_secs,
+                growth_secs: smart_growth_window_secs,
+            },
+            watchdog: raw.monitoring.watchdog.unwrap_or(true),
+            overrides,
+            warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{days_from_civil, parse_date};
+
+    fn parse(text: &str) -> Result<Thresholds, ThresholdsError> {
+        // 2026-11-21
+        Thresholds::parse(text, Path::new("t.yaml"), days_from_civil(2026, 11, 21))
+    }
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        for text in ["", "{}", "# only a comment\n"] {
+            let t = parse(text).unwrap();
+            assert_eq!(t.selector.to_string(), "job=\"vigie\"");
+            assert_eq!(t.language, Language::En);
+            assert_eq!(
+                t.signals["filesystem.free_percent"],
+                Levels {
+                    warning: Some(15.0),
+                    critical: Some(5.0),
+                    for_secs: 600
+                }
+            );
+            assert_eq!(
+                t.roles["control-plane"]["filesystem.free_percent"].critical,
+                Some(15.0)
+            );
+            assert!(t.watchdog);
+            assert_eq!(t.signals.len(), SIGNALS.len());
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(parse_date("2000-03-01"), Some(11017));
+        assert_eq!(parse_date("2024-02-29"), Some(days_from_civil(2024, 2, 29)));
+        for bad in ["2023-02-29", "2027-13-01", "27-01-31", "2027-1-31", "soon"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_levels_override_defaults_and_roles_follow() {
+        let t = parse(
+            "language: fr\n\
+             filesystems:\n  free_percent: {warning: 20, for: 30m}\n  full_in_window: 12h\n  roles:\n    nextcloud-data:\n      free_percent: {warning: 25, critical: 10}\n\
+             dns:\n  latency: {warning: 300ms, critical: 1s}\n\
+             monitoring: {watchdog: false}\n",
+        )
+        .unwrap();
+        assert_eq!(t.language, Language::Fr);
+        assert_eq!(
+            t.signals["filesystem.free_percent"],
+            Levels {
+                warning: Some(20.0),
+                critical: Some(5.0),
+                for_secs: 1800
+            }
+        );
+        assert_eq!(t.windows.trend_secs, 12 * 3600);
+        assert_eq!(
+            t.roles["nextcloud-data"]["filesystem.free_percent"].warning,
+            Some(25.0)
+        );
+        assert_eq!(
+            t.roles["nextcloud-data"]["filesystem.free_percent"].for_secs,
+            1800
+        );
+        assert_eq!(t.signals["dns.latency"].warning, Some(0.3));
+        assert!(!t.watchdog);
+    }
+
+    #[test]
+    fn overrides_expire_and_need_a_reason() {
+        let t = parse(
+            "overrides:\n\
+             - match: {instance: 'mutu2:7361', mountpoint: /srv/backup}\n  reason: backup volume sits near full\n  expires: 2027-01-31\n  filesystems: {free_percent: {warning: 3, critical: 1}}\n\
+             - match: {instance: 'old:7361'}\n  reason: decommissioned\n  expires: 2026-11-20\n  swap: {used_percent: {enabled: false}}\n",
+        )
+        .unwrap();
+        assert_eq!(t.overrides.len(), 1);
+        assert_eq!(
+            t.overrides[0].signals["filesystem.free_percent"].critical,
+            Some(1.0)
+        );
+        assert_eq!(t.warnings.len(), 1);
+        assert!(
+            t.warnings[0].starts_with("t.yaml:8:12: override"),
+            "{:?}",
+            t.warnings
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! The thresholds file as written: serde structs that refuse unknown keys
+//! and keep each value's line and column for the errors.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::Language;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawFile {
+    pub(super) selector: Option<Spanned<String>>,
+    pub(super) language: Option<Language>,
+    pub(super) runbook_url: Option<Spanned<String>>,
+    pub(super) filesystems: RawFilesystems,
+    pub(super) smart: RawSmart,
+    pub(super) swap: RawSwap,
+    pub(super) reboot: RawReboot,
+    pub(super) dns: RawDns,
+    pub(super) monitoring: RawMonitoring,
+    pub(super) overrides: Vec<Spanned<RawOverride>>,
+}
+
+/// One signal as written: `{warning: 15, critical: 5, for: 10m}`, or
+/// `{enabled: false}`. Values are numbers, or durations for time signals.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLevels {
+    #[serde(default)]
+    pub(super) warning: Option<Spanned<RawValue>>,
+    #[serde(default)]
+    pub(super) critical: Option<Spanned<RawValue>>,
+    #[serde(default, rename = "for")]
+    pub(super) for_: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawValue {
+    Number(f64),
+    Text(String),
+}
+
+pub(super) type Slot = Option<Spanned<RawLevels>>;
+
+/// Declares a section: its signal fields (each `section.field`) and the
+/// list of (signal id, field) pairs used to walk it.
+macro_rules! section {
+    ($name:ident, $prefix:literal { $($field:ident),* } $( extra { $($xf:ident : $xt:ty),* } )?) => {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub(super) struct $name {
+            $( pub(super) $field: Slot, )*
+            $( $( pub(super) $xf: $xt, )* )?
+        }
+
+        impl $name {
+            pub(super) fn slots(&self) -> Vec<(&'static str, &Slot)> {
+                vec![$( (concat!($prefix, ".", stringify!($field)), &self.$field) ),*]
+            }
+        }
+    };
+}
+
+section!(RawFilesystems, "filesystem" { free_percent, inodes_free_percent, full_in, readonly }
+    extra { full_in_window: Option<Spanned<String>>, roles: BTreeMap<String, Spanned<RawRole>> });
+section!(RawRole, "filesystem" { free_percent, inodes_free_percent, full_in });
+section!(RawSmart, "smart" { failing, reallocated_sectors, pending_sectors, offline_uncorrectable,
+    reported_uncorrectable, udma_crc_errors, counter_growing, nvme_media_errors, nvme_critical_warning, nvme_wear_percent, nvme_spare_low,
+    self_test_failed, temperature_celsius, not_reporting }
+    extra { growth_window: Option<Spanned<String>> });
+section!(RawSwap, "swap" { used_percent, swap_in_bytes_per_second });
+section!(RawReboot, "reboot" { days_since, required_days });
+section!(RawDns, "dns" { resolver_failing, all_resolvers_failing, latency });
+section!(RawMonitoring, "monitoring" { target_down, collector_failing } extra { watchdog: Option<bool> });
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOverride {
+    #[serde(rename = "match")]
+    pub(super) matchers: Spanned<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub(super) reason: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) expires: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) filesystems: RawRole,
+    #[serde(default)]
+    pub(super) smart: RawSmart,
+    #[serde(default)]
+    pub(super) swap: RawSwap,
+    #[serde(default)]
+    pub(super) reboot: RawReboot,
+    #[serde(default)]
+    pub(super) dns: RawDns,
+}
+
+impl RawOverride {
+    pub(super) fn slots(&self) -> Vec<(&'static str, &Slot)> {
+        let mut v = self.filesystems.slots();
+        v.extend(self.smart.slots());
+        v.extend(self.swap.slots());
+        v.extend(self.reboot.slots());
+        v.extend(self.dns.slots());
+        v
+    }
+}
