@@ -5,6 +5,7 @@
 
 use crate::promql::signals::{metric::*, *};
 use crate::promql::{Expr, Scope};
+use crate::thresholds::catalogue::{Signal, signal};
 
 /// Text of one alert in one language. `{{ $labels.x }}` and
 /// `{{ printf "%.1f" $value }}` are the only template parts used, so tests
@@ -15,27 +16,25 @@ pub struct Text {
     pub description: &'static str,
 }
 
+impl AlertSpec {
+    /// The signal of the catalogue this alert reads.
+    pub fn sig(&self) -> &'static Signal {
+        signal(self.signal).expect("every alert reads a signal of the catalogue (tested)")
+    }
+}
+
 /// One alert of the catalogue.
 #[derive(Debug, Clone, Copy)]
 pub struct AlertSpec {
     pub name: &'static str,
     /// The thresholds signal (`filesystem.free_percent`).
     pub signal: &'static str,
-    /// Converts the file's unit to the value's (seconds to days: 1/86400).
-    /// The alert fires when the value passes a level (below it for signals
-    /// where lower is worse, at or above it otherwise); flags and events are
-    /// values 0 or 1 with a level of 1.
-    pub scale: f64,
     /// The value compared with the levels (one of [`signals`]).
     pub value: fn(&Scope) -> Expr,
-    /// The metric whose series carry the alert's labels (for tests), with
-    /// the labels that identify one series besides job and instance.
-    pub series_labels: &'static [(&'static str, &'static str)],
-    /// Input series for tests, as functions of the wanted value `v`: each
-    /// entry is (metric name, extra labels, value as a function of v).
-    /// Input series for tests: (metric, labels, (start, step per minute) as
-    /// a function of the wanted value `v` and of the evaluation time in
-    /// seconds).
+    /// Input series for tests: (metric, (start, step per minute) as a
+    /// function of the wanted value `v` and of the evaluation time in
+    /// seconds). They carry the labels of the signal's [`Series`], as the
+    /// alert does.
     pub inputs: &'static [Input],
     pub en: Text,
     pub fr: Text,
@@ -56,33 +55,9 @@ macro_rules! avail {
 /// The template snippet of [`avail!`].
 pub const AVAIL: &str = avail!();
 
-/// One input series of a test: metric, labels, and its (start, step per
-/// minute) for a wanted value and an evaluation time.
-pub type Input = (
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    fn(f64, f64) -> (f64, f64),
-);
-
-const FS: &[(&str, &str)] = &[
-    ("mountpoint", "/srv/data"),
-    ("device", "/dev/sdb1"),
-    ("fstype", "ext4"),
-];
-const DISK: &[(&str, &str)] = &[
-    ("device", "/dev/sda"),
-    ("type", "sat"),
-    ("model", "TEST DISK"),
-    ("serial", "SN123"),
-    ("wwn", "0x5000c500075bcd15"),
-];
-const NONE: &[(&str, &str)] = &[];
-const DNS: &[(&str, &str)] = &[
-    ("resolver", "192.0.2.53:53"),
-    ("source", "resolv.conf"),
-    ("query", "example.org"),
-    ("type", "MX"),
-];
+/// One input series of a test: metric, and its (start, step per minute)
+/// for a wanted value and an evaluation time.
+pub type Input = (&'static str, fn(f64, f64) -> (f64, f64));
 
 fn id(v: f64, _: f64) -> (f64, f64) {
     (v, 0.0)
@@ -134,11 +109,9 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemAlmostFull",
         signal: "filesystem.free_percent",
-        scale: 1.0,
         value: free_percent,
-        series_labels: FS,
         // avail = 10 v out of 1000 bytes: v% free.
-        inputs: &[(FS_SIZE, FS, thousand), (FS_AVAIL, FS, tenfold)],
+        inputs: &[(FS_SIZE, thousand), (FS_AVAIL, tenfold)],
         en: Text {
             summary: concat!(
                 "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free space left (",
@@ -160,13 +133,11 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemFillingUp",
         signal: "filesystem.full_in",
-        scale: 1.0 / 86400.0,
         // Available bytes over the falling rate of the whole window, in days;
         // only while the recent sixth of the window still falls, so a write
         // burst that has ended does not keep the forecast alive.
         value: days_until_full,
-        series_labels: FS,
-        inputs: &[(FS_AVAIL, FS, falling_avail)],
+        inputs: &[(FS_AVAIL, falling_avail)],
         en: Text {
             summary: concat!(
                 "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at its current rate (",
@@ -188,10 +159,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemReadOnly",
         signal: "filesystem.readonly",
-        scale: 1.0,
         value: readonly,
-        series_labels: FS,
-        inputs: &[(FS_READONLY, FS, id)],
+        inputs: &[(FS_READONLY, id)],
         en: Text {
             summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is read-only.",
             description: "Nothing can be written there: often the kernel remounted it after disk errors. First read the kernel log (dmesg), then check the disk before remounting.",
@@ -205,10 +174,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemInodesRunningOut",
         signal: "filesystem.inodes_free_percent",
-        scale: 1.0,
         value: inodes_free_percent,
-        series_labels: FS,
-        inputs: &[(FS_FILES, FS, thousand), (FS_FILES_FREE, FS, tenfold)],
+        inputs: &[(FS_FILES, thousand), (FS_FILES_FREE, tenfold)],
         en: Text {
             summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free inodes left.",
             description: "When inodes run out no new file can be created on {{ $labels.mountpoint }} even with free space. First look for directories with millions of small files (sessions, caches, mail queues) and clean them.",
@@ -222,11 +189,9 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieSwapAlmostFull",
         signal: "swap.used_percent",
-        scale: 1.0,
         value: swap_used_percent,
-        series_labels: NONE,
         // 1000 bytes of swap, 1000 - 10 v free: v% used.
-        inputs: &[(SWAP_SIZE, NONE, thousand), (SWAP_FREE, NONE, swap_free)],
+        inputs: &[(SWAP_SIZE, thousand), (SWAP_FREE, swap_free)],
         en: Text {
             summary: "Swap on {{ $labels.instance }} is {{ printf \"%.1f\" $value }}% used.",
             description: "{{ $labels.instance }} is short of memory; when swap is full the kernel kills processes. First find the process that grew (top, sorted by memory), restart it, and plan the reboot or more RAM.",
@@ -240,10 +205,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieRebootOverdue",
         signal: "reboot.days_since",
-        scale: 1.0,
         value: days_since_boot,
-        series_labels: NONE,
-        inputs: &[(BOOT_TIME, NONE, days_before_eval)],
+        inputs: &[(BOOT_TIME, days_before_eval)],
         en: Text {
             summary: "{{ $labels.instance }} has not been rebooted for {{ printf \"%.0f\" $value }} days.",
             description: "The longer a server runs, the riskier its next reboot (pending updates, swap, forgotten changes). Plan a maintenance reboot at a quiet time, with someone watching.",
@@ -257,10 +220,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskFailing",
         signal: "smart.failing",
-        scale: 1.0,
         value: smart_failing,
-        series_labels: DISK,
-        inputs: &[(SMART_HEALTHY, DISK, one_minus)],
+        inputs: &[(SMART_HEALTHY, one_minus)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} says it is failing.",
             description: "The disk's own SMART self-assessment failed: it may stop at any time. Check that the backups are recent now, then replace the disk.",
@@ -274,10 +235,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskReallocatedSectors",
         signal: "smart.reallocated_sectors",
-        scale: 1.0,
         value: |s| smart_value(s, SMART_REALLOCATED),
-        series_labels: DISK,
-        inputs: &[(SMART_REALLOCATED, DISK, id)],
+        inputs: &[(SMART_REALLOCATED, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has reallocated {{ printf \"%.0f\" $value }} sectors.",
             description: "The disk is replacing bad sectors: it is wearing out. First check the backups of what it holds, then plan its replacement; if it keeps growing, replace it now.",
@@ -291,10 +250,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskPendingSectors",
         signal: "smart.pending_sectors",
-        scale: 1.0,
         value: |s| smart_value(s, SMART_PENDING),
-        series_labels: DISK,
-        inputs: &[(SMART_PENDING, DISK, id)],
+        inputs: &[(SMART_PENDING, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} unreadable sectors waiting to be remapped.",
             description: "Data in those sectors could not be read. First check the backups, then run a long self-test (smartctl -t long) and plan the replacement of the disk.",
@@ -308,10 +265,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskOfflineUncorrectable",
         signal: "smart.offline_uncorrectable",
-        scale: 1.0,
         value: |s| smart_value(s, SMART_OFFLINE_UNCORRECTABLE),
-        series_labels: DISK,
-        inputs: &[(SMART_OFFLINE_UNCORRECTABLE, DISK, id)],
+        inputs: &[(SMART_OFFLINE_UNCORRECTABLE, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} sectors it cannot read back.",
             description: "Data in those sectors is lost. Check the backups first, then replace the disk.",
@@ -325,10 +280,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskReportedUncorrectable",
         signal: "smart.reported_uncorrectable",
-        scale: 1.0,
         value: |s| smart_value(s, SMART_REPORTED_UNCORRECTABLE),
-        series_labels: DISK,
-        inputs: &[(SMART_REPORTED_UNCORRECTABLE, DISK, id)],
+        inputs: &[(SMART_REPORTED_UNCORRECTABLE, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} reported {{ printf \"%.0f\" $value }} errors it could not correct.",
             description: "Reads failed on this disk. Check the backups, run a long self-test (smartctl -t long) and plan the replacement.",
@@ -342,10 +295,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskCrcErrors",
         signal: "smart.udma_crc_errors",
-        scale: 1.0,
         value: |s| smart_value(s, SMART_UDMA_CRC),
-        series_labels: DISK,
-        inputs: &[(SMART_UDMA_CRC, DISK, id)],
+        inputs: &[(SMART_UDMA_CRC, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} transfer (CRC) errors.",
             description: "Usually a bad or loose cable, not the disk itself. Reseat or replace the SATA cable at the next maintenance.",
@@ -359,10 +310,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeMediaErrors",
         signal: "smart.nvme_media_errors",
-        scale: 1.0,
         value: |s| smart_value(s, NVME_MEDIA_ERRORS),
-        series_labels: DISK,
-        inputs: &[(NVME_MEDIA_ERRORS, DISK, id)],
+        inputs: &[(NVME_MEDIA_ERRORS, id)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} media errors.",
             description: "The flash lost data it could not recover. Check the backups and plan the replacement of the disk.",
@@ -376,10 +325,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeCriticalWarning",
         signal: "smart.nvme_critical_warning",
-        scale: 1.0,
         value: nvme_critical_warning,
-        series_labels: DISK,
-        inputs: &[(NVME_CRITICAL_WARNING, DISK, id)],
+        inputs: &[(NVME_CRITICAL_WARNING, id)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} raised a critical warning.",
             description: "See vigie_smart_nvme_critical_warning_bit for which one (spare, temperature, reliability, read-only, backup power). Check the backups first, then plan the replacement.",
@@ -393,10 +340,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeWornOut",
         signal: "smart.nvme_wear_percent",
-        scale: 1.0,
         value: nvme_wear_percent,
-        series_labels: DISK,
-        inputs: &[(NVME_WEAR, DISK, percent_of_ratio)],
+        inputs: &[(NVME_WEAR, percent_of_ratio)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has used {{ printf \"%.0f\" $value }}% of its rated endurance.",
             description: "Worn flash fails without warning. Plan its replacement; meanwhile keep the backups current.",
@@ -410,10 +355,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskSelfTestFailed",
         signal: "smart.self_test_failed",
-        scale: 1.0,
         value: self_test_failed,
-        series_labels: DISK,
-        inputs: &[(SMART_SELF_TEST_PASSED, DISK, one_minus)],
+        inputs: &[(SMART_SELF_TEST_PASSED, one_minus)],
         en: Text {
             summary: "The last self-test of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} failed.",
             description: "The disk found an error while testing itself. Read smartctl -l selftest {{ $labels.device }}, check the backups and plan the replacement.",
@@ -427,10 +370,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskHot",
         signal: "smart.temperature_celsius",
-        scale: 1.0,
         value: |s| smart_value(s, SMART_TEMPERATURE),
-        series_labels: DISK,
-        inputs: &[(SMART_TEMPERATURE, DISK, id)],
+        inputs: &[(SMART_TEMPERATURE, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} is at {{ printf \"%.0f\" $value }} °C.",
             description: "Heat shortens a disk's life. Check the fans and the airflow of the server (and of the room).",
@@ -444,10 +385,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskNotReporting",
         signal: "smart.not_reporting",
-        scale: 1.0,
         value: smart_not_reporting,
-        series_labels: DISK,
-        inputs: &[(SMART_DEVICE_ERROR, DISK, id)],
+        inputs: &[(SMART_DEVICE_ERROR, id)],
         en: Text {
             summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} no longer answers smartctl.",
             description: "A disk that vanished or stopped answering may have died. Read vigie's log and the kernel log (dmesg) for {{ $labels.device }}.",
@@ -461,10 +400,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieSwapping",
         signal: "swap.swap_in_bytes_per_second",
-        scale: 1.0,
         value: swap_in_rate,
-        series_labels: NONE,
-        inputs: &[(SWAP_IN, NONE, counter_rate)],
+        inputs: &[(SWAP_IN, counter_rate)],
         en: Text {
             summary: "{{ $labels.instance }} keeps reading {{ printf \"%.0f\" $value }} bytes per second back from swap.",
             description: "The host is short of RAM and everything on it is slow. Find the process that grew (top, sorted by memory) and restart it; plan more RAM or fewer services.",
@@ -478,10 +415,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieRebootRequired",
         signal: "reboot.required_days",
-        scale: 1.0,
         value: reboot_required_days,
-        series_labels: NONE,
-        inputs: &[(REBOOT_REQUIRED_SINCE, NONE, days_before_eval)],
+        inputs: &[(REBOOT_REQUIRED_SINCE, days_before_eval)],
         en: Text {
             summary: "{{ $labels.instance }} has been waiting {{ printf \"%.0f\" $value }} days for a reboot to apply updates.",
             description: "Security updates (kernel, libc) only apply after a reboot. Plan one at a quiet time; see /var/run/reboot-required.pkgs for why.",
@@ -495,10 +430,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDnsResolverFailing",
         signal: "dns.resolver_failing",
-        scale: 1.0,
         value: dns_resolver_failing,
-        series_labels: DNS,
-        inputs: &[(DNS_SUCCESS, DNS, one_minus)],
+        inputs: &[(DNS_SUCCESS, one_minus)],
         en: Text {
             summary: "Resolver {{ $labels.resolver }} used by {{ $labels.instance }} fails to resolve {{ $labels.query }} ({{ $labels.type }}).",
             description: "The other resolvers still answer, but with one fewer, mail and apps on {{ $labels.instance }} depend on the rest. Check the resolver (is it up? does dig @{{ $labels.resolver }} {{ $labels.query }} answer?).",
@@ -512,13 +445,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDnsAllResolversFailing",
         signal: "dns.all_resolvers_failing",
-        scale: 1.0,
         value: dns_failing_share,
-        series_labels: NONE,
-        inputs: &[
-            (DNS_RESOLVERS, NONE, two),
-            (DNS_RESOLVERS_FAILING, NONE, twice),
-        ],
+        inputs: &[(DNS_RESOLVERS, two), (DNS_RESOLVERS_FAILING, twice)],
         en: Text {
             summary: "No resolver answers {{ $labels.instance }}: name resolution is down, mail will stop.",
             description: "Mail and most apps on {{ $labels.instance }} fail without DNS. First check the resolvers in /etc/resolv.conf (up? reachable?), then point the host at a working one.",
@@ -532,10 +460,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDnsSlow",
         signal: "dns.latency",
-        scale: 1.0,
         value: dns_latency,
-        series_labels: DNS,
-        inputs: &[(DNS_DURATION, DNS, id), (DNS_SUCCESS, DNS, one)],
+        inputs: &[(DNS_DURATION, id), (DNS_SUCCESS, one)],
         en: Text {
             summary: "Resolver {{ $labels.resolver }} takes {{ printf \"%.1f\" $value }} seconds to answer {{ $labels.instance }}.",
             description: "Slow DNS makes mail and web requests slow. Check the resolver's load and its upstream servers.",
@@ -549,10 +475,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskReallocatedSectorsGrowing",
         signal: "smart.counter_growing",
-        scale: 1.0,
         value: |s| counter_growing(s, SMART_REALLOCATED),
-        series_labels: DISK,
-        inputs: &[(SMART_REALLOCATED, DISK, growing)],
+        inputs: &[(SMART_REALLOCATED, growing)],
         en: Text {
             summary: "The reallocated sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose reallocated sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -566,10 +490,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskPendingSectorsGrowing",
         signal: "smart.counter_growing",
-        scale: 1.0,
         value: |s| counter_growing(s, SMART_PENDING),
-        series_labels: DISK,
-        inputs: &[(SMART_PENDING, DISK, growing)],
+        inputs: &[(SMART_PENDING, growing)],
         en: Text {
             summary: "The unreadable (pending) sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose unreadable (pending) sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -583,10 +505,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieDiskOfflineUncorrectableGrowing",
         signal: "smart.counter_growing",
-        scale: 1.0,
         value: |s| counter_growing(s, SMART_OFFLINE_UNCORRECTABLE),
-        series_labels: DISK,
-        inputs: &[(SMART_OFFLINE_UNCORRECTABLE, DISK, growing)],
+        inputs: &[(SMART_OFFLINE_UNCORRECTABLE, growing)],
         en: Text {
             summary: "The uncorrectable sectors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose uncorrectable sectors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -600,10 +520,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeMediaErrorsGrowing",
         signal: "smart.counter_growing",
-        scale: 1.0,
         value: |s| counter_growing(s, NVME_MEDIA_ERRORS),
-        series_labels: DISK,
-        inputs: &[(NVME_MEDIA_ERRORS, DISK, growing)],
+        inputs: &[(NVME_MEDIA_ERRORS, growing)],
         en: Text {
             summary: "The media errors of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} are increasing.",
             description: "A disk whose media errors keep growing is failing now. Check the backups today and replace the disk as soon as possible.",
@@ -617,13 +535,8 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieNvmeSpareLow",
         signal: "smart.nvme_spare_low",
-        scale: 1.0,
         value: nvme_spare_low,
-        series_labels: DISK,
-        inputs: &[
-            (NVME_SPARE, DISK, spare),
-            (NVME_SPARE_THRESHOLD, DISK, spare_threshold),
-        ],
+        inputs: &[(NVME_SPARE, spare), (NVME_SPARE_THRESHOLD, spare_threshold)],
         en: Text {
             summary: "NVMe disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has used up its spare blocks.",
             description: "Below its spare threshold the disk can no longer replace worn blocks and may turn read-only. Check the backups and replace the disk.",
@@ -657,4 +570,22 @@ fn avail_at_eval(v: f64, _: f64) -> f64 {
 
 fn swap_free(v: f64, _: f64) -> (f64, f64) {
     (1000.0 - 10.0 * v, 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::thresholds::SIGNALS;
+
+    /// [`AlertSpec::sig`] cannot fail, and every signal but the monitoring
+    /// ones (written by `rules::monitoring`) has an alert.
+    #[test]
+    fn alerts_and_signals_match() {
+        for a in ALERTS {
+            assert!(signal(a.signal).is_some(), "{}", a.name);
+        }
+        for s in SIGNALS.iter().filter(|s| !s.id.starts_with("monitoring.")) {
+            assert!(ALERTS.iter().any(|a| a.signal == s.id), "{}", s.id);
+        }
+    }
 }

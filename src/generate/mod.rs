@@ -15,6 +15,9 @@ pub mod rules;
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeSet;
+
+use crate::promql::vigie_metric_names;
 use crate::thresholds::Thresholds;
 
 /// Output files, named and in order.
@@ -70,6 +73,38 @@ pub fn generate(t: &Thresholds, format: Format) -> Result<Vec<(String, String)>,
     Ok(files)
 }
 
+/// Every `vigie_*` metric the rules and the dashboards generated for `t`
+/// read (the rules' expressions, the panels' queries and the template
+/// variables), for checking against what the exporter exports.
+pub fn metrics_read(t: &Thresholds) -> Result<BTreeSet<String>, String> {
+    let mut names = BTreeSet::new();
+    for g in rules::groups(t)? {
+        for r in &g.rules {
+            names.extend(vigie_metric_names(r.expr.as_str()));
+        }
+    }
+    fn walk(v: &serde_json::Value, names: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, v) in o {
+                    match (k.as_str(), v) {
+                        ("expr" | "query", serde_json::Value::String(q)) => {
+                            names.extend(vigie_metric_names(q))
+                        }
+                        _ => walk(v, names),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, names)),
+            _ => {}
+        }
+    }
+    for (_, d) in dashboards::generate(t)? {
+        walk(&d, &mut names);
+    }
+    Ok(names)
+}
+
 /// Where a generated file goes: under `out`, except the dashboards, which
 /// go to `dashboards_out` when given (`out/dashboards/` otherwise).
 pub fn destination(name: &str, out: &Path, dashboards_out: Option<&Path>) -> PathBuf {
@@ -107,4 +142,33 @@ pub fn write(
         }
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_read_by_rules_and_dashboards() {
+        let t = Thresholds::parse("{}", Path::new("t.yaml"), 0).unwrap();
+        let names = metrics_read(&t).unwrap();
+        for read in [
+            "vigie_filesystem_avail_bytes",
+            "vigie_path_filesystem_info",
+            "vigie_smart_scsi_grown_defects",
+            "vigie_dns_probe_latency_seconds_bucket",
+            "vigie_collector_success",
+            "vigie_build_info",
+        ] {
+            assert!(names.contains(read), "{read} in {names:?}");
+        }
+        // Labels, recorded thresholds and the alerts' names are not metrics.
+        assert!(
+            names
+                .iter()
+                .all(|n| n.starts_with("vigie_") && n != "vigie_cell"),
+            "{names:?}"
+        );
+        assert!(names.len() >= 40, "{}: {names:?}", names.len());
+    }
 }

@@ -7,14 +7,43 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
-use super::rules::{LEVELS, is_role_signal, level_of};
+use super::rules::{LEVELS, level_of};
 use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
 use crate::promql::{Expr, Matcher, Selector};
-use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind, signal};
+use crate::thresholds::catalogue::Series;
+use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind};
 use crate::units::prom_duration;
 
 /// The instance of every test series.
 const INSTANCE: &str = "host.example.org:7361";
+
+/// The labels of a test series of `series` besides job and instance, with
+/// example values.
+fn example_labels(series: Series) -> &'static [(&'static str, &'static str)] {
+    let labels: &[(&str, &str)] = match series {
+        Series::Host => &[],
+        Series::Filesystem => &[
+            ("mountpoint", "/srv/data"),
+            ("device", "/dev/sdb1"),
+            ("fstype", "ext4"),
+        ],
+        Series::Disk => &[
+            ("device", "/dev/sda"),
+            ("type", "sat"),
+            ("model", "TEST DISK"),
+            ("serial", "SN123"),
+            ("wwn", "0x5000c500075bcd15"),
+        ],
+        Series::Probe => &[
+            ("resolver", "192.0.2.53:53"),
+            ("source", "resolv.conf"),
+            ("query", "example.org"),
+            ("type", "MX"),
+        ],
+        Series::Collector => &[("collector", "smart")],
+    };
+    labels
+}
 
 #[cfg(test)]
 mod humanize_tests {
@@ -265,7 +294,7 @@ fn path_info(t: &Thresholds, spec: &AlertSpec, role: &str, for_secs: u64) -> Inp
     let mut info = t.selector.equalities();
     info.insert("instance".into(), INSTANCE.into());
     info.extend(
-        spec.series_labels
+        example_labels(spec.sig().series)
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
@@ -289,13 +318,11 @@ fn lookalike_role_tests(t: &Thresholds) -> Vec<TestGroup> {
         if t.roles.contains_key(&lookalike) {
             continue;
         }
-        for spec in ALERTS.iter().filter(|s| is_role_signal(s.signal)) {
-            let Some(sig) = signal(spec.signal) else {
-                continue;
-            };
+        for spec in ALERTS.iter().filter(|s| s.sig().by_role) {
+            let sig = spec.sig();
             let l = t.signals[spec.signal];
             // The value that fires the most levels.
-            let Some((v, levels, _)) = cases(sig, &l, spec.scale)
+            let Some((v, levels, _)) = cases(sig, &l, sig.scale)
                 .into_iter()
                 .rfind(|(_, levels, _)| !levels.is_empty())
             else {
@@ -343,9 +370,13 @@ fn one_test_with(
     let inputs = spec
         .inputs
         .iter()
-        .map(|(metric, labels, f)| {
+        .map(|(metric, f)| {
             let mut l = base.clone();
-            l.extend(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            l.extend(
+                example_labels(spec.sig().series)
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
             l.extend(replace.clone());
             let (start, step) = f(v, eval as f64);
             let values = if step < 0.0 {
@@ -361,7 +392,7 @@ fn one_test_with(
         .collect();
     let mut alert_labels = base.clone();
     alert_labels.extend(
-        spec.series_labels
+        example_labels(spec.sig().series)
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
@@ -440,8 +471,8 @@ fn cases(sig: &Signal, l: &Levels, scale: f64) -> Vec<(f64, Vec<&'static str>, S
 pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
     let mut tests = Vec::new();
     for spec in ALERTS {
-        let scale = spec.scale;
-        let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
+        let sig = spec.sig();
+        let scale = sig.scale;
         let l = t.signals[spec.signal];
         for (v, levels, what) in cases(sig, &l, scale) {
             tests.push(one_test(
@@ -456,10 +487,8 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
     }
     for (role, signals) in &t.roles {
         for spec in ALERTS.iter().filter(|s| signals.contains_key(s.signal)) {
-            let scale = spec.scale;
-            let Some(sig) = signal(spec.signal) else {
-                continue;
-            };
+            let sig = spec.sig();
+            let scale = sig.scale;
             let l = signals[spec.signal];
             for (v, levels, what) in cases(sig, &l, scale) {
                 tests.push(role_test(t, spec, role, v, l.for_secs, &levels, &what));
@@ -484,11 +513,9 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
     for (n, o) in t.overrides.iter().enumerate() {
         for spec in ALERTS {
-            let scale = spec.scale;
+            let sig = spec.sig();
+            let scale = sig.scale;
             let Some(ol) = o.signals.get(spec.signal) else {
-                continue;
-            };
-            let Some(sig) = signal(spec.signal) else {
                 continue;
             };
             let (w, c) = (
@@ -536,7 +563,7 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
 }
 
 /// (series, values) pairs.
-type Series = Vec<(String, String)>;
+type SeriesValues = Vec<(String, String)>;
 
 fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
@@ -576,7 +603,7 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
             l.insert("severity".into(), sev.clone());
             l
         };
-        let (inputs, quiet_inputs, labels): (Series, Series, BTreeMap<String, String>) =
+        let (inputs, quiet_inputs, labels): (SeriesValues, SeriesValues, BTreeMap<String, String>) =
             match name.as_str() {
                 "VigieWatchdog" => (vec![], vec![], with_sev(BTreeMap::new())),
                 "VigieDown" => (

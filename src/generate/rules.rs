@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::alerts::{ALERTS, AlertSpec};
 use crate::promql::{Expr, Matcher, Op, Selector, signals};
-use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
+use crate::thresholds::{Direction, Language, Levels, Thresholds};
 use crate::units::prom_duration;
 
 #[derive(Debug, Serialize)]
@@ -65,7 +65,7 @@ pub fn threshold_metric(signal_id: &str, level: &str) -> String {
 /// Labels an alert's series can be matched on.
 fn matchable(spec: &AlertSpec) -> Vec<&'static str> {
     let mut v = vec!["instance", "job"];
-    v.extend(spec.series_labels.iter().map(|(k, _)| *k));
+    v.extend(spec.sig().series.labels());
     v
 }
 
@@ -105,14 +105,14 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
     for spec in ALERTS {
-        let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
+        let sig = spec.sig();
         let levels = t.signals[spec.signal];
-        let scale = spec.scale;
+        let scale = sig.scale;
         let op = firing_op(sig.direction);
         let mut value = (spec.value)(&scope);
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
-        if is_role_signal(spec.signal) && !t.roles.is_empty() {
+        if sig.by_role && !t.roles.is_empty() {
             let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
             value = signals::outside_roles(value, &scope, &roles);
         }
@@ -213,14 +213,6 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
     Ok(groups)
 }
 
-/// Filesystem signals that roles can set.
-pub fn is_role_signal(id: &str) -> bool {
-    matches!(
-        id,
-        "filesystem.free_percent" | "filesystem.full_in" | "filesystem.inodes_free_percent"
-    )
-}
-
 /// `control-plane` -> `ControlPlane`.
 pub fn camel(role: &str) -> String {
     role.split(['-', '_', '.'])
@@ -268,8 +260,8 @@ fn role_rules(
     role: &str,
     levels: &Levels,
 ) -> Result<Vec<Rule>, String> {
-    let sig = signal(spec.signal).ok_or_else(|| format!("unknown signal {}", spec.signal))?;
-    let scale = spec.scale;
+    let sig = spec.sig();
+    let scale = sig.scale;
     let op = firing_op(sig.direction);
     let value = role_value(spec, t, role);
     let name = role_alert_name(spec, role);

@@ -32,6 +32,34 @@ pub enum ValueKind {
     Condition,
 }
 
+/// The series a signal's value is computed for: the labels that identify
+/// one of them besides `job` and `instance` (what an override may match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Series {
+    /// One per host.
+    Host,
+    /// One per mounted filesystem.
+    Filesystem,
+    /// One per disk.
+    Disk,
+    /// One per DNS probe (resolver, query and type).
+    Probe,
+    /// One per collector of vigie.
+    Collector,
+}
+
+impl Series {
+    pub const fn labels(self) -> &'static [&'static str] {
+        match self {
+            Series::Host => &[],
+            Series::Filesystem => &["mountpoint", "device", "fstype"],
+            Series::Disk => &["device", "type", "model", "serial", "wwn"],
+            Series::Probe => &["resolver", "source", "query", "type"],
+            Series::Collector => &["collector"],
+        }
+    }
+}
+
 /// A signal vigie alerts on, with its defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Signal {
@@ -43,27 +71,57 @@ pub struct Signal {
     pub critical: Option<f64>,
     /// Default `for:` in seconds.
     pub for_secs: u64,
+    /// The series the value is computed for.
+    pub series: Series,
+    /// From the file's unit to the unit of the value the alerts compare and
+    /// the dashboards show (seconds to days for `filesystem.full_in`).
+    pub scale: f64,
+    /// Whether a filesystem role (`filesystems.roles`) may set it.
+    pub by_role: bool,
 }
 
-const fn sig(
-    id: &'static str,
-    kind: ValueKind,
-    direction: Direction,
-    warning: Option<f64>,
-    critical: Option<f64>,
-    for_secs: u64,
-) -> Signal {
+/// A signal without levels, `for:` 0, shown in the file's unit.
+const fn sig(id: &'static str, kind: ValueKind, direction: Direction, series: Series) -> Signal {
     Signal {
         id,
         kind,
         direction,
-        warning,
-        critical,
-        for_secs,
+        warning: None,
+        critical: None,
+        for_secs: 0,
+        series,
+        scale: 1.0,
+        by_role: false,
+    }
+}
+
+impl Signal {
+    const fn levels(self, warning: Option<f64>, critical: Option<f64>) -> Signal {
+        Signal {
+            warning,
+            critical,
+            ..self
+        }
+    }
+
+    const fn after(self, for_secs: u64) -> Signal {
+        Signal { for_secs, ..self }
+    }
+
+    const fn shown_in(self, scale: f64) -> Signal {
+        Signal { scale, ..self }
+    }
+
+    const fn by_role(self) -> Signal {
+        Signal {
+            by_role: true,
+            ..self
+        }
     }
 }
 
 use Direction::{HigherIsWorse as Hi, LowerIsWorse as Lo};
+use Series::*;
 use ValueKind::*;
 
 const DAY: f64 = 86400.0;
@@ -72,144 +130,69 @@ const DAY: f64 = 86400.0;
 pub const SIGNALS: &[Signal] = &[
     // Incident 1: a disk "with tens of GB free" filled in days. Percent
     // alone misses it; the forecast catches it.
-    sig(
-        "filesystem.free_percent",
-        Percent,
-        Lo,
-        Some(15.0),
-        Some(5.0),
-        600,
-    ),
-    sig(
-        "filesystem.inodes_free_percent",
-        Percent,
-        Lo,
-        Some(10.0),
-        Some(3.0),
-        600,
-    ),
-    sig(
-        "filesystem.full_in",
-        Duration,
-        Lo,
-        Some(7.0 * DAY),
-        Some(DAY),
-        3600,
-    ),
-    sig("filesystem.readonly", Condition, Hi, None, Some(1.0), 60),
+    sig("filesystem.free_percent", Percent, Lo, Filesystem)
+        .levels(Some(15.0), Some(5.0))
+        .after(600)
+        .by_role(),
+    sig("filesystem.inodes_free_percent", Percent, Lo, Filesystem)
+        .levels(Some(10.0), Some(3.0))
+        .after(600)
+        .by_role(),
+    sig("filesystem.full_in", Duration, Lo, Filesystem)
+        .levels(Some(7.0 * DAY), Some(DAY))
+        .after(3600)
+        .shown_in(1.0 / DAY)
+        .by_role(),
+    sig("filesystem.readonly", Condition, Hi, Filesystem)
+        .levels(None, Some(1.0))
+        .after(60),
     // Incident 3: pre-fail read errors on a disk without RAID.
-    sig("smart.failing", Condition, Hi, None, Some(1.0), 0),
-    sig(
-        "smart.reallocated_sectors",
-        Count,
-        Hi,
-        Some(1.0),
-        Some(50.0),
-        0,
-    ),
-    sig("smart.pending_sectors", Count, Hi, Some(1.0), Some(10.0), 0),
-    sig(
-        "smart.offline_uncorrectable",
-        Count,
-        Hi,
-        Some(1.0),
-        Some(10.0),
-        0,
-    ),
-    sig(
-        "smart.reported_uncorrectable",
-        Count,
-        Hi,
-        Some(1.0),
-        Some(10.0),
-        0,
-    ),
-    sig("smart.udma_crc_errors", Count, Hi, Some(1.0), None, 0),
+    sig("smart.failing", Condition, Hi, Disk).levels(None, Some(1.0)),
+    sig("smart.reallocated_sectors", Count, Hi, Disk).levels(Some(1.0), Some(50.0)),
+    sig("smart.pending_sectors", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+    sig("smart.offline_uncorrectable", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+    sig("smart.reported_uncorrectable", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+    sig("smart.udma_crc_errors", Count, Hi, Disk).levels(Some(1.0), None),
     // A pre-fail counter that grew within `smart.growth_window`: a disk
     // getting worse now, a stronger signal than a high stable count.
-    sig("smart.counter_growing", Condition, Hi, None, Some(1.0), 0),
-    sig(
-        "smart.nvme_media_errors",
-        Count,
-        Hi,
-        Some(1.0),
-        Some(10.0),
-        0,
-    ),
-    sig(
-        "smart.nvme_critical_warning",
-        Condition,
-        Hi,
-        None,
-        Some(1.0),
-        0,
-    ),
-    sig(
-        "smart.nvme_wear_percent",
-        WearPercent,
-        Hi,
-        Some(80.0),
-        Some(95.0),
-        0,
-    ),
-    sig("smart.nvme_spare_low", Condition, Hi, None, Some(1.0), 0),
-    sig("smart.self_test_failed", Condition, Hi, Some(1.0), None, 0),
-    sig(
-        "smart.temperature_celsius",
-        Celsius,
-        Hi,
-        Some(55.0),
-        Some(65.0),
-        900,
-    ),
-    sig("smart.not_reporting", Condition, Hi, Some(1.0), None, 3600),
+    sig("smart.counter_growing", Condition, Hi, Disk).levels(None, Some(1.0)),
+    sig("smart.nvme_media_errors", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+    sig("smart.nvme_critical_warning", Condition, Hi, Disk).levels(None, Some(1.0)),
+    sig("smart.nvme_wear_percent", WearPercent, Hi, Disk).levels(Some(80.0), Some(95.0)),
+    sig("smart.nvme_spare_low", Condition, Hi, Disk).levels(None, Some(1.0)),
+    sig("smart.self_test_failed", Condition, Hi, Disk).levels(Some(1.0), None),
+    sig("smart.temperature_celsius", Celsius, Hi, Disk)
+        .levels(Some(55.0), Some(65.0))
+        .after(900),
+    sig("smart.not_reporting", Condition, Hi, Disk)
+        .levels(Some(1.0), None)
+        .after(3600),
     // Incident 4: swap at 100% on a server not rebooted for 33 weeks.
-    sig(
-        "swap.used_percent",
-        Percent,
-        Hi,
-        Some(80.0),
-        Some(95.0),
-        900,
-    ),
-    sig(
-        "swap.swap_in_bytes_per_second",
-        BytesPerSecond,
-        Hi,
-        Some(1048576.0),
-        Some(10485760.0),
-        900,
-    ),
-    sig("reboot.days_since", Days, Hi, Some(90.0), Some(180.0), 0),
-    sig("reboot.required_days", Days, Hi, Some(7.0), Some(30.0), 0),
+    sig("swap.used_percent", Percent, Hi, Host)
+        .levels(Some(80.0), Some(95.0))
+        .after(900),
+    sig("swap.swap_in_bytes_per_second", BytesPerSecond, Hi, Host)
+        .levels(Some(1048576.0), Some(10485760.0))
+        .after(900),
+    sig("reboot.days_since", Days, Hi, Host).levels(Some(90.0), Some(180.0)),
+    sig("reboot.required_days", Days, Hi, Host).levels(Some(7.0), Some(30.0)),
     // Incident 5: the resolvers of a mail server went down.
-    sig("dns.resolver_failing", Condition, Hi, Some(1.0), None, 300),
-    sig(
-        "dns.all_resolvers_failing",
-        Condition,
-        Hi,
-        None,
-        Some(1.0),
-        120,
-    ),
-    sig("dns.latency", Duration, Hi, Some(0.5), Some(2.0), 600),
+    sig("dns.resolver_failing", Condition, Hi, Probe)
+        .levels(Some(1.0), None)
+        .after(300),
+    sig("dns.all_resolvers_failing", Condition, Hi, Host)
+        .levels(None, Some(1.0))
+        .after(120),
+    sig("dns.latency", Duration, Hi, Probe)
+        .levels(Some(0.5), Some(2.0))
+        .after(600),
     // Incident 6: the monitoring itself was dead for weeks.
-    sig(
-        "monitoring.target_down",
-        Condition,
-        Hi,
-        None,
-        Some(1.0),
-        300,
-    ),
-    sig(
-        "monitoring.collector_failing",
-        Condition,
-        Hi,
-        Some(1.0),
-        None,
-        900,
-    ),
+    sig("monitoring.target_down", Condition, Hi, Host)
+        .levels(None, Some(1.0))
+        .after(300),
+    sig("monitoring.collector_failing", Condition, Hi, Collector)
+        .levels(Some(1.0), None)
+        .after(900),
 ];
 
 /// Default thresholds per filesystem role (incident 2: `/` of a

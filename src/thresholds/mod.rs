@@ -170,13 +170,7 @@ impl Thresholds {
             .iter()
             .map(|s| (s.id, Levels::default_of(s)))
             .collect();
-        let mut slots = raw.filesystems.slots();
-        slots.extend(raw.smart.slots());
-        slots.extend(raw.swap.slots());
-        slots.extend(raw.reboot.slots());
-        slots.extend(raw.dns.slots());
-        slots.extend(raw.monitoring.slots());
-        for (id, slot) in slots {
+        for (id, slot) in raw.slots() {
             if let Some(r) = slot {
                 let sig = signal(id).expect("every section field is a signal");
                 let l = levels(&at, sig, r, signals[id])?;
@@ -250,6 +244,47 @@ mod tests {
             assert!(t.watchdog);
             assert_eq!(t.signals.len(), SIGNALS.len());
         }
+    }
+
+    /// The keys the file accepts are the catalogue's signals: a file that
+    /// sets every catalogue signal parses and sets each, and every signal
+    /// key of the file (and of a role) is one of the catalogue.
+    #[test]
+    fn the_file_accepts_exactly_the_catalogue() {
+        let mut sections: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in SIGNALS {
+            let (section, key) = s.id.split_once('.').unwrap();
+            sections.entry(section).or_default().push(key);
+        }
+        let mut text = String::new();
+        for (section, keys) in &sections {
+            let section = if *section == "filesystem" {
+                "filesystems"
+            } else {
+                section
+            };
+            text.push_str(&format!("{section}:\n"));
+            for key in keys {
+                text.push_str(&format!("  {key}: {{for: 7m}}\n"));
+            }
+        }
+        let t = parse(&text).unwrap();
+        for s in SIGNALS {
+            assert_eq!(t.signals[s.id].for_secs, 420, "{}", s.id);
+        }
+
+        let raw = raw::RawFile::default();
+        let mut accepted: Vec<&str> = raw.slots().into_iter().map(|(id, _)| id).collect();
+        accepted.sort();
+        let mut catalogue: Vec<&str> = SIGNALS.iter().map(|s| s.id).collect();
+        catalogue.sort();
+        assert_eq!(accepted, catalogue);
+
+        let role = raw::RawRole::default();
+        let by_role: Vec<&str> = role.slots().into_iter().map(|(id, _)| id).collect();
+        let catalogue_by_role: Vec<&str> =
+            SIGNALS.iter().filter(|s| s.by_role).map(|s| s.id).collect();
+        assert_eq!(by_role, catalogue_by_role);
     }
 
     #[test]

@@ -23,6 +23,19 @@ pub(super) struct RawFile {
     pub(super) overrides: Vec<Spanned<RawOverride>>,
 }
 
+impl RawFile {
+    /// Every signal slot of the file's sections, as (signal id, slot).
+    pub(super) fn slots(&self) -> Vec<(&'static str, &Slot)> {
+        let mut v = self.filesystems.slots();
+        v.extend(self.smart.slots());
+        v.extend(self.swap.slots());
+        v.extend(self.reboot.slots());
+        v.extend(self.dns.slots());
+        v.extend(self.monitoring.slots());
+        v
+    }
+}
+
 /// One signal as written: `{warning: 15, critical: 5, for: 10m}`, or
 /// `{enabled: false}`. Values are numbers, or durations for time signals.
 #[derive(Debug, Default, Deserialize)]

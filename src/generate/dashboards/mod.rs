@@ -18,7 +18,6 @@ pub mod host;
 
 use serde_json::{Value, json};
 
-use crate::generate::alerts::ALERTS;
 use crate::generate::rules;
 use crate::promql::signals::{self, metric::BUILD_INFO};
 use crate::promql::{Agg, Expr, Matcher, Op, Scope, label_values};
@@ -289,10 +288,7 @@ impl Bands {
     /// it (seconds to days for `filesystem.full_in`).
     pub fn from_levels(signal_id: &str, l: &Levels) -> Bands {
         let s = signal(signal_id).expect("a known signal");
-        let scale = ALERTS
-            .iter()
-            .find(|a| a.signal == signal_id)
-            .map_or(1.0, |a| a.scale);
+        let scale = s.scale;
         Bands {
             direction: s.direction,
             warning: l.warning.map(|v| v * scale),
