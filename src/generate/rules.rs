@@ -62,13 +62,6 @@ pub fn threshold_metric(signal_id: &str, level: &str) -> String {
     format!("vigie:threshold:{}:{level}", signal_id.replace('.', "_"))
 }
 
-/// Labels an alert's series can be matched on.
-fn matchable(spec: &AlertSpec) -> Vec<&'static str> {
-    let mut v = vec!["instance", "job"];
-    v.extend(spec.sig().series.labels());
-    v
-}
-
 /// The alert expression for a value at a level with default threshold
 /// `t` (already scaled), joined with the override thresholds recorded as
 /// `metric` for each set of label `keysets` (most specific first).
@@ -116,7 +109,6 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
             let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
             value = signals::outside_roles(value, &scope, &roles);
         }
-        let allowed = matchable(spec);
         for level in LEVELS {
             let default = level_of(&levels, level).map(|v| v * scale);
             // Overrides that set this signal, grouped by their label keys.
@@ -126,15 +118,6 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
                 let Some(ol) = o.signals.get(spec.signal) else {
                     continue;
                 };
-                if let Some(bad) = o.matchers.keys().find(|k| !allowed.contains(&k.as_str())) {
-                    return Err(format!(
-                        "override {:?} ({}): {} series have no label {bad:?} (they have {})",
-                        o.matchers,
-                        o.reason,
-                        spec.signal,
-                        allowed.join(", ")
-                    ));
-                }
                 let keys: Vec<String> = o.matchers.keys().cloned().collect();
                 let mut labels: BTreeMap<String, String> = o.matchers.clone();
                 labels.insert("keys".into(), keys.join(","));

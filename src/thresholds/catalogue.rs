@@ -58,6 +58,14 @@ impl Series {
             Series::Collector => &["collector"],
         }
     }
+
+    /// The labels an override may match these series on: `instance`,
+    /// `job` and [`Series::labels`].
+    pub fn matchable(self) -> Vec<&'static str> {
+        let mut v = vec!["instance", "job"];
+        v.extend(self.labels());
+        v
+    }
 }
 
 /// A signal vigie alerts on, with its defaults.

@@ -80,6 +80,21 @@ pub(super) fn overrides(
                 }
                 seen.push((ov.matchers.value.clone(), id));
                 let sig = signal(id).expect("override fields are signals");
+                let allowed = sig.series.matchable();
+                if let Some(bad) = ov
+                    .matchers
+                    .value
+                    .keys()
+                    .find(|k| !allowed.contains(&k.as_str()))
+                {
+                    return Err(at.err(
+                        mloc,
+                        format!(
+                            "match: {id} series have no label {bad:?} (they have {}); match on those, or set {id} in another override",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
                 osignals.insert(id, levels(at, sig, r, signals[id])?);
             }
         }

@@ -213,15 +213,19 @@ fn five_hundred_overrides_do_not_multiply_alerts() {
 
 #[test]
 fn an_override_on_a_label_the_series_lack_is_an_error() {
-    let t = Thresholds::parse(
+    // Caught by the thresholds validation, at the override's match.
+    let e = Thresholds::parse(
         "overrides:\n  - match: {instance: 'a:7361', mountpoint: /srv}\n    reason: r\n    swap: {used_percent: {warning: 90, critical: 99}}\n",
         Path::new("t.yaml"),
         20_778,
     )
-    .unwrap();
-    let e = generate(&t, Format::Plain).unwrap_err();
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (2, 12), "{e}");
     assert!(
-        e.contains("swap.used_percent series have no label \"mountpoint\""),
+        e.to_string().starts_with("t.yaml:2:12: ")
+            && e.message.contains(
+                "swap.used_percent series have no label \"mountpoint\" (they have instance, job)"
+            ),
         "{e}"
     );
 }
