@@ -57,7 +57,7 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
     let files = match vigie::generate::generate(&t, g.format) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("vigie: {}: {e}", g.thresholds.display());
+            eprintln!("vigie: {:#}", anyhow::Error::from(e));
             return ExitCode::from(2);
         }
     };
@@ -81,7 +81,7 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("vigie: writing to {}: {e}", g.out.display());
+            eprintln!("vigie: {:#}", anyhow::Error::from(e));
             ExitCode::from(2)
         }
     }

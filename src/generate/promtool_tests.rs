@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
 use super::rules::{LEVELS, level_of};
 use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
@@ -468,7 +469,7 @@ fn cases(sig: &Signal, l: &Levels, scale: f64) -> Vec<(f64, Vec<&'static str>, S
 }
 
 /// The promtool test file for the rules of `t`.
-pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
+pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, GenerateError> {
     let mut tests = Vec::new();
     for spec in ALERTS {
         let sig = spec.sig();
@@ -503,7 +504,7 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, String> {
         evaluation_interval: "1m",
         tests,
     })
-    .map_err(|e| e.to_string())
+    .map_err(|e| GenerateError::yaml("the promtool tests", e))
 }
 
 /// For every override of a threshold alert: a series it matches fires at
@@ -582,9 +583,7 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     };
     // The texts are those of `rules::monitoring`; read them back from the
     // generated groups so the tests and the rules cannot drift apart.
-    let Ok(groups) = super::rules::groups(t) else {
-        return out;
-    };
+    let groups = super::rules::groups(t);
     let Some(g) = groups.iter().find(|g| g.name == "vigie-monitoring") else {
         return out;
     };

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
 use crate::promql::{Expr, Matcher, Op, Selector, signals};
 use crate::thresholds::{Direction, Language, Levels, Thresholds};
@@ -93,7 +94,7 @@ fn alert_expr(op: Op, value: Expr, t: f64, keysets: &[Vec<String>], metric: &str
 }
 
 /// Every rule group for `t`.
-pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
+pub fn groups(t: &Thresholds) -> Vec<Group> {
     let scope = t.scope();
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
@@ -176,7 +177,7 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
                 spec,
                 role,
                 &signals[spec.signal],
-            )?);
+            ));
         }
     }
     let mut groups = Vec::new();
@@ -193,7 +194,7 @@ pub fn groups(t: &Thresholds) -> Result<Vec<Group>, String> {
         });
     }
     groups.push(monitoring(t));
-    Ok(groups)
+    groups
 }
 
 /// `control-plane` -> `ControlPlane`.
@@ -237,12 +238,7 @@ pub fn role_sentence(t: &Thresholds) -> &'static str {
     }
 }
 
-fn role_rules(
-    t: &Thresholds,
-    spec: &AlertSpec,
-    role: &str,
-    levels: &Levels,
-) -> Result<Vec<Rule>, String> {
+fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> Vec<Rule> {
     let sig = spec.sig();
     let scale = sig.scale;
     let op = firing_op(sig.direction);
@@ -276,7 +272,7 @@ fn role_rules(
             annotations,
         });
     }
-    Ok(out)
+    out
 }
 
 /// Monitoring of monitoring: Watchdog, target down or absent, collector failing.
@@ -359,7 +355,7 @@ struct RuleFileRef<'a> {
 }
 
 /// The groups as a Prometheus Operator `PrometheusRule` object.
-pub fn to_prometheus_rule(groups: &[Group]) -> Result<String, String> {
+pub fn to_prometheus_rule(groups: &[Group]) -> Result<String, GenerateError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Object<'a> {
@@ -385,9 +381,10 @@ pub fn to_prometheus_rule(groups: &[Group]) -> Result<String, String> {
         },
         spec: RuleFileRef { groups },
     })
-    .map_err(|e| e.to_string())
+    .map_err(|e| GenerateError::yaml("the PrometheusRule object", e))
 }
 
-pub fn to_yaml(groups: &[Group]) -> Result<String, String> {
-    serde_saphyr::to_string(&RuleFileRef { groups }).map_err(|e| e.to_string())
+pub fn to_yaml(groups: &[Group]) -> Result<String, GenerateError> {
+    serde_saphyr::to_string(&RuleFileRef { groups })
+        .map_err(|e| GenerateError::yaml("the rule groups", e))
 }

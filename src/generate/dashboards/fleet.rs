@@ -18,7 +18,7 @@ fn count_or_zero(e: Expr) -> Expr {
     Expr::agg(Agg::Count, &[], e).bin(Op::Or, Expr::call("vector", [Expr::num(0.0)]))
 }
 
-pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
+pub fn dashboard(t: &Thresholds) -> Value {
     let mut c = Ctx::new(t, true);
     let s = c.scope().clone();
 
@@ -95,7 +95,7 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
 
     // ---- One row per host ----
     c.row(c.tr("Hosts, worst first", "Machines, la pire en premier"));
-    let cells = cells(&c)?;
+    let cells = cells(&c);
     let by_instance = |agg, e| Expr::agg(agg, &["instance"], e);
     let alerts_level = Expr::union([
         Expr::num(2.0).bin(
@@ -258,7 +258,5 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         "Quelque chose va-t-il casser, et où ? Généré par vigie gen-rules depuis le fichier de seuils ; regénérer plutôt que modifier.",
     );
     let panels = c.take_panels();
-    Ok(super::dashboard(
-        &c, FLEET_UID, title, desc, panels, true, links,
-    ))
+    super::dashboard(&c, FLEET_UID, title, desc, panels, true, links)
 }

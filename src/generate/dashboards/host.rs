@@ -22,9 +22,9 @@ type Counter = (
     Option<&'static str>,
 );
 
-pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
+pub fn dashboard(t: &Thresholds) -> Value {
     let mut c = Ctx::new(t, false);
-    summary(&mut c)?;
+    summary(&mut c);
     filesystems(&mut c);
     disks(&mut c);
     swap(&mut c);
@@ -46,15 +46,13 @@ pub fn dashboard(t: &Thresholds) -> Result<Value, String> {
         "Une machine dans le temps : systèmes de fichiers avec leurs niveaux et leur prévision, disques par numéro de série, swap, redémarrage, DNS et vigie elle-même. Généré par vigie gen-rules depuis le fichier de seuils ; regénérer plutôt que modifier.",
     );
     let panels = c.take_panels();
-    Ok(super::dashboard(
-        &c, HOST_UID, title, desc, panels, false, links,
-    ))
+    super::dashboard(&c, HOST_UID, title, desc, panels, false, links)
 }
 
 /// The fleet table's cells for this host, one stat each.
-fn summary(c: &mut Ctx) -> Result<(), String> {
+fn summary(c: &mut Ctx) {
     c.row(c.tr("Summary", "Résumé"));
-    for cell in cells(c)? {
+    for cell in cells(c) {
         c.add(
             (4, 3),
             cell.title,
@@ -63,7 +61,6 @@ fn summary(c: &mut Ctx) -> Result<(), String> {
             stat("none", level_steps(), level_mappings(c)),
         );
     }
-    Ok(())
 }
 
 /// Free space (file-wide and per watched role), free bytes, the forecast, inodes, read-only.

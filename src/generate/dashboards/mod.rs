@@ -18,7 +18,7 @@ pub mod host;
 
 use serde_json::{Value, json};
 
-use crate::generate::rules;
+use crate::generate::{GenerateError, rules};
 use crate::promql::signals::{self, metric::BUILD_INFO};
 use crate::promql::{Agg, Expr, Matcher, Op, Scope, label_values};
 use crate::thresholds::{Direction, Language, Levels, Thresholds, signal};
@@ -39,11 +39,11 @@ pub const CONFIGMAP_FILE: &str = "vigie-dashboards-configmap.yaml";
 pub const SCHEMA_VERSION: u64 = 39;
 
 /// Both dashboards as (file name, JSON document).
-pub fn generate(t: &Thresholds) -> Result<Vec<(&'static str, Value)>, String> {
-    Ok(vec![
-        (FLEET_FILE, fleet::dashboard(t)?),
-        (HOST_FILE, host::dashboard(t)?),
-    ])
+pub fn generate(t: &Thresholds) -> Vec<(&'static str, Value)> {
+    vec![
+        (FLEET_FILE, fleet::dashboard(t)),
+        (HOST_FILE, host::dashboard(t)),
+    ]
 }
 
 /// A dashboard as written to disk: two-space indented, keys sorted, ending
@@ -58,7 +58,7 @@ pub fn to_json(v: &Value) -> String {
 /// and the Grafana Helm chart (label `grafana_dashboard: "1"`), one per
 /// dashboard so each stays well under the 256 KiB that client-side
 /// `kubectl apply` can store in its annotation.
-pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, String> {
+pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, GenerateError> {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct ConfigMap<'a> {
@@ -94,9 +94,13 @@ pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, String> {
                 // this key (kube-prometheus-stack's usual setting).
                 annotations: [("grafana_folder", "vigie")].into(),
             },
-            data: [(*file, serde_json::to_string(d).map_err(|e| e.to_string())?)].into(),
+            data: [(
+                *file,
+                serde_json::to_string(d).map_err(|e| GenerateError::json("a dashboard", e))?,
+            )]
+            .into(),
         };
-        docs.push(serde_saphyr::to_string(&cm).map_err(|e| e.to_string())?);
+        docs.push(serde_saphyr::to_string(&cm).map_err(|e| GenerateError::yaml("a ConfigMap", e))?);
     }
     Ok(docs.join("---\n"))
 }
@@ -763,8 +767,8 @@ pub struct Cell {
 }
 
 /// The six signal groups: disks, filesystems, swap, reboot, DNS, vigie.
-pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
-    let groups = rules::groups(c.dash_thresholds())?;
+pub fn cells(c: &Ctx) -> Vec<Cell> {
+    let groups = rules::groups(c.dash_thresholds());
     let level = |group: &str| level_expr(c, &groups, group, &[]);
     let cell = |key, title: String, description: String, expr: Expr| Cell {
         key,
@@ -772,7 +776,7 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
         description,
         expr,
     };
-    Ok(vec![
+    vec![
         cell(
             "disks",
             c.tr("Disks", "Disques"),
@@ -828,5 +832,5 @@ pub fn cells(c: &Ctx) -> Result<Vec<Cell>, String> {
             // VigieAbsent (no target at all) belongs to no host.
             level_expr(c, &groups, "vigie-monitoring", &["VigieAbsent"]),
         ),
-    ])
+    ]
 }
