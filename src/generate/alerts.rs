@@ -1,7 +1,8 @@
 //! The catalogue of alerts `gen-rules` writes: for each, the signal of the
-//! thresholds file it reads, the PromQL of the value it compares, the labels
-//! that identify one alerting series, its text in English and French, and
-//! how to build test series that give a chosen value.
+//! thresholds file it reads (whose levels, scale and series labels are in
+//! [`crate::thresholds::catalogue`]), the function of [`crate::promql::signals`] that
+//! gives its value, its text in English and French, and how to build test
+//! series that give a chosen value.
 
 use crate::promql::signals::{metric::*, *};
 use crate::promql::{Expr, Scope};
@@ -29,16 +30,16 @@ pub struct AlertSpec {
     pub name: &'static str,
     /// The thresholds signal (`filesystem.free_percent`).
     pub signal: &'static str,
-    /// The value compared with the levels (one of [`signals`]).
+    /// The value compared with the levels (a function of [`crate::promql::signals`]).
     pub value: fn(&Scope) -> Expr,
     /// Input series for tests: (metric, (start, step per minute) as a
     /// function of the wanted value `v` and of the evaluation time in
-    /// seconds). They carry the labels of the signal's [`Series`], as the
+    /// seconds). They carry the labels of the signal's [`crate::thresholds::catalogue::Series`], as the
     /// alert does.
     pub inputs: &'static [Input],
     pub en: Text,
     pub fr: Text,
-    /// For filesystem alerts whose text shows the bytes left ([`avail!`]):
+    /// For filesystem alerts whose text shows the bytes left ([`crate::avail!`]):
     /// those bytes in the test series, from `v` and the evaluation time.
     pub avail: Option<fn(f64, f64) -> f64>,
 }
@@ -52,7 +53,7 @@ macro_rules! avail {
     };
 }
 
-/// The template snippet of [`avail!`].
+/// The template snippet of [`crate::avail!`].
 pub const AVAIL: &str = avail!();
 
 /// One input series of a test: metric, and its (start, step per minute)

@@ -2,11 +2,17 @@
 //! recording rules, their promtool unit tests and Grafana dashboards
 //! ([`dashboards`]) out.
 //!
-//! - [`alerts`]: the catalogue (value, labels, text in English and French).
+//! - [`alerts`]: the alert catalogue (signal, value, text in English and French).
 //! - [`rules`]: rule groups, with overrides as recorded threshold series.
 //! - [`promtool_tests`]: one promtool test per alert and level: a series that fires
 //!   it, with its exact labels and annotations, and one just below the
 //!   threshold that must not.
+//! - this module: the list of output files, [`write()`] (atomic), and
+//!   [`metrics_read`], the metrics the outputs read.
+//!
+//! The expressions all come from [`crate::promql`]; the signals, their
+//! levels and labels from [`crate::thresholds::catalogue`]. The generator
+//! half does not use the exporter half (`collect`, `config`, `metrics`...).
 
 pub mod alerts;
 pub mod dashboards;

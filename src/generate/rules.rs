@@ -5,8 +5,9 @@
 //! labels and a `keys` label naming them; each alert compares its value to
 //! those series with one `on(<keys>)` join per distinct set of keys (most
 //! specific first), and to the default for every series no override
-//! matches. 500 overrides on `{instance, mountpoint}` give 500 one-line
-//! recording rules and still one rule per alert and level.
+//! matches. 500 overrides on `{instance, mountpoint}` that set a warning
+//! and a critical level give 1,000 one-line recording rules (one per
+//! override and level) and still one alerting rule per alert and level.
 
 use std::collections::BTreeMap;
 
