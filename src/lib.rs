@@ -13,7 +13,10 @@
 //!   and exports `vigie_collector_*`.
 //! - [`server`]: HTTP (hyper): `/metrics`, landing page, limits, graceful
 //!   shutdown.
-//! - [`thresholds`]: the thresholds file: defaults, parsing, validation.
+//! - [`thresholds`]: the thresholds file: the signal catalogue, defaults,
+//!   parsing, validation.
+//! - [`promql`]: typed selectors, the expression builder and each signal's
+//!   value, the only place the generator writes PromQL.
 //! - [`generate`]: `vigie gen-rules`: alerting rules, their promtool tests
 //!   and the Grafana dashboards.
 //! - [`units`]: durations, human formatting and time, the only module the
