@@ -26,13 +26,8 @@ pub(super) struct RawFile {
 impl RawFile {
     /// Every signal slot of the file's sections, as (signal id, slot).
     pub(super) fn slots(&self) -> Vec<(&'static str, &Slot)> {
-        let mut v = self.filesystems.slots();
-        v.extend(self.smart.slots());
-        v.extend(self.swap.slots());
-        v.extend(self.reboot.slots());
-        v.extend(self.dns.slots());
-        v.extend(self.monitoring.slots());
-        v
+        let host = host_slots(&self.smart, &self.swap, &self.reboot, &self.dns);
+        [self.filesystems.slots(), host, self.monitoring.slots()].concat()
     }
 }
 
@@ -114,11 +109,18 @@ pub(super) struct RawOverride {
 
 impl RawOverride {
     pub(super) fn slots(&self) -> Vec<(&'static str, &Slot)> {
-        let mut v = self.filesystems.slots();
-        v.extend(self.smart.slots());
-        v.extend(self.swap.slots());
-        v.extend(self.reboot.slots());
-        v.extend(self.dns.slots());
-        v
+        let host = host_slots(&self.smart, &self.swap, &self.reboot, &self.dns);
+        [self.filesystems.slots(), host].concat()
     }
+}
+
+/// The slots of the sections a file and an override share besides
+/// `filesystems`.
+fn host_slots<'a>(
+    smart: &'a RawSmart,
+    swap: &'a RawSwap,
+    reboot: &'a RawReboot,
+    dns: &'a RawDns,
+) -> Vec<(&'static str, &'a Slot)> {
+    [smart.slots(), swap.slots(), reboot.slots(), dns.slots()].concat()
 }

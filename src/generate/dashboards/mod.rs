@@ -65,6 +65,8 @@ pub struct Ctx<'a> {
     /// `t` with the dashboard's selector, for the rules' own expressions.
     dash: Thresholds,
     scope: Scope,
+    /// The instance variable may hold several hosts (the fleet).
+    multi_instance: bool,
     next_id: u64,
     x: u64,
     y: u64,
@@ -90,6 +92,7 @@ impl<'a> Ctx<'a> {
             t,
             dash,
             scope,
+            multi_instance,
             next_id: 1,
             x: 0,
             y: 0,
@@ -219,7 +222,8 @@ pub fn link_to(uid: &str, title: String, tooltip: String) -> Value {
 
 /// The template variables: the data source, then `job` and `instance`
 /// read from `vigie_build_info` (every vigie exports it once).
-pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
+pub fn variables(c: &Ctx) -> Value {
+    let multi_instance = c.multi_instance;
     let jobs = c.t.selector.with(Matcher::regex("job", "$job"));
     let instances_query = label_values(Expr::metric(BUILD_INFO, &jobs), "instance");
     let jobs_query = label_values(Expr::metric(BUILD_INFO, &c.t.selector), "job");
@@ -273,16 +277,16 @@ pub fn variables(c: &Ctx, multi_instance: bool) -> Value {
     ]})
 }
 
-/// The dashboard around `panels`.
+/// The dashboard around the panels added to `c`, with a link in its
+/// header to the other dashboard, `(uid, title, tooltip)`.
 pub fn dashboard(
-    c: &Ctx,
+    c: &mut Ctx,
     uid: &str,
-    title: String,
-    description: String,
-    panels: Vec<Value>,
-    multi_instance: bool,
-    links: Value,
+    (title, description): (String, String),
+    link: (&str, String, String),
 ) -> Value {
+    let panels = c.take_panels();
+    let links = link_to(link.0, link.1, link.2);
     json!({
         "uid": uid,
         "title": title,
@@ -306,7 +310,7 @@ pub fn dashboard(
             "name": c.tr("Annotations & Alerts", "Annotations et alertes"),
             "type": "dashboard",
         }]},
-        "templating": variables(c, multi_instance),
+        "templating": variables(c),
         "links": links,
         "panels": panels,
     })
