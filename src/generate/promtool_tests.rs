@@ -289,16 +289,23 @@ fn role_test(
     g
 }
 
-/// The info series of a watched path of `role` on the filesystem of
-/// `spec`'s test series.
-fn path_info(t: &Thresholds, spec: &AlertSpec, role: &str, for_secs: u64) -> InputSeries {
-    let mut info = t.selector.equalities();
-    info.insert("instance".into(), INSTANCE.into());
-    info.extend(
+/// The labels of a test series of `spec`: the selector's, the instance,
+/// and example values of its series' labels.
+fn series_labels(t: &Thresholds, spec: &AlertSpec) -> BTreeMap<String, String> {
+    let mut labels = t.selector.equalities();
+    labels.insert("instance".into(), INSTANCE.into());
+    labels.extend(
         example_labels(spec.sig().series)
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
+    labels
+}
+
+/// The info series of a watched path of `role` on the filesystem of
+/// `spec`'s test series.
+fn path_info(t: &Thresholds, spec: &AlertSpec, role: &str, for_secs: u64) -> InputSeries {
+    let mut info = series_labels(t, spec);
     info.insert("path".into(), ROLE_PATH.into());
     info.insert("role".into(), role.into());
     let (_, minutes) = span(for_secs);
@@ -366,19 +373,12 @@ fn one_test_with(
     replace: &BTreeMap<String, String>,
 ) -> TestGroup {
     let (eval, minutes) = span(for_secs);
-    let mut base = t.selector.equalities();
-    base.insert("instance".into(), INSTANCE.into());
+    let mut alert_labels = series_labels(t, spec);
+    alert_labels.extend(replace.clone());
     let inputs = spec
         .inputs
         .iter()
         .map(|(metric, f)| {
-            let mut l = base.clone();
-            l.extend(
-                example_labels(spec.sig().series)
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string())),
-            );
-            l.extend(replace.clone());
             let (start, step) = f(v, eval as f64);
             let values = if step < 0.0 {
                 format!("{start}-{}x{minutes}", -step)
@@ -386,18 +386,11 @@ fn one_test_with(
                 format!("{start}+{step}x{minutes}")
             };
             InputSeries {
-                series: series_name(metric, &l),
+                series: series_name(metric, &alert_labels),
                 values,
             }
         })
         .collect();
-    let mut alert_labels = base.clone();
-    alert_labels.extend(
-        example_labels(spec.sig().series)
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    alert_labels.extend(replace.clone());
     let text = match t.language {
         Language::En => spec.en,
         Language::Fr => spec.fr,
