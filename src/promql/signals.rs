@@ -120,17 +120,14 @@ pub fn days_until_full(s: &Scope) -> Expr {
         .bin(Op::And, still_falling)
 }
 
-/// Days until full for a graph: every filesystem gets a value, capped at
-/// `horizon` days (one not filling shows the horizon).
-pub fn days_until_full_capped(s: &Scope, horizon: f64) -> Expr {
-    let rate = Expr::call("clamp_min", [falling_rate(s), n(1e-9)]);
-    Expr::call(
-        "clamp_max",
-        [
-            s.metric(FS_AVAIL).bin(Op::Div, rate).bin(Op::Div, n(DAY)),
-            n(horizon),
-        ],
-    )
+/// [`days_until_full`] for a graph: every filesystem gets a value, at most
+/// `horizon` days; one the forecast does not see filling shows the horizon.
+pub fn days_until_full_or_horizon(s: &Scope, horizon: f64) -> Expr {
+    let capped = Expr::call("clamp_max", [days_until_full(s), n(horizon)]);
+    let horizon_everywhere = n(0.0)
+        .bin(Op::Mul, s.metric(FS_AVAIL))
+        .bin(Op::Add, n(horizon));
+    capped.bin(Op::Or, horizon_everywhere)
 }
 
 pub fn readonly(s: &Scope) -> Expr {

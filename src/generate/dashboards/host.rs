@@ -115,10 +115,10 @@ fn filesystems(c: &mut Ctx) {
         timeseries("bytes", None, Some(0.0)),
     );
     let full_in = Bands::of(t, "filesystem.full_in");
-    // A filesystem that is not filling (slope zero or rising) shows
-    // "not filling" rather than an infinite forecast.
+    // The forecast alert's own value; a filesystem it does not see filling
+    // shows "not filling" (the horizon).
     let horizon_days = 365.0;
-    let forecast = signals::days_until_full_capped(s, horizon_days);
+    let forecast = signals::days_until_full_or_horizon(s, horizon_days);
     let mut p = bargauge(
         &days(c),
         full_in.steps(),
@@ -131,8 +131,8 @@ fn filesystems(c: &mut Ctx) {
         (12, 8),
         c.tr("Forecast: days until full", "Prévision : jours avant saturation"),
         c.tr(
-            &format!("Days until each filesystem is full at the rate it filled over the last {} (the trend window of the thresholds file), coloured by filesystem.full_in. The alert also requires the filesystem to be still filling over the last sixth of that window, so a burst that has ended does not page.", crate::units::prom_duration(t.windows.trend_secs)),
-            &format!("Jours avant que chaque système de fichiers soit plein au rythme des dernières {} (la fenêtre de tendance du fichier de seuils), coloré selon filesystem.full_in. L'alerte exige aussi qu'il se remplisse encore sur le dernier sixième de cette fenêtre, pour qu'une rafale terminée ne réveille personne.", crate::units::prom_duration(t.windows.trend_secs)),
+            &format!("Days until each filesystem is full at the rate it filled over the last {} (the trend window of the thresholds file), coloured by filesystem.full_in. As for the alert, only while it is still filling over the last sixth of that window: a burst that has ended shows \"not filling\".", crate::units::prom_duration(t.windows.trend_secs)),
+            &format!("Jours avant que chaque système de fichiers soit plein au rythme des dernières {} (la fenêtre de tendance du fichier de seuils), coloré selon filesystem.full_in. Comme pour l'alerte, seulement s'il se remplit encore sur le dernier sixième de cette fenêtre : une rafale terminée s'affiche « ne se remplit pas ».", crate::units::prom_duration(t.windows.trend_secs)),
         ),
         vec![json!({"expr": forecast, "legendFormat": "{{mountpoint}}", "range": false, "instant": true, "editorMode": "code"})],
         p,
@@ -598,4 +598,29 @@ fn exporter(c: &mut Ctx) {
         vec![range(s.metric(SCRAPE_DURATION), "{{instance}}")],
         timeseries("s", None, Some(0.0)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The forecast panel shows the value the forecast alert compares
+    /// (with the horizon for filesystems that are not filling), so a
+    /// burst that has ended reads "not filling" there as it pages no one.
+    #[test]
+    fn the_forecast_panel_reads_the_forecast_alerts_value() {
+        let t = Thresholds::parse("{}", Path::new("t.yaml"), 0).unwrap();
+        let d = dashboard(&t);
+        let panel = d["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == "Forecast: days until full")
+            .unwrap();
+        let expr = panel["targets"][0]["expr"].as_str().unwrap();
+        let alert_value = signals::days_until_full(Ctx::new(&t, false).scope());
+        assert!(expr.contains(alert_value.as_str()), "{expr}");
+    }
 }
