@@ -215,10 +215,6 @@ impl Selector {
             .map(|m| (m.name.clone(), m.value.clone()))
             .collect()
     }
-
-    pub fn matchers(&self) -> &[Matcher] {
-        &self.matchers
-    }
 }
 
 impl fmt::Display for Selector {
@@ -280,17 +276,9 @@ pub struct Windows {
 }
 
 impl Windows {
-    pub fn trend(&self) -> u64 {
-        self.trend_secs
-    }
-
     /// The last sixth of the trend window, at least a minute.
     pub fn recent(&self) -> u64 {
         (self.trend_secs / 6).max(60)
-    }
-
-    pub fn growth(&self) -> u64 {
-        self.growth_secs
     }
 }
 
@@ -514,12 +502,6 @@ impl fmt::Display for Expr {
 impl serde::Serialize for Expr {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
-    }
-}
-
-impl From<Expr> for String {
-    fn from(e: Expr) -> String {
-        e.0
     }
 }
 
