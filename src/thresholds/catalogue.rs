@@ -1,6 +1,14 @@
 //! The signal catalogue: every signal vigie alerts on, with its value
-//! kind, direction, default levels and `for:`. The thresholds file, the
-//! rules, their promtool tests and the dashboards all read it from here.
+//! kind, direction, default levels and `for:`, display scale, series and
+//! whether a role may set it. The thresholds file (whose section structs
+//! are declared here, from the same list), the rules, their promtool tests
+//! and the dashboards all read it from here.
+
+use std::collections::BTreeMap;
+
+use serde_saphyr::Spanned;
+
+use super::raw::{RawRole, section};
 
 /// Which way a value goes bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,10 +96,11 @@ pub struct Signal {
     pub by_role: bool,
 }
 
-/// A signal without levels, `for:` 0, shown in the file's unit.
-const fn sig(id: &'static str, kind: ValueKind, direction: Direction, series: Series) -> Signal {
+/// A signal without levels, `for:` 0, shown in the file's unit; its id
+/// is set by [`catalogue!`] from its section and key.
+const fn sig(kind: ValueKind, direction: Direction, series: Series) -> Signal {
     Signal {
-        id,
+        id: "",
         kind,
         direction,
         warning: None,
@@ -104,6 +113,10 @@ const fn sig(id: &'static str, kind: ValueKind, direction: Direction, series: Se
 }
 
 impl Signal {
+    const fn named(self, id: &'static str) -> Signal {
+        Signal { id, ..self }
+    }
+
     const fn levels(self, warning: Option<f64>, critical: Option<f64>) -> Signal {
         Signal {
             warning,
@@ -134,74 +147,71 @@ use ValueKind::*;
 
 const DAY: f64 = 86400.0;
 
-/// Every signal, with the defaults the incidents argue for.
-pub const SIGNALS: &[Signal] = &[
-    // Incident 1: a disk "with tens of GB free" filled in days. Percent
-    // alone misses it; the forecast catches it.
-    sig("filesystem.free_percent", Percent, Lo, Filesystem)
-        .levels(Some(15.0), Some(5.0))
-        .after(600)
-        .by_role(),
-    sig("filesystem.inodes_free_percent", Percent, Lo, Filesystem)
-        .levels(Some(10.0), Some(3.0))
-        .after(600)
-        .by_role(),
-    sig("filesystem.full_in", Duration, Lo, Filesystem)
-        .levels(Some(7.0 * DAY), Some(DAY))
-        .after(3600)
-        .shown_in(1.0 / DAY)
-        .by_role(),
-    sig("filesystem.readonly", Condition, Hi, Filesystem)
-        .levels(None, Some(1.0))
-        .after(60),
-    // Incident 3: pre-fail read errors on a disk without RAID.
-    sig("smart.failing", Condition, Hi, Disk).levels(None, Some(1.0)),
-    sig("smart.reallocated_sectors", Count, Hi, Disk).levels(Some(1.0), Some(50.0)),
-    sig("smart.pending_sectors", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
-    sig("smart.offline_uncorrectable", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
-    sig("smart.reported_uncorrectable", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
-    sig("smart.udma_crc_errors", Count, Hi, Disk).levels(Some(1.0), None),
-    // A pre-fail counter that grew within `smart.growth_window`: a disk
-    // getting worse now, a stronger signal than a high stable count.
-    sig("smart.counter_growing", Condition, Hi, Disk).levels(None, Some(1.0)),
-    sig("smart.nvme_media_errors", Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
-    sig("smart.nvme_critical_warning", Condition, Hi, Disk).levels(None, Some(1.0)),
-    sig("smart.nvme_wear_percent", WearPercent, Hi, Disk).levels(Some(80.0), Some(95.0)),
-    sig("smart.nvme_spare_low", Condition, Hi, Disk).levels(None, Some(1.0)),
-    sig("smart.self_test_failed", Condition, Hi, Disk).levels(Some(1.0), None),
-    sig("smart.temperature_celsius", Celsius, Hi, Disk)
-        .levels(Some(55.0), Some(65.0))
-        .after(900),
-    sig("smart.not_reporting", Condition, Hi, Disk)
-        .levels(Some(1.0), None)
-        .after(3600),
-    // Incident 4: swap at 100% on a server not rebooted for 33 weeks.
-    sig("swap.used_percent", Percent, Hi, Host)
-        .levels(Some(80.0), Some(95.0))
-        .after(900),
-    sig("swap.swap_in_bytes_per_second", BytesPerSecond, Hi, Host)
-        .levels(Some(1048576.0), Some(10485760.0))
-        .after(900),
-    sig("reboot.days_since", Days, Hi, Host).levels(Some(90.0), Some(180.0)),
-    sig("reboot.required_days", Days, Hi, Host).levels(Some(7.0), Some(30.0)),
-    // Incident 5: the resolvers of a mail server went down.
-    sig("dns.resolver_failing", Condition, Hi, Probe)
-        .levels(Some(1.0), None)
-        .after(300),
-    sig("dns.all_resolvers_failing", Condition, Hi, Host)
-        .levels(None, Some(1.0))
-        .after(120),
-    sig("dns.latency", Duration, Hi, Probe)
-        .levels(Some(0.5), Some(2.0))
-        .after(600),
-    // Incident 6: the monitoring itself was dead for weeks.
-    sig("monitoring.target_down", Condition, Hi, Host)
-        .levels(None, Some(1.0))
-        .after(300),
-    sig("monitoring.collector_failing", Condition, Hi, Collector)
-        .levels(Some(1.0), None)
-        .after(900),
-];
+/// Declares the catalogue: for each section of the file (the serde struct
+/// that reads it, and the prefix of its signals' ids), its signals as
+/// `key: definition`, and the section's keys that are not signals. Gives
+/// [`SIGNALS`] (id `section.key`) and the section structs, so the keys the
+/// file accepts are the catalogue's.
+macro_rules! catalogue {
+    ($( $name:ident $prefix:literal { $( $field:ident : $sig:expr ),* $(,)? }
+        $( extra { $($xf:ident : $xt:ty),* } )?; )*) => {
+        /// Every signal, with the defaults the incidents argue for.
+        pub const SIGNALS: &[Signal] = &[
+            $( $( $sig.named(concat!($prefix, ".", stringify!($field))), )* )*
+        ];
+        $( section!($name, $prefix { $($field),* } $( extra { $($xf: $xt),* } )?); )*
+    };
+}
+
+catalogue! {
+    RawFilesystems "filesystem" {
+        // Incident 1: a disk "with tens of GB free" filled in days. Percent
+        // alone misses it; the forecast catches it.
+        free_percent: sig(Percent, Lo, Filesystem).levels(Some(15.0), Some(5.0)).after(600).by_role(),
+        inodes_free_percent: sig(Percent, Lo, Filesystem).levels(Some(10.0), Some(3.0)).after(600).by_role(),
+        full_in: sig(Duration, Lo, Filesystem).levels(Some(7.0 * DAY), Some(DAY)).after(3600).shown_in(1.0 / DAY).by_role(),
+        readonly: sig(Condition, Hi, Filesystem).levels(None, Some(1.0)).after(60),
+    } extra { full_in_window: Option<Spanned<String>>, roles: BTreeMap<String, Spanned<RawRole>> };
+    RawSmart "smart" {
+        // Incident 3: pre-fail read errors on a disk without RAID.
+        failing: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        reallocated_sectors: sig(Count, Hi, Disk).levels(Some(1.0), Some(50.0)),
+        pending_sectors: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+        offline_uncorrectable: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+        reported_uncorrectable: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+        udma_crc_errors: sig(Count, Hi, Disk).levels(Some(1.0), None),
+        // A pre-fail counter that grew within `smart.growth_window`: a disk
+        // getting worse now, a stronger signal than a high stable count.
+        counter_growing: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        nvme_media_errors: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
+        nvme_critical_warning: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        nvme_wear_percent: sig(WearPercent, Hi, Disk).levels(Some(80.0), Some(95.0)),
+        nvme_spare_low: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        self_test_failed: sig(Condition, Hi, Disk).levels(Some(1.0), None),
+        temperature_celsius: sig(Celsius, Hi, Disk).levels(Some(55.0), Some(65.0)).after(900),
+        not_reporting: sig(Condition, Hi, Disk).levels(Some(1.0), None).after(3600),
+    } extra { growth_window: Option<Spanned<String>> };
+    RawSwap "swap" {
+        // Incident 4: swap at 100% on a server not rebooted for 33 weeks.
+        used_percent: sig(Percent, Hi, Host).levels(Some(80.0), Some(95.0)).after(900),
+        swap_in_bytes_per_second: sig(BytesPerSecond, Hi, Host).levels(Some(1048576.0), Some(10485760.0)).after(900),
+    };
+    RawReboot "reboot" {
+        days_since: sig(Days, Hi, Host).levels(Some(90.0), Some(180.0)),
+        required_days: sig(Days, Hi, Host).levels(Some(7.0), Some(30.0)),
+    };
+    RawDns "dns" {
+        // Incident 5: the resolvers of a mail server went down.
+        resolver_failing: sig(Condition, Hi, Probe).levels(Some(1.0), None).after(300),
+        all_resolvers_failing: sig(Condition, Hi, Host).levels(None, Some(1.0)).after(120),
+        latency: sig(Duration, Hi, Probe).levels(Some(0.5), Some(2.0)).after(600),
+    };
+    RawMonitoring "monitoring" {
+        // Incident 6: the monitoring itself was dead for weeks.
+        target_down: sig(Condition, Hi, Host).levels(None, Some(1.0)).after(300),
+        collector_failing: sig(Condition, Hi, Collector).levels(Some(1.0), None).after(900),
+    } extra { watchdog: Option<bool> };
+}
 
 /// Default thresholds per filesystem role (incident 2: `/` of a
 /// control-plane VM filled and etcd died; be stricter there).

@@ -1,5 +1,7 @@
 //! The thresholds file as written: serde structs that refuse unknown keys
-//! and keep each value's line and column for the errors.
+//! and keep each value's line and column for the errors. The structs of the
+//! signal sections (`smart:`, `swap:`...) are declared by the catalogue
+//! with [`section!`], from its list of signals.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +9,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::Language;
+use super::catalogue::{RawDns, RawFilesystems, RawMonitoring, RawReboot, RawSmart, RawSwap};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -59,32 +62,23 @@ pub(super) type Slot = Option<Spanned<RawLevels>>;
 /// list of (signal id, field) pairs used to walk it.
 macro_rules! section {
     ($name:ident, $prefix:literal { $($field:ident),* } $( extra { $($xf:ident : $xt:ty),* } )?) => {
-        #[derive(Debug, Default, Deserialize)]
+        #[derive(Debug, Default, serde::Deserialize)]
         #[serde(deny_unknown_fields, default)]
-        pub(super) struct $name {
-            $( pub(super) $field: Slot, )*
-            $( $( pub(super) $xf: $xt, )* )?
+        pub(in crate::thresholds) struct $name {
+            $( pub(in crate::thresholds) $field: $crate::thresholds::raw::Slot, )*
+            $( $( pub(in crate::thresholds) $xf: $xt, )* )?
         }
 
         impl $name {
-            pub(super) fn slots(&self) -> Vec<(&'static str, &Slot)> {
+            pub(in crate::thresholds) fn slots(&self) -> Vec<(&'static str, &$crate::thresholds::raw::Slot)> {
                 vec![$( (concat!($prefix, ".", stringify!($field)), &self.$field) ),*]
             }
         }
     };
 }
+pub(super) use section;
 
-section!(RawFilesystems, "filesystem" { free_percent, inodes_free_percent, full_in, readonly }
-    extra { full_in_window: Option<Spanned<String>>, roles: BTreeMap<String, Spanned<RawRole>> });
 section!(RawRole, "filesystem" { free_percent, inodes_free_percent, full_in });
-section!(RawSmart, "smart" { failing, reallocated_sectors, pending_sectors, offline_uncorrectable,
-    reported_uncorrectable, udma_crc_errors, counter_growing, nvme_media_errors, nvme_critical_warning, nvme_wear_percent, nvme_spare_low,
-    self_test_failed, temperature_celsius, not_reporting }
-    extra { growth_window: Option<Spanned<String>> });
-section!(RawSwap, "swap" { used_percent, swap_in_bytes_per_second });
-section!(RawReboot, "reboot" { days_since, required_days });
-section!(RawDns, "dns" { resolver_failing, all_resolvers_failing, latency });
-section!(RawMonitoring, "monitoring" { target_down, collector_failing } extra { watchdog: Option<bool> });
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
