@@ -47,9 +47,9 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         log::info!("collector {} enabled", st.name);
     }
     runner.start_background();
-    let app = Arc::new(server::App::new(&config, runner));
+    let app = Arc::new(server::App::new(&config, runner.clone()));
     let result = server::serve(listener, app, shutdown).await;
     // A smartctl stuck on a disk runs in its own process group: end it too.
-    collect::smart::kill_running();
+    runner.stop();
     result
 }

@@ -246,7 +246,6 @@ fn landing_page(app: &App) -> String {
         };
         let refresh = match st.refresh {
             Refresh::OnScrape => "on each scrape".to_string(),
-            Refresh::Inline => "in the background (own loop)".to_string(),
             Refresh::Every(d) => format!("every {}", crate::units::human(d)),
         };
         let summary = KNOWN

@@ -9,10 +9,12 @@
 //! of `{rootfs}/run/systemd/resolve/resolv.conf`; plus every
 //! `--collector.dns.resolver`. The list is re-read at every interval.
 //!
-//! Each (resolver, query) pair is probed once per interval by its own task,
-//! with a timeout; a pair whose probe is still running is not probed again,
-//! so a dead resolver costs one timeout per interval and never a queue.
-//! Scrapes read the last results from memory.
+//! The runner schedules the probe rounds (one per interval, on the
+//! collector's worker thread). A round probes every (resolver, query) pair
+//! at once, each in its own task with its own timeout, and ends when every
+//! probe has answered or timed out. A pair whose probe is somehow still
+//! running is not probed again, so a dead resolver costs one timeout per
+//! round and never a queue. Scrapes render the last results from memory.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -187,9 +189,20 @@ impl DnsCollector {
         Ok(out)
     }
 
-    /// One round: refresh the resolver list and start a probe for every
-    /// pair that has none in flight.
-    fn round(&self) {
+    /// How long a round may run before the runner reports it stuck: the
+    /// probes run at once, so one probe timeout, plus reading the resolver
+    /// list and a margin.
+    pub fn round_timeout(config: &DnsConfig) -> Duration {
+        config.timeout + ROUND_MARGIN + Duration::from_secs(4)
+    }
+
+    /// One round: refresh the resolver list, start a probe for every pair
+    /// that has none in flight and wait for them (each probe has its own
+    /// timeout). Must run inside a Tokio runtime's context. Fails only when
+    /// the resolver list cannot be read; a failing resolver is a result.
+    fn round(&self) -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| anyhow::anyhow!("dns probes need the async runtime: {e}"))?;
         let resolvers = match self.resolvers() {
             Ok(r) => {
                 let mut sh = lock(&self.shared);
@@ -242,10 +255,15 @@ impl DnsCollector {
                 }
             }
         }
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let started = to_start.len();
         for (key, generation) in to_start {
             let shared = self.shared.clone();
             let timeout = self.config.timeout;
-            tokio::spawn(async move {
+            let done = done_tx.clone();
+            runtime.spawn(async move {
+                // Sent when the task ends, whatever happens below.
+                let _done = Finished(done);
                 let (outcome, took) = probe(key.0.addr, &key.1, timeout).await;
                 let mut sh = lock(&shared);
                 // The pair may have left the configuration meanwhile.
@@ -277,6 +295,33 @@ impl DnsCollector {
                 st.last = Some((outcome, took));
             });
         }
+        drop(done_tx);
+        // Every probe ends within its timeout; the margin covers scheduling.
+        let deadline = std::time::Instant::now() + self.config.timeout + ROUND_MARGIN;
+        for _ in 0..started {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if done_rx.recv_timeout(left).is_err() {
+                break;
+            }
+        }
+        let sh = lock(&self.shared);
+        match &sh.list_error {
+            Some(e) => anyhow::bail!("cannot read the resolver list: {e}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How long a round waits for its probes beyond their timeout.
+const ROUND_MARGIN: Duration = Duration::from_secs(1);
+
+/// Tells the round a probe task has ended when dropped (also when the task
+/// is cancelled because the runtime shuts down).
+struct Finished(std::sync::mpsc::Sender<()>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
     }
 }
 
@@ -285,19 +330,12 @@ impl Collector for DnsCollector {
         "dns"
     }
 
-    /// Starts the probing loop.
-    fn start(self: Arc<Self>) {
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(self.config.interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
-                self.round();
-            }
-        });
+    /// One probe round; the series come from [`Self::render`].
+    fn refresh(&self, _out: &mut Families) -> anyhow::Result<()> {
+        self.round()
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn render(&self, out: &mut Families) {
         let sh = lock(&self.shared);
         let mut failing: HashSet<&Resolver> = HashSet::new();
         for ((resolver, query), st) in sh.pairs.iter().filter(|(_, st)| st.missing_rounds == 0) {
@@ -363,10 +401,6 @@ impl Collector for DnsCollector {
             "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
         )
         .sample(&[], failing.len() as f64);
-        match &sh.list_error {
-            Some(e) => anyhow::bail!("cannot read the resolver list: {e}"),
-            None => Ok(()),
-        }
     }
 }
 

@@ -396,7 +396,7 @@ impl Collector for FilesystemCollector {
         "filesystem"
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         let targets = self.targets(self.mount_table()?);
 
         // Watched paths: resolve through rootfs, find the holding mount, and

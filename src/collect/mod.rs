@@ -1,14 +1,14 @@
 //! Collectors: one file per collector behind the small [`Collector`] trait,
 //! and the [`Runner`] that schedules, times and reports them.
 //!
-//! Adding a collector means: a file here implementing [`Collector`], an
-//! entry in [`KNOWN`], and a line in [`build`]. The runner does the rest:
-//! it runs the collector on a blocking thread, either on each scrape
+//! The runner owns every schedule: it runs each collector's refresh on the
+//! collector's own worker thread, either on each scrape
 //! ([`Refresh::OnScrape`], for cheap reads of `/proc`) or in the background on
 //! its own interval ([`Refresh::Every`], for anything that can be slow), with
 //! a timeout, and exports `vigie_collector_success`,
-//! `vigie_collector_duration_seconds` and
-//! `vigie_collector_last_success_timestamp_seconds` for it.
+//! `vigie_collector_duration_seconds`,
+//! `vigie_collector_last_success_timestamp_seconds` and
+//! `vigie_collector_refresh_interval_seconds` for it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,28 +29,43 @@ pub mod swap;
 
 pub use runner::{CollectorStatus, Runner};
 
-/// A source of metrics.
+/// A source of metrics, in two parts: slow refreshing and cheap rendering.
 ///
-/// `collect` runs on a blocking thread, so it may read files and make system
-/// calls directly. It writes families into `out`; whatever it wrote before
-/// returning an error is still exported (partial data), and the error sets
+/// [`refresh`](Collector::refresh) does the slow work: reading `/proc`,
+/// statting mounts, running smartctl, probing resolvers. The [`Runner`] calls
+/// it on the collector's own worker thread (never two at once), on the
+/// collector's schedule ([`Refresh`]) and under its timeout: a refresh that
+/// overruns counts as failed, and no second one starts while it is stuck.
+/// The worker thread is inside the Tokio runtime's context, so a refresh may
+/// spawn tasks and wait for them. Whatever `refresh` writes into `out` is
+/// kept by the runner as the collector's snapshot, whatever it wrote before
+/// returning an error included (partial data); the error sets
 /// `vigie_collector_success` to 0. Failures of one item inside a collector
-/// (one mount, one disk) should be exported as metrics of their own and not
-/// fail the whole collector.
+/// (one mount, one disk, one resolver) should be exported as metrics of
+/// their own and not fail the whole refresh.
+///
+/// [`render`](Collector::render) runs on every scrape, on the scrape's own
+/// task, after the snapshot: it writes the state a collector keeps itself
+/// (SMART's per-device cache, DNS's per-resolver results), and must only
+/// read memory.
+///
+/// [`stop`](Collector::stop) is called once, at shutdown: it ends work that
+/// would outlive vigie (smartctl processes).
 pub trait Collector: Send + Sync + 'static {
     /// The stable name: the `collector` label and the `--collector.NAME` flag.
     fn name(&self) -> &'static str;
 
-    /// Gathers one snapshot.
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()>;
+    /// Does the slow work once; writes the families to keep as the snapshot.
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()>;
 
-    /// Starts the collector's own background work, if it has any (the DNS
-    /// collector's probe loop). Called once, inside the Tokio runtime, by
-    /// [`Runner::start_background`].
-    fn start(self: Arc<Self>) {}
+    /// Writes the families of the state the collector keeps itself.
+    fn render(&self, _out: &mut Families) {}
+
+    /// Ends any work still in flight (called at shutdown).
+    fn stop(&self) {}
 }
 
-/// When a collector runs.
+/// When a collector refreshes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refresh {
     /// On every scrape: the scrape waits for it (at most the timeout).
@@ -58,10 +73,6 @@ pub enum Refresh {
     /// In the background, once per interval; scrapes encode the last snapshot
     /// and never wait.
     Every(Duration),
-    /// On every scrape, on the scrape's own task, without a thread or a
-    /// timeout: only for collectors whose `collect` reads memory that their
-    /// own background work ([`Collector::start`]) keeps up to date.
-    Inline,
 }
 
 /// A collector with its schedule.
@@ -139,21 +150,21 @@ pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
         });
     }
     if let Some(smart) = &c.smart {
-        // smartctl runs on the collector's own thread, in the background; a
-        // scrape only renders the per-device cache.
+        // A round reads every disk, each smartctl run under its own timeout;
+        // a scrape only renders the per-device cache.
         regs.push(Registration {
             collector: Arc::new(smart::SmartCollector::new(smart.clone())),
-            refresh: Refresh::Inline,
-            timeout: config.scrape_timeout,
+            refresh: Refresh::Every(smart.interval),
+            timeout: smart::SmartCollector::round_timeout(smart),
         });
     }
     if let Some(dns) = &c.dns {
-        // The probes run in their own tasks; a scrape only reads their
-        // results from memory.
+        // A round probes every resolver at once, each probe under its own
+        // timeout; a scrape only renders the results.
         regs.push(Registration {
             collector: Arc::new(dns::DnsCollector::new(config.paths.clone(), dns.clone())),
-            refresh: Refresh::Inline,
-            timeout: config.scrape_timeout,
+            refresh: Refresh::Every(dns.interval),
+            timeout: dns::DnsCollector::round_timeout(dns),
         });
     }
     if c.reboot {

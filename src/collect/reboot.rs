@@ -54,7 +54,7 @@ impl Collector for RebootCollector {
         "reboot"
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         let mut errors = Partial::default();
 
         let mut host_file = |host: &str| {

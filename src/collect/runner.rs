@@ -1,5 +1,7 @@
-//! The runner: schedules collectors, bounds them with timeouts, keeps their
-//! last snapshot and exports how each one is doing.
+//! The runner: owns every collector's schedule, runs each refresh on the
+//! collector's own worker thread under its timeout, keeps the last snapshot,
+//! renders the collectors' own state on each scrape, and exports how each
+//! collector is doing (`vigie_collector_*`).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,9 +66,13 @@ impl Slot {
         }
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let weak = Arc::downgrade(self);
+        // Refreshes run inside the runtime's context, so that they may spawn
+        // tasks (the DNS probes) and wait for them.
+        let runtime = tokio::runtime::Handle::try_current().ok();
         std::thread::Builder::new()
             .name(format!("vigie-{}", self.name()))
             .spawn(move || {
+                let _context = runtime.as_ref().map(|h| h.enter());
                 while let Ok((started, done)) = rx.recv() {
                     let Some(slot) = weak.upgrade() else { break };
                     run_collector(&slot, started);
@@ -158,12 +164,9 @@ impl Runner {
     }
 
     /// Starts one background task per [`Refresh::Every`] collector (the first
-    /// run starts at once) and each collector's own background work
-    /// ([`super::Collector::start`]). Must be called from inside a Tokio
-    /// runtime.
+    /// run starts at once). Must be called from inside a Tokio runtime.
     pub fn start_background(&self) {
         for slot in &self.slots {
-            slot.reg.collector.clone().start();
             if let Refresh::Every(interval) = slot.reg.refresh {
                 let slot = slot.clone();
                 tokio::spawn(async move {
@@ -193,9 +196,18 @@ impl Runner {
         .await;
     }
 
+    /// Ends the work of every collector that could outlive vigie
+    /// ([`super::Collector::stop`]). Called once, at shutdown.
+    pub fn stop(&self) {
+        for slot in &self.slots {
+            slot.reg.collector.stop();
+        }
+    }
+
     /// Gathers a snapshot for one scrape: runs the on-scrape collectors
     /// (concurrently, each for at most `min(its timeout, budget)`), then
-    /// returns every collector's latest families followed by vigie's own.
+    /// returns every collector's latest snapshot and rendered state, in
+    /// order, followed by vigie's own families.
     pub async fn gather(&self, budget: Duration) -> Vec<Arc<Families>> {
         join_all(
             self.slots
@@ -205,18 +217,23 @@ impl Runner {
                 .collect(),
         )
         .await;
-        for slot in self
-            .slots
-            .iter()
-            .filter(|s| s.reg.refresh == Refresh::Inline)
-        {
-            run_collector(slot, Instant::now());
+        let mut out: Vec<Arc<Families>> = Vec::with_capacity(self.slots.len() + 1);
+        for slot in &self.slots {
+            out.push(slot.lock().families.clone());
+            let mut rendered = Families::new();
+            let render = AssertUnwindSafe(|| slot.reg.collector.render(&mut rendered));
+            if let Err(panic) = std::panic::catch_unwind(render) {
+                log::error!(
+                    "collector {}: rendering panicked: {}",
+                    slot.name(),
+                    panic_message(panic.as_ref())
+                );
+                continue;
+            }
+            if rendered.iter().next().is_some() {
+                out.push(Arc::new(rendered));
+            }
         }
-        let mut out: Vec<Arc<Families>> = self
-            .slots
-            .iter()
-            .map(|s| s.lock().families.clone())
-            .collect();
         out.push(Arc::new(self.self_metrics()));
         out
     }
@@ -251,7 +268,7 @@ impl Runner {
             )
             .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {
-                Refresh::OnScrape | Refresh::Inline => 0.0,
+                Refresh::OnScrape => 0.0,
                 Refresh::Every(d) => d.as_secs_f64(),
             };
             f.gauge_seconds(
@@ -358,18 +375,26 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
     }
 }
 
-/// Runs the collector once, on the worker thread, and records the outcome.
+/// The message of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|m| m.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Refreshes the collector once, on its worker thread, and records the
+/// outcome.
 fn run_collector(s: &Slot, started: Instant) {
     let mut families = Families::new();
     let result =
-        std::panic::catch_unwind(AssertUnwindSafe(|| s.reg.collector.collect(&mut families)))
+        std::panic::catch_unwind(AssertUnwindSafe(|| s.reg.collector.refresh(&mut families)))
             .unwrap_or_else(|panic| {
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|m| m.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(anyhow::anyhow!("collector panicked: {msg}"))
+                Err(anyhow::anyhow!(
+                    "collector panicked: {}",
+                    panic_message(panic.as_ref())
+                ))
             });
     s.finish(families, result, started.elapsed());
     s.running.store(false, Ordering::Release);

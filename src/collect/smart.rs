@@ -5,10 +5,14 @@
 //! Devices come from `smartctl --scan-open --json`, or from
 //! `--collector.smart.device` (`/dev/sda`, `/dev/bus/0:megaraid,4`: a type
 //! after `:` is passed as `-d`). Each device is read with one
-//! `smartctl --json=c --all --nocheck=standby` per interval, a few devices at
-//! a time, on vigie's own thread; a run that exceeds the timeout is killed
-//! (with its whole process group) and reaped. Scrapes render the per-device
-//! cache and never wait for smartctl.
+//! `smartctl --json=c --all --nocheck=standby` per round, a few devices at
+//! a time. The runner schedules the rounds (one per interval, on the
+//! collector's worker thread) and bounds each by the interval: a round that
+//! has not ended when the next one is due is stuck, and reported as a
+//! failing collector. Within a round, a smartctl run that exceeds the
+//! timeout is killed (with its whole process group) and reaped. Scrapes
+//! render the per-device cache and never wait for smartctl. The process
+//! groups in flight are the collector's own state; `stop` kills them.
 //!
 //! A sleeping disk is not woken: smartctl skips it (exit bit 1 with a
 //! "STANDBY mode" message), vigie reports `vigie_smart_device_standby 1` and
@@ -122,25 +126,36 @@ struct Shared {
 pub struct SmartCollector {
     config: SmartConfig,
     shared: Arc<Mutex<Shared>>,
+    groups: Arc<ProcessGroups>,
 }
 
 fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Process groups of the smartctl runs in flight, so that vigie can end
-/// them when it stops (a hung smartctl lives in its own group and would
-/// otherwise outlive vigie).
-static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// The process groups of the smartctl runs in flight, so that they can be
+/// ended when vigie stops (a hung smartctl lives in its own group and would
+/// otherwise outlive vigie). Once stopped, no new run starts.
+#[derive(Debug, Default)]
+pub struct ProcessGroups {
+    running: Mutex<BTreeSet<i32>>,
+    stopped: AtomicBool,
+}
 
-/// Kills every smartctl run still in flight (called at shutdown).
-pub fn kill_running() {
-    let groups = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|p| p.into_inner()));
-    for pgid in groups {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pgid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+impl ProcessGroups {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<i32>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Kills every run still in flight and refuses new ones.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        for pgid in std::mem::take(&mut *self.lock()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
 }
 
@@ -166,8 +181,20 @@ const REAP_GRACE: Duration = Duration::from_secs(5);
 /// block on a full pipe. A process SIGKILL cannot end (uninterruptible I/O
 /// on a dying disk) never blocks the caller for more than `timeout` plus a
 /// few seconds: it is handed to a reaper thread.
-pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<Run> {
+/// The group is recorded in `groups` while it runs.
+pub fn run_with_timeout(
+    mut cmd: Command,
+    timeout: Duration,
+    groups: &Arc<ProcessGroups>,
+) -> std::io::Result<Run> {
     let start = Instant::now();
+    // Holding the lock while spawning orders this against `stop`: either
+    // the group is recorded before `stop` takes the set, or the run is
+    // refused.
+    let mut running = groups.lock();
+    if groups.stopped.load(Ordering::Acquire) {
+        return Err(std::io::Error::other("vigie is stopping"));
+    }
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -175,15 +202,13 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<
         .process_group(0)
         .spawn()?;
     let pgid = child.id() as i32;
-    RUNNING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(pgid);
-    let forget = move || {
-        RUNNING
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&pgid);
+    running.insert(pgid);
+    drop(running);
+    let forget = {
+        let groups = groups.clone();
+        move || {
+            groups.lock().remove(&pgid);
+        }
     };
     let Some(mut stdout) = child.stdout.take() else {
         forget();
@@ -295,7 +320,14 @@ impl SmartCollector {
         SmartCollector {
             config,
             shared: Arc::default(),
+            groups: Arc::default(),
         }
+    }
+
+    /// How long a round may run before the runner reports it stuck: until
+    /// the next one is due.
+    pub fn round_timeout(config: &SmartConfig) -> Duration {
+        config.interval
     }
 
     fn smartctl(&self) -> Command {
@@ -323,7 +355,8 @@ impl SmartCollector {
         }
         let mut cmd = self.smartctl();
         cmd.args(["--scan-open", "--json=c"]);
-        let run = run_with_timeout(cmd, self.config.timeout).map_err(|e| self.spawn_error(&e))?;
+        let run = run_with_timeout(cmd, self.config.timeout, &self.groups)
+            .map_err(|e| self.spawn_error(&e))?;
         if run.timed_out {
             return Err(format!(
                 "smartctl --scan-open did not finish within {:?}",
@@ -371,7 +404,7 @@ impl SmartCollector {
             cmd.args(["-d", k]);
         }
         cmd.arg(&dev.name);
-        let outcome = run_with_timeout(cmd, self.config.timeout);
+        let outcome = run_with_timeout(cmd, self.config.timeout, &self.groups);
         let mut sh = lock(&self.shared);
         let st = sh.devices.entry(dev.clone()).or_default();
         if let Some(k) = &dev.kind {
@@ -427,8 +460,9 @@ impl SmartCollector {
         }
     }
 
-    /// One round: discovery, then every device, `parallel` at a time.
-    pub fn round(&self) {
+    /// One round: discovery, then every device, `parallel` at a time. A
+    /// discovery failure fails the round; a failing device does not.
+    pub fn round(&self) -> anyhow::Result<()> {
         let devices = match self.devices() {
             Ok(d) => {
                 let mut sh = lock(&self.shared);
@@ -459,9 +493,9 @@ impl SmartCollector {
                 if sh.discovery_error.as_deref() != Some(e.as_str()) {
                     log::warn!("smart: {e}");
                 }
-                sh.discovery_error = Some(e);
+                sh.discovery_error = Some(e.clone());
                 sh.rounds += 1;
-                return;
+                anyhow::bail!("{e}");
             }
         };
         let next = AtomicUsize::new(0);
@@ -475,6 +509,7 @@ impl SmartCollector {
             }
         });
         lock(&self.shared).rounds += 1;
+        Ok(())
     }
 
     /// Rounds finished since start.
@@ -531,7 +566,7 @@ const ATA_COUNTERS: [(u8, &str, &str); 6] = [
 ];
 
 impl SmartCollector {
-    fn render(&self, out: &mut Families, name: &str, st: &DeviceState) {
+    fn render_device(&self, out: &mut Families, name: &str, st: &DeviceState) {
         let none = SmartReport::default();
         let r = st.report.as_ref().unwrap_or(&none);
         let (model, serial, wwn) = (
@@ -759,43 +794,23 @@ impl Collector for SmartCollector {
         "smart"
     }
 
-    /// Starts the reading loop on a thread of its own (smartctl runs are
-    /// blocking and may hang).
-    fn start(self: Arc<Self>) {
-        let spawned = std::thread::Builder::new()
-            .name("vigie-smart".into())
-            .spawn(move || {
-                loop {
-                    let started = Instant::now();
-                    let round =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round()));
-                    if let Err(p) = round {
-                        let msg = p
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| p.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        log::error!("smart: a reading round panicked: {msg}");
-                    }
-                    std::thread::sleep(self.config.interval.saturating_sub(started.elapsed()));
-                }
-            });
-        if let Err(e) = spawned {
-            log::error!("smart: cannot start the reading thread: {e}");
-        }
+    /// One round of smartctl runs; the series come from [`Self::render`].
+    fn refresh(&self, _out: &mut Families) -> anyhow::Result<()> {
+        self.round()
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn render(&self, out: &mut Families) {
         let sh = lock(&self.shared);
         for (dev, st) in &sh.devices {
-            self.render(out, &dev.name, st);
+            self.render_device(out, &dev.name, st);
         }
         out.gauge("vigie_smart_devices", "Disks vigie reads with smartctl.")
             .sample(&[], sh.devices.len() as f64);
-        match &sh.discovery_error {
-            Some(e) => anyhow::bail!("{e}"),
-            None => Ok(()),
-        }
+    }
+
+    /// Kills the smartctl runs in flight and refuses new ones.
+    fn stop(&self) {
+        self.groups.stop();
     }
 }
 
@@ -880,7 +895,8 @@ mod tests {
         // The shell's child (sleep) holds stdout too: killing only the shell
         // would leave the reader waiting.
         cmd.args(["-c", "echo started; sleep 30; echo never"]);
-        let run = run_with_timeout(cmd, Duration::from_millis(300)).unwrap();
+        let groups = Arc::default();
+        let run = run_with_timeout(cmd, Duration::from_millis(300), &groups).unwrap();
         assert!(run.timed_out);
         assert!(run.duration < Duration::from_secs(5), "{:?}", run.duration);
         assert_eq!(run.stdout, "started\n");

@@ -163,7 +163,7 @@ impl Collector for SwapCollector {
         "swap"
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         // Each source is independent: export what could be read, report the
         // first failure after.
         let mut errors = Partial::default();

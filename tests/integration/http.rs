@@ -20,7 +20,7 @@ impl Collector for Slow {
     fn name(&self) -> &'static str {
         "slow"
     }
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         std::thread::sleep(self.0);
         out.gauge("vigie_slow", "Slow.").sample(&[], 1.0);
         Ok(())

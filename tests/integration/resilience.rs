@@ -37,7 +37,7 @@ impl Collector for Fake {
         self.name
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match self.delay {
             Some(d) => std::thread::sleep(d),
@@ -309,7 +309,7 @@ fn one_failing_and_one_hung_mount_do_not_hide_the_others() {
     for round in 0..2 {
         let mut f = Families::new();
         let t = Instant::now();
-        c.collect(&mut f).unwrap();
+        c.refresh(&mut f).unwrap();
         let took = t.elapsed();
         assert!(took < Duration::from_secs(3), "round {round} took {took:?}");
         for ok in ["/", "/run", "/srv/backup disk"] {
