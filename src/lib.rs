@@ -35,7 +35,7 @@ use std::sync::Arc;
 /// Runs the exporter until SIGTERM/SIGINT.
 pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     let shutdown = server::shutdown_signal()?;
-    let runner = Arc::new(collect::Runner::new(collect::build(&config)?));
+    let runner = Arc::new(collect::Runner::new(collect::build(&config)));
     let listener = server::bind(&config.listen_address).await?;
     log::info!(
         "vigie {} listening on {} (metrics at {})",

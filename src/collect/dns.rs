@@ -22,43 +22,91 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::Collector;
+use clap::Args;
+
 use super::dns_probe::{DnsQuery, Outcome, probe};
+use super::registry::{self, Context, Entry, Settings, entry};
+use super::{Collector, Refresh, Registration};
 use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
 use crate::metrics::{Families, Histogram, Unit};
 use crate::paths::Paths;
-use crate::units::unix_now;
+use crate::units::{parse_flag_duration, unix_now};
 
 /// Bounds of the probe latency histogram, in seconds.
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-/// Settings of the DNS collector.
-#[derive(Debug, Clone)]
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "dns",
+    DnsConfig,
+    default_enabled: true,
+    summary: "health and latency of every resolver this host uses",
+    details: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
+              success, response code, latency, last success; how many resolvers fail",
+);
+
+/// Settings of the DNS collector: its flags.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "DNS collector")]
 pub struct DnsConfig {
+    /// How often each resolver is probed (once per query).
+    #[arg(id = "collector.dns.interval", long = "collector.dns.interval",
+          value_name = "DURATION", default_value = "30s", value_parser = parse_flag_duration)]
     pub interval: Duration,
+
+    /// How long a resolver has to answer one probe.
+    #[arg(id = "collector.dns.timeout", long = "collector.dns.timeout",
+          value_name = "DURATION", default_value = "2s", value_parser = parse_flag_duration)]
     pub timeout: Duration,
-    /// Resolvers watched in any case (`--collector.dns.resolver`).
+
+    /// Resolvers watched in any case.
+    #[arg(id = "collector.dns.resolver", long = "collector.dns.resolver",
+          value_name = "IP[:PORT]", value_parser = resolver_addr,
+          help = "IP[:PORT] of a resolver to watch in any case ([IPv6]:PORT for IPv6 with a port). Repeatable")]
     pub resolvers: Vec<SocketAddr>,
-    /// Also watch the resolvers of resolv.conf.
+
+    /// Also watch the resolvers of /etc/resolv.conf (and systemd-resolved's upstreams).
+    #[arg(id = "collector.dns.resolver-from-resolv-conf",
+          long = "collector.dns.resolver-from-resolv-conf", value_name = "BOOL",
+          default_value_t = true, action = clap::ArgAction::Set)]
     pub from_resolv_conf: bool,
+
+    /// Queries asked of every resolver.
+    #[arg(
+        id = "collector.dns.query",
+        long = "collector.dns.query",
+        value_name = "NAME[:TYPE]",
+        default_value = DEFAULT_QUERY,
+        hide_default_value = true,
+        help = "NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for your mail domain. \
+                  Repeatable. Default: example.com:A"
+    )]
     pub queries: Vec<DnsQuery>,
 }
 
 impl Default for DnsConfig {
     fn default() -> Self {
-        DnsConfig {
-            interval: Duration::from_secs(30),
-            timeout: Duration::from_secs(2),
-            resolvers: Vec::new(),
-            from_resolv_conf: true,
-            queries: vec![DnsQuery {
-                name: DEFAULT_QUERY.into(),
-                rtype: hickory_proto::rr::RecordType::A,
-            }],
+        registry::defaults()
+    }
+}
+
+impl Settings for DnsConfig {
+    fn register(&self, context: &Context) -> Registration {
+        // A round probes every resolver at once, each probe under its own
+        // timeout; a scrape only renders the results.
+        Registration {
+            collector: Arc::new(DnsCollector::new(context.paths.clone(), self.clone())),
+            refresh: Refresh::Every(self.interval),
+            timeout: DnsCollector::round_timeout(self),
         }
     }
+}
+
+fn resolver_addr(s: &str) -> Result<SocketAddr, String> {
+    resolv_conf::parse_address(s)
+        .ok_or_else(|| format!("{s:?} is not an IP address with an optional port (192.0.2.1, 192.0.2.1:5353, [2001:db8::1]:53)"))
 }
 
 /// The default query: a name reserved for documentation (RFC 2606) that

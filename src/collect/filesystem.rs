@@ -24,12 +24,15 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use regex::Regex;
 
-use super::Collector;
+use super::registry::{self, Context, Entry, Settings, entry};
+use super::{Collector, Refresh, Registration};
 use super::mountinfo::{self, Mount};
 use crate::metrics::Families;
 use crate::paths::Paths;
+use crate::units::parse_flag_duration;
 
 /// Mount points skipped by default: kernel and container plumbing, and the
 /// per-pod volumes kubelet mounts by the hundred.
@@ -75,32 +78,90 @@ impl std::str::FromStr for WatchPath {
     }
 }
 
-/// Settings of the filesystem collector.
-#[derive(Debug, Clone)]
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "filesystem",
+    FilesystemConfig,
+    default_enabled: true,
+    summary: "usage of every real filesystem and of watched paths",
+    details: "size, free and available bytes, inodes and read-only flag of every real \
+              mounted filesystem; watched paths (e.g. /var/lib/etcd) mapped to their filesystem",
+);
+
+/// Settings of the filesystem collector: its flags.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Filesystem collector")]
 pub struct FilesystemConfig {
-    /// How often the mounts are statted.
+    /// How often filesystems are statted.
+    #[arg(id = "collector.filesystem.interval", long = "collector.filesystem.interval",
+          value_name = "DURATION", default_value = "15s", value_parser = parse_flag_duration)]
     pub interval: Duration,
-    /// How long one statfs may take before the mount counts as stuck.
+
+    /// How long statfs on one mount may take before it is reported stuck
+    /// (vigie_filesystem_stat_error 1). A stuck mount never delays scrapes.
+    #[arg(id = "collector.filesystem.stat-timeout", long = "collector.filesystem.stat-timeout",
+          value_name = "DURATION", default_value = "5s", value_parser = parse_flag_duration)]
     pub stat_timeout: Duration,
+
+    /// Only mount points matching this regex are reported.
+    #[arg(id = "collector.filesystem.mount-points-include",
+          long = "collector.filesystem.mount-points-include", value_name = "REGEX",
+          value_parser = regex)]
     pub mount_points_include: Option<Regex>,
+
+    /// Mount points matching this regex are skipped.
+    #[arg(id = "collector.filesystem.mount-points-exclude",
+          long = "collector.filesystem.mount-points-exclude", value_name = "REGEX",
+          default_value = DEFAULT_MOUNT_POINTS_EXCLUDE, value_parser = regex)]
     pub mount_points_exclude: Regex,
+
+    /// Only filesystem types matching this regex are reported.
+    #[arg(id = "collector.filesystem.fs-types-include",
+          long = "collector.filesystem.fs-types-include", value_name = "REGEX",
+          value_parser = regex)]
     pub fs_types_include: Option<Regex>,
+
+    /// Filesystem types matching this regex are skipped.
+    #[arg(id = "collector.filesystem.fs-types-exclude",
+          long = "collector.filesystem.fs-types-exclude", value_name = "REGEX",
+          default_value = DEFAULT_FS_TYPES_EXCLUDE, value_parser = regex)]
     pub fs_types_exclude: Regex,
+
+    /// Paths whose filesystem is reported, each with a role.
+    #[arg(
+        id = "collector.filesystem.watch-path",
+        long = "collector.filesystem.watch-path",
+        value_name = "PATH[=ROLE]",
+        help = "PATH[=ROLE]: report which filesystem holds PATH (following symlinks inside --path.rootfs), \
+                  e.g. /var/lib/etcd=control-plane. Repeatable. That filesystem is reported even if the \
+                  filters above skip it"
+    )]
     pub watch_paths: Vec<WatchPath>,
 }
 
 impl Default for FilesystemConfig {
     fn default() -> Self {
-        FilesystemConfig {
-            interval: Duration::from_secs(15),
-            stat_timeout: Duration::from_secs(5),
-            mount_points_include: None,
-            mount_points_exclude: Regex::new(DEFAULT_MOUNT_POINTS_EXCLUDE).expect("valid default"),
-            fs_types_include: None,
-            fs_types_exclude: Regex::new(DEFAULT_FS_TYPES_EXCLUDE).expect("valid default"),
-            watch_paths: Vec::new(),
+        registry::defaults()
+    }
+}
+
+impl Settings for FilesystemConfig {
+    fn register(&self, context: &Context) -> Registration {
+        Registration {
+            collector: Arc::new(FilesystemCollector::new(
+                context.paths.clone(),
+                self.clone(),
+            )),
+            refresh: Refresh::Every(self.interval),
+            // Mounts are statted in parallel, each with its own timeout; the
+            // collector's own budget only has to cover reading mountinfo.
+            timeout: self.stat_timeout + Duration::from_secs(5),
         }
     }
+}
+
+fn regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("invalid regular expression: {e}"))
 }
 
 /// What statfs says of one filesystem, in bytes and inodes.
@@ -175,7 +236,10 @@ impl FilesystemCollector {
     }
 
     /// As [`new`](Self::new), with another statfs (tests).
-    pub fn with_stat(paths: Paths, config: FilesystemConfig, stat: StatFn) -> Self {
+    pub fn with_stat(paths: Paths, mut config: FilesystemConfig, stat: StatFn) -> Self {
+        // The same path twice would export duplicate series.
+        let mut seen = HashSet::new();
+        config.watch_paths.retain(|p| seen.insert(p.path.clone()));
         FilesystemCollector {
             paths,
             config,

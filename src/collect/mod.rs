@@ -1,5 +1,11 @@
 //! Collectors: one file per collector behind the small [`Collector`] trait,
-//! and the [`Runner`] that schedules, times and reports them.
+//! the [`registry`] that lists them, and the [`Runner`] that schedules, times
+//! and reports them.
+//!
+//! Adding a collector means: a file here that implements [`Collector`] and
+//! declares its `COLLECTOR` entry (name, default state, summary, its flags
+//! as a clap `Args` struct, its registration), and one line in
+//! [`collectors!`].
 //!
 //! The runner owns every schedule: it runs each collector's refresh on the
 //! collector's own worker thread, either on each scrape
@@ -16,18 +22,36 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::metrics::Families;
 
-pub mod dns;
 pub mod dns_probe;
-pub mod filesystem;
 pub mod mountinfo;
-pub mod reboot;
+pub mod registry;
 pub mod resolv_conf;
 pub(crate) mod runner;
-pub mod smart;
 pub mod smart_json;
-pub mod swap;
 
+pub use registry::Entry;
 pub use runner::{CollectorStatus, Runner};
+
+/// Declares each collector module and [`ALL`], the list of their entries.
+macro_rules! collectors {
+    ($($name:ident),* $(,)?) => {
+        $(pub mod $name;)*
+
+        /// Every collector, in the order they are exported: the one list
+        /// that drives `--collector.NAME`, `--help`, the default
+        /// configuration, [`build`] and the landing page. Each file declares
+        /// its own `COLLECTOR` entry.
+        pub const ALL: &[Entry] = &[$($name::COLLECTOR),*];
+    };
+}
+
+collectors! {
+    filesystem,
+    swap,
+    smart,
+    dns,
+    reboot,
+}
 
 /// A source of metrics, in two parts: slow refreshing and cheap rendering.
 ///
@@ -85,99 +109,17 @@ pub struct Registration {
     pub timeout: Duration,
 }
 
-/// A collector vigie knows, with its default state and a one-line summary
-/// (used by `--help` and the landing page).
-pub struct Known {
-    pub name: &'static str,
-    pub default_enabled: bool,
-    pub summary: &'static str,
-}
-
-/// Every collector, in the order they are exported.
-pub const KNOWN: &[Known] = &[
-    Known {
-        name: "filesystem",
-        default_enabled: true,
-        summary: "size, free and available bytes, inodes and read-only flag of every real \
-                  mounted filesystem; watched paths (e.g. /var/lib/etcd) mapped to their filesystem",
-    },
-    Known {
-        name: "swap",
-        default_enabled: true,
-        summary: "swap size, free and cached bytes, swap-in/out totals, per-device rows, \
-                  memory pressure (PSI)",
-    },
-    Known {
-        name: "smart",
-        default_enabled: true,
-        summary: "SMART health and pre-fail counters of every disk (ATA attributes, NVMe health log, \
-                  SCSI defect and error counters), read with smartctl without waking sleeping disks",
-    },
-    Known {
-        name: "dns",
-        default_enabled: true,
-        summary: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
-                  success, response code, latency, last success; how many resolvers fail",
-    },
-    Known {
-        name: "reboot",
-        default_enabled: true,
-        summary: "boot time, Debian/Ubuntu reboot-required flag, since when, and how many packages ask for it",
-    },
-];
-
-/// Builds the enabled collectors from the configuration.
-pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
-    let mut regs = Vec::new();
-    let c = &config.collectors;
-    if let Some(fs) = &c.filesystem {
-        regs.push(Registration {
-            collector: Arc::new(filesystem::FilesystemCollector::new(
-                config.paths.clone(),
-                fs.clone(),
-            )),
-            refresh: Refresh::Every(fs.interval),
-            // Mounts are statted in parallel, each with its own timeout; the
-            // collector's own budget only has to cover reading mountinfo.
-            timeout: fs.stat_timeout + Duration::from_secs(5),
-        });
-    }
-    if c.swap {
-        regs.push(Registration {
-            collector: Arc::new(swap::SwapCollector::new(config.paths.clone())),
-            refresh: Refresh::OnScrape,
-            timeout: config.scrape_timeout,
-        });
-    }
-    if let Some(smart) = &c.smart {
-        // A round reads every disk, each smartctl run under its own timeout;
-        // a scrape only renders the per-device cache.
-        regs.push(Registration {
-            collector: Arc::new(smart::SmartCollector::new(smart.clone())),
-            refresh: Refresh::Every(smart.interval),
-            timeout: smart::SmartCollector::round_timeout(smart),
-        });
-    }
-    if let Some(dns) = &c.dns {
-        // A round probes every resolver at once, each probe under its own
-        // timeout; a scrape only renders the results.
-        regs.push(Registration {
-            collector: Arc::new(dns::DnsCollector::new(config.paths.clone(), dns.clone())),
-            refresh: Refresh::Every(dns.interval),
-            timeout: dns::DnsCollector::round_timeout(dns),
-        });
-    }
-    if c.reboot {
-        // Boot time and the reboot-required flag change rarely and are
-        // alerted on in days: a background refresh every 30 s is plenty, and
-        // keeps the read of the large /proc/stat off the scrape path.
-        regs.push(Registration {
-            collector: Arc::new(reboot::RebootCollector::new(config.paths.clone())),
-            refresh: Refresh::Every(Duration::from_secs(30)),
-            timeout: Duration::from_secs(10),
-        });
-    }
-    Ok(regs)
+/// Builds the collectors the configuration enables, in its order.
+pub fn build(config: &Config) -> Vec<Registration> {
+    let context = registry::Context {
+        paths: &config.paths,
+        scrape_timeout: config.scrape_timeout,
+    };
+    config
+        .collectors
+        .iter()
+        .map(|c| c.register(&context))
+        .collect()
 }
 
 /// Errors met by a collector that goes on after them: it exports what it

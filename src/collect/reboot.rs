@@ -10,11 +10,41 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::UNIX_EPOCH;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
-use super::{Collector, Partial, read_file};
+use clap::Args;
+
+use super::registry::{Context, Entry, Settings, entry};
+use super::{Collector, Partial, Refresh, Registration, read_file};
 use crate::metrics::Families;
 use crate::paths::Paths;
+
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "reboot",
+    RebootConfig,
+    default_enabled: true,
+    summary: "boot time and pending reboot",
+    details: "boot time, Debian/Ubuntu reboot-required flag, since when, and how many packages ask for it",
+);
+
+/// Settings of the reboot collector: it has no flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RebootConfig {}
+
+impl Settings for RebootConfig {
+    fn register(&self, context: &Context) -> Registration {
+        // Boot time and the reboot-required flag change rarely and are
+        // alerted on in days: a background refresh every 30 s is plenty, and
+        // keeps the read of the large /proc/stat off the scrape path.
+        Registration {
+            collector: Arc::new(RebootCollector::new(context.paths.clone())),
+            refresh: Refresh::Every(Duration::from_secs(30)),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 pub struct RebootCollector {
     paths: Paths,

@@ -29,34 +29,86 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::Collector;
-use super::smart_json::{self, ExitFlag, SmartReport};
-use crate::metrics::Families;
-use crate::units::unix_now;
+use clap::Args;
 
-/// Settings of the SMART collector.
-#[derive(Debug, Clone)]
+use super::registry::{self, Context, Entry, Settings, entry};
+use super::smart_json::{self, ExitFlag, SmartReport};
+use super::{Collector, Refresh, Registration};
+use crate::metrics::Families;
+use crate::units::{parse_flag_duration, unix_now};
+
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "smart",
+    SmartConfig,
+    default_enabled: true,
+    summary: "SMART health and pre-fail counters of every disk",
+    details: "SMART health and pre-fail counters of every disk (ATA attributes, NVMe health log, \
+              SCSI defect and error counters), read with smartctl without waking sleeping disks",
+);
+
+/// Settings of the SMART collector: its flags.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "SMART collector")]
 pub struct SmartConfig {
+    /// The smartctl program (from smartmontools).
+    #[arg(
+        id = "collector.smart.smartctl-path",
+        long = "collector.smart.smartctl-path",
+        value_name = "PATH",
+        default_value = "smartctl"
+    )]
     pub smartctl: PathBuf,
+
+    /// How often every disk is read.
+    #[arg(id = "collector.smart.interval", long = "collector.smart.interval",
+          value_name = "DURATION", default_value = "5m", value_parser = parse_flag_duration)]
     pub interval: Duration,
+
+    /// How long one smartctl run may take; then it is killed and the disk reported in error.
+    #[arg(id = "collector.smart.timeout", long = "collector.smart.timeout",
+          value_name = "DURATION", default_value = "30s", value_parser = parse_flag_duration)]
     pub timeout: Duration,
-    /// `--nocheck` value: never, sleep, standby or idle.
+
+    /// Leave disks in this power mode or lower alone (smartctl --nocheck): never, sleep,
+    /// standby or idle. The default keeps sleeping disks asleep.
+    #[arg(id = "collector.smart.powermode", long = "collector.smart.powermode",
+          value_name = "MODE", default_value = "standby",
+          value_parser = ["never", "sleep", "standby", "idle"])]
     pub powermode: String,
-    /// Explicit devices; empty means discovery with `--scan-open`.
+
+    /// Disks to read instead of discovering them; empty means discovery
+    /// with `--scan-open`.
+    #[arg(
+        id = "collector.smart.device",
+        long = "collector.smart.device",
+        value_name = "DEVICE[:TYPE]",
+        help = "A disk to read instead of discovering them with smartctl --scan-open, e.g. /dev/sda or \
+                  /dev/bus/0:megaraid,4 (the type after ':' is passed as -d). Repeatable"
+    )]
     pub devices: Vec<SmartDevice>,
-    /// Devices read at the same time.
-    pub parallel: usize,
+
+    /// Disks read at the same time.
+    #[arg(id = "collector.smart.parallel", long = "collector.smart.parallel",
+          value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallel: u32,
 }
 
 impl Default for SmartConfig {
     fn default() -> Self {
-        SmartConfig {
-            smartctl: PathBuf::from("smartctl"),
-            interval: Duration::from_secs(300),
-            timeout: Duration::from_secs(30),
-            powermode: "standby".into(),
-            devices: Vec::new(),
-            parallel: 4,
+        registry::defaults()
+    }
+}
+
+impl Settings for SmartConfig {
+    fn register(&self, _context: &Context) -> Registration {
+        // A round reads every disk, each smartctl run under its own timeout;
+        // a scrape only renders the per-device cache.
+        Registration {
+            collector: Arc::new(SmartCollector::new(self.clone())),
+            refresh: Refresh::Every(self.interval),
+            timeout: SmartCollector::round_timeout(self),
         }
     }
 }
@@ -500,7 +552,7 @@ impl SmartCollector {
         };
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
-            for _ in 0..self.config.parallel.clamp(1, devices.len().max(1)) {
+            for _ in 0..(self.config.parallel as usize).clamp(1, devices.len().max(1)) {
                 s.spawn(|| {
                     while let Some(dev) = devices.get(next.fetch_add(1, Ordering::Relaxed)) {
                         self.read_device(dev);

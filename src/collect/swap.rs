@@ -10,10 +10,38 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
-use super::{Collector, Partial, read_file};
+use clap::Args;
+
+use super::registry::{Context, Entry, Settings, entry};
+use super::{Collector, Partial, Refresh, Registration, read_file};
 use crate::metrics::{Families, Unit};
 use crate::paths::Paths;
+
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "swap",
+    SwapConfig,
+    default_enabled: true,
+    summary: "swap usage, swap-in/out and memory pressure",
+    details: "swap size, free and cached bytes, swap-in/out totals, per-device rows, \
+              memory pressure (PSI)",
+);
+
+/// Settings of the swap collector: it has no flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SwapConfig {}
+
+impl Settings for SwapConfig {
+    fn register(&self, context: &Context) -> Registration {
+        Registration {
+            collector: Arc::new(SwapCollector::new(context.paths.clone())),
+            refresh: Refresh::OnScrape,
+            timeout: context.scrape_timeout,
+        }
+    }
+}
 
 pub struct SwapCollector {
     paths: Paths,
