@@ -6,7 +6,10 @@
 //! - [`config`]: a plain [`config::Config`], independent of parsing.
 //! - [`paths`]: `--path.procfs/--path.sysfs/--path.rootfs` in one value, and
 //!   symlink resolution inside the host's root.
-//! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]).
+//! - [`schema`]: every metric family vigie exports, declared once (name,
+//!   help, type, unit, label names); [`schema::families`] lists them.
+//! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]),
+//!   through the schema's descriptors.
 //! - [`expo`]: snapshot to Prometheus text format or OpenMetrics.
 //! - [`collect`]: the [`collect::Collector`] trait, one file per collector, and
 //!   the [`collect::Runner`] that times them, runs slow ones in the background
@@ -26,6 +29,7 @@ pub mod expo;
 pub mod generate;
 pub mod metrics;
 pub mod paths;
+pub mod schema;
 pub mod server;
 pub mod thresholds;
 pub mod units;

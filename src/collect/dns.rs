@@ -28,7 +28,8 @@ use super::dns_probe::{DnsQuery, Outcome, probe};
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
 use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
-use crate::metrics::{Families, Histogram, Unit};
+use crate::schema;
+use crate::metrics::{Families, Histogram};
 use crate::paths::Paths;
 use crate::units::{parse_flag_duration, unix_now};
 
@@ -397,24 +398,12 @@ impl Collector for DnsCollector {
                 ("type", rtype.as_str()),
             ];
             for (result, n) in &st.results {
-                out.counter(
-                    "vigie_dns_probes",
-                    "DNS probes by result: the response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED...) or timeout, network_error, malformed.",
-                    None,
-                )
+                out.family(&schema::DNS_PROBES)
                 .sample(&[l[0], l[1], l[2], l[3], ("result", result.as_str())], *n as f64);
             }
-            out.histogram(
-                "vigie_dns_probe_latency_seconds",
-                "Time the resolver took to answer (answered probes only; timeouts are counted in vigie_dns_probes_total).",
-                Some(Unit::Seconds),
-            )
-            .histograms
-            .push(st.latency.sample(&l));
-            out.gauge_seconds(
-                "vigie_dns_last_success_timestamp_seconds",
-                "Unix time of the last NOERROR answer of this resolver to this query; 0 if none yet.",
-            )
+            out.family(&schema::DNS_PROBE_LATENCY_SECONDS)
+            .histogram(st.latency.sample(&l));
+            out.family(&schema::DNS_LAST_SUCCESS_TIMESTAMP_SECONDS)
             .sample(&l, st.last_success.unwrap_or(0.0));
             let Some((outcome, took)) = &st.last else {
                 continue;
@@ -422,32 +411,20 @@ impl Collector for DnsCollector {
             if !outcome.success() {
                 failing.insert(resolver);
             }
-            out.gauge(
-                "vigie_dns_probe_success",
-                "1 if the resolver's last answer to this query was NOERROR, else 0 (error code, timeout, network error).",
-            )
+            out.family(&schema::DNS_PROBE_SUCCESS)
             .sample(&l, if outcome.success() { 1.0 } else { 0.0 });
-            out.gauge_seconds(
-                "vigie_dns_probe_duration_seconds",
-                "How long the last probe took.",
-            )
+            out.family(&schema::DNS_PROBE_DURATION_SECONDS)
             .sample(&l, took.as_secs_f64());
             let answers = match outcome {
                 Outcome::Answer { answers, .. } => *answers,
                 _ => 0,
             };
-            out.gauge(
-                "vigie_dns_probe_answers",
-                "Records in the answer section of the last probe's answer (0 when it got no answer).",
-            )
+            out.family(&schema::DNS_PROBE_ANSWERS)
             .sample(&l, answers as f64);
         }
-        out.gauge("vigie_dns_resolvers", "Resolvers this host uses (resolv.conf, systemd-resolved upstreams, --collector.dns.resolver).")
+        out.family(&schema::DNS_RESOLVERS)
             .sample(&[], sh.resolvers.len() as f64);
-        out.gauge(
-            "vigie_dns_resolvers_failing",
-            "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
-        )
+        out.family(&schema::DNS_RESOLVERS_FAILING)
         .sample(&[], failing.len() as f64);
     }
 }

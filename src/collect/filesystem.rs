@@ -30,6 +30,7 @@ use regex::Regex;
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
 use super::mountinfo::{self, Mount};
+use crate::schema;
 use crate::metrics::Families;
 use crate::paths::Paths;
 use crate::units::parse_flag_duration;
@@ -534,41 +535,20 @@ impl Collector for FilesystemCollector {
                 ("device", t.mount.device.as_str()),
                 ("fstype", t.mount.fstype.as_str()),
             ];
-            out.gauge(
-                "vigie_filesystem_stat_error",
-                "1 if statfs on the filesystem failed or did not return in time (stuck mount), else 0.",
-            )
+            out.family(&schema::FILESYSTEM_STAT_ERROR)
             .sample(&l, if matches!(outcome, Outcome::Err(_)) { 1.0 } else { 0.0 });
             let Outcome::Ok(s) = outcome else { continue };
-            out.gauge_bytes(
-                "vigie_filesystem_size_bytes",
-                "Size of the filesystem in bytes.",
-            )
+            out.family(&schema::FILESYSTEM_SIZE_BYTES)
             .sample(&l, s.size as f64);
-            out.gauge_bytes(
-                "vigie_filesystem_free_bytes",
-                "Free bytes, including those reserved for root.",
-            )
+            out.family(&schema::FILESYSTEM_FREE_BYTES)
             .sample(&l, s.free as f64);
-            out.gauge_bytes(
-                "vigie_filesystem_avail_bytes",
-                "Bytes available to unprivileged users: what applications can still write.",
-            )
+            out.family(&schema::FILESYSTEM_AVAIL_BYTES)
             .sample(&l, s.avail as f64);
-            out.gauge(
-                "vigie_filesystem_files",
-                "Total inodes (file nodes) of the filesystem.",
-            )
+            out.family(&schema::FILESYSTEM_FILES)
             .sample(&l, s.files as f64);
-            out.gauge(
-                "vigie_filesystem_files_free",
-                "Free inodes of the filesystem.",
-            )
+            out.family(&schema::FILESYSTEM_FILES_FREE)
             .sample(&l, s.files_free as f64);
-            out.gauge(
-                "vigie_filesystem_readonly",
-                "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
-            )
+            out.family(&schema::FILESYSTEM_READONLY)
             .sample(&l, if t.mount.read_only || (statfs_flag_is_hosts && s.read_only) { 1.0 } else { 0.0 });
         }
 
@@ -577,25 +557,16 @@ impl Collector for FilesystemCollector {
             self.log_change(&what, w.error.as_deref());
             let path = w.watch.path.to_string_lossy();
             let pl = [("path", path.as_ref()), ("role", w.watch.role.as_str())];
-            out.gauge(
-                "vigie_path_resolve_error",
-                "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
-            )
+            out.family(&schema::PATH_RESOLVE_ERROR)
             .sample(&pl, if w.error.is_some() { 1.0 } else { 0.0 });
             if w.error.is_some() {
                 continue;
             }
-            out.gauge(
-                "vigie_path_exists",
-                "1 if the watched path exists (after following symlinks), else 0.",
-            )
+            out.family(&schema::PATH_EXISTS)
             .sample(&pl, if w.exists { 1.0 } else { 0.0 });
             if let Some(t) = w.holder {
                 let mp = t.label.to_string_lossy();
-                out.gauge(
-                    "vigie_path_filesystem_info",
-                    "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
-                )
+                out.family(&schema::PATH_FILESYSTEM_INFO)
                 .sample(
                     &[
                         ("path", path.as_ref()),

@@ -17,6 +17,7 @@ use clap::Args;
 
 use super::registry::{Context, Entry, Settings, entry};
 use super::{Collector, Partial, Refresh, Registration, read_file};
+use crate::schema;
 use crate::metrics::Families;
 use crate::paths::Paths;
 
@@ -95,10 +96,7 @@ impl Collector for RebootCollector {
         };
         let flag = host_file("/var/run/reboot-required");
         let pkgs_file = host_file("/var/run/reboot-required.pkgs");
-        out.gauge(
-            "vigie_reboot_required",
-            "1 if the system asks for a reboot (/var/run/reboot-required exists, Debian/Ubuntu), else 0.",
-        )
+        out.family(&schema::REBOOT_REQUIRED)
         .sample(&[], if flag.is_some() { 1.0 } else { 0.0 });
         if let Some(flag) = &flag {
             match std::fs::symlink_metadata(flag).and_then(|m| m.modified()) {
@@ -107,10 +105,7 @@ impl Collector for RebootCollector {
                         .duration_since(UNIX_EPOCH)
                         .map(|d| d.as_secs_f64())
                         .unwrap_or(0.0);
-                    out.gauge_seconds(
-                        "vigie_reboot_required_since_timestamp_seconds",
-                        "Unix time at which a reboot was first requested (mtime of /var/run/reboot-required).",
-                    )
+                    out.family(&schema::REBOOT_REQUIRED_SINCE_TIMESTAMP_SECONDS)
                     .sample(&[], since);
                 }
                 Err(e) => {
@@ -128,10 +123,7 @@ impl Collector for RebootCollector {
             },
             None => 0,
         };
-        out.gauge(
-            "vigie_reboot_required_packages",
-            "Number of packages that asked for a reboot (lines of /var/run/reboot-required.pkgs).",
-        )
+        out.family(&schema::REBOOT_REQUIRED_PACKAGES)
         .sample(&[], pkgs as f64);
 
         let stat = self.paths.proc("stat");
@@ -139,10 +131,7 @@ impl Collector for RebootCollector {
             parse_btime(&t).ok_or_else(|| anyhow::anyhow!("{}: no btime line", stat.display()))
         }) {
             Ok(btime) => {
-                out.gauge_seconds(
-                    "vigie_boot_time_seconds",
-                    "Unix time at which the host booted (btime of /proc/stat).",
-                )
+                out.family(&schema::BOOT_TIME_SECONDS)
                 .sample(&[], btime as f64);
             }
             Err(e) => {

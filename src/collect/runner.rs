@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use super::{Refresh, Registration};
 use crate::metrics::Families;
+use crate::schema;
 use crate::units::{human, unix_now};
 
 /// What the landing page and logs show of one collector.
@@ -246,42 +247,22 @@ impl Runner {
             let name = slot.name();
             let st = slot.lock();
             let l = [("collector", name)];
-            f.gauge(
-                "vigie_collector_success",
-                "1 if the collector's last run succeeded, 0 if it failed, timed out or has not run yet.",
-            )
-            .sample(&l, if st.success == Some(true) { 1.0 } else { 0.0 });
-            f.gauge_seconds(
-                "vigie_collector_duration_seconds",
-                "How long the collector's last run took (its timeout if it overran).",
-            )
-            .sample(&l, st.duration.as_secs_f64());
-            f.gauge_seconds(
-                "vigie_collector_last_success_timestamp_seconds",
-                "Unix time of the collector's last successful run; 0 if it never succeeded.",
-            )
-            .sample(&l, st.last_success.unwrap_or(0.0));
-            f.counter(
-                "vigie_collector_errors",
-                "Failed, timed-out or stuck runs of the collector since vigie started.",
-                None,
-            )
-            .sample(&l, st.errors_total as f64);
+            f.family(&schema::COLLECTOR_SUCCESS)
+                .sample(&l, if st.success == Some(true) { 1.0 } else { 0.0 });
+            f.family(&schema::COLLECTOR_DURATION_SECONDS)
+                .sample(&l, st.duration.as_secs_f64());
+            f.family(&schema::COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS)
+                .sample(&l, st.last_success.unwrap_or(0.0));
+            f.family(&schema::COLLECTOR_ERRORS)
+                .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {
                 Refresh::OnScrape => 0.0,
                 Refresh::Every(d) => d.as_secs_f64(),
             };
-            f.gauge_seconds(
-                "vigie_collector_refresh_interval_seconds",
-                "How often the collector refreshes in the background; 0 if it runs on each scrape.",
-            )
-            .sample(&l, interval);
+            f.family(&schema::COLLECTOR_REFRESH_INTERVAL_SECONDS)
+                .sample(&l, interval);
         }
-        f.gauge(
-            "vigie_build_info",
-            "A metric with a constant 1 value labelled by vigie's version, git revision and rustc version.",
-        )
-        .sample(
+        f.family(&schema::BUILD_INFO).sample(
             &[
                 ("version", env!("CARGO_PKG_VERSION")),
                 ("revision", env!("VIGIE_GIT_REVISION")),
@@ -289,11 +270,8 @@ impl Runner {
             ],
             1.0,
         );
-        f.gauge_seconds(
-            "vigie_start_time_seconds",
-            "Unix time at which this vigie process started.",
-        )
-        .sample(&[], self.start_time);
+        f.family(&schema::START_TIME_SECONDS)
+            .sample(&[], self.start_time);
         f
     }
 

@@ -34,6 +34,7 @@ use clap::Args;
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::smart_json::{self, ExitFlag, SmartReport};
 use super::{Collector, Refresh, Registration};
+use crate::schema::{self, Desc};
 use crate::metrics::Families;
 use crate::units::{parse_flag_duration, unix_now};
 
@@ -584,37 +585,15 @@ const NVME_WARNINGS: [(u8, &str); 6] = [
 ];
 
 /// The ATA pre-fail counters exported under their own names.
-const ATA_COUNTERS: [(u8, &str, &str); 6] = [
-    (
-        5,
-        "vigie_smart_reallocated_sectors",
-        "Reallocated sectors (ATA attribute 5, raw value).",
-    ),
-    (
-        187,
-        "vigie_smart_reported_uncorrectable",
-        "Errors the drive could not correct (ATA attribute 187, raw value).",
-    ),
-    (
-        188,
-        "vigie_smart_command_timeouts",
-        "Aborted commands due to timeouts (ATA attribute 188; the low 16 bits of the raw value, which Seagate packs with two other counters).",
-    ),
-    (
-        197,
-        "vigie_smart_pending_sectors",
-        "Unstable sectors waiting to be remapped (ATA attribute 197, raw value).",
-    ),
-    (
-        198,
-        "vigie_smart_offline_uncorrectable",
-        "Sectors found uncorrectable by offline scans (ATA attribute 198, raw value).",
-    ),
-    (
-        199,
-        "vigie_smart_udma_crc_errors",
-        "Interface CRC errors, usually a bad cable (ATA attribute 199, raw value).",
-    ),
+const ATA_COUNTERS: [(u8, &Desc); 6] = [
+    (5, &schema::SMART_REALLOCATED_SECTORS),
+    (187, &schema::SMART_REPORTED_UNCORRECTABLE),
+    // The low 16 bits of the raw value, which Seagate packs with two other
+    // counters.
+    (188, &schema::SMART_COMMAND_TIMEOUTS),
+    (197, &schema::SMART_PENDING_SECTORS),
+    (198, &schema::SMART_OFFLINE_UNCORRECTABLE),
+    (199, &schema::SMART_UDMA_CRC_ERRORS),
 ];
 
 impl SmartCollector {
@@ -634,32 +613,20 @@ impl SmartCollector {
             ("wwn", wwn.as_str()),
         ];
         let b = |v: bool| if v { 1.0 } else { 0.0 };
-        out.gauge(
-            "vigie_smart_device_error",
-            "1 if the last smartctl run on the device gave no usable data (see the log), else 0.",
-        )
+        out.family(&schema::SMART_DEVICE_ERROR)
         .sample(&l, b(st.error.is_some()));
-        out.gauge("vigie_smart_device_standby", "1 if the disk was asleep at the last run and was left asleep (its last values are kept), else 0.")
+        out.family(&schema::SMART_DEVICE_STANDBY)
             .sample(&l, b(st.standby));
-        out.gauge_seconds(
-            "vigie_smart_last_success_timestamp_seconds",
-            "Unix time of the last smartctl run that gave data for the device; 0 if none yet.",
-        )
+        out.family(&schema::SMART_LAST_SUCCESS_TIMESTAMP_SECONDS)
         .sample(&l, st.last_success.unwrap_or(0.0));
-        out.gauge_seconds(
-            "vigie_smart_run_duration_seconds",
-            "How long the last smartctl run on the device took.",
-        )
+        out.family(&schema::SMART_RUN_DURATION_SECONDS)
         .sample(&l, st.duration.as_secs_f64());
         if st.report.is_none() {
             return;
         }
         let firmware = r.firmware.clone().unwrap_or_default();
         let protocol = r.protocol.clone().unwrap_or_default();
-        out.gauge(
-            "vigie_smart_device_info",
-            "Always 1: identity of a disk (model, serial, firmware, protocol).",
-        )
+        out.family(&schema::SMART_DEVICE_INFO)
         .sample(
             &[
                 l[0],
@@ -674,30 +641,18 @@ impl SmartCollector {
         );
         for flag in ExitFlag::ALL.into_iter().filter(|f| !f.is_fatal()) {
             let bit = flag.bit().to_string();
-            out.gauge(
-                "vigie_smart_exit_status_bit",
-                "smartctl exit status bits 2-7 of the last run with data: 3 disk failing, 4 prefail attributes at or below threshold, 6 errors in the error log, 7 self-test errors.",
-            )
+            out.family(&schema::SMART_EXIT_STATUS_BIT)
             .sample(&[l[0], l[1], l[2], l[3], l[4], ("bit", bit.as_str()), ("meaning", flag.name())], b(r.exit().has(flag)));
         }
-        out.gauge("vigie_smart_healthy", "1 if the disk's overall SMART self-assessment passed, 0 if the disk says it is failing.")
+        out.family(&schema::SMART_HEALTHY)
             .sample_some(&l, r.healthy.map(b));
-        out.gauge_bytes("vigie_smart_capacity_bytes", "User capacity of the disk.")
+        out.family(&schema::SMART_CAPACITY_BYTES)
             .sample_some(&l, r.capacity_bytes.map(|v| v as f64));
-        out.gauge(
-            "vigie_smart_rotation_rate_rpm",
-            "Rotation rate in rpm; 0 for solid-state disks.",
-        )
+        out.family(&schema::SMART_ROTATION_RATE_RPM)
         .sample_some(&l, r.rotation_rate.map(|v| v as f64));
-        out.gauge_seconds(
-            "vigie_smart_power_on_seconds",
-            "Time the disk has been powered on (power-on hours x 3600).",
-        )
+        out.family(&schema::SMART_POWER_ON_SECONDS)
         .sample_some(&l, r.power_on_hours.map(|v| v as f64 * 3600.0));
-        out.gauge(
-            "vigie_smart_temperature_celsius",
-            "Current temperature of the disk.",
-        )
+        out.family(&schema::SMART_TEMPERATURE_CELSIUS)
         .sample_some(&l, r.temperature_celsius);
         let mut seen = [false; 256];
         for a in &r.ata_attributes {
@@ -717,55 +672,34 @@ impl SmartCollector {
                 ("name", a.name.as_str()),
                 ("prefail", if a.prefail { "1" } else { "0" }),
             ];
-            out.gauge("vigie_smart_attribute_raw", "Raw value of an ATA SMART attribute (raw.value as smartctl decodes it; some vendors pack several fields).")
+            out.family(&schema::SMART_ATTRIBUTE_RAW)
                 .sample_some(&al, a.raw.map(|v| v as f64));
-            out.gauge(
-                "vigie_smart_attribute_value",
-                "Normalised value of an ATA SMART attribute (lower is worse).",
-            )
+            out.family(&schema::SMART_ATTRIBUTE_VALUE)
             .sample_some(&al, a.value.map(|v| v as f64));
-            out.gauge(
-                "vigie_smart_attribute_worst",
-                "Worst normalised value an ATA SMART attribute has had.",
-            )
+            out.family(&schema::SMART_ATTRIBUTE_WORST)
             .sample_some(&al, a.worst.map(|v| v as f64));
-            out.gauge("vigie_smart_attribute_threshold", "Failure threshold of an ATA SMART attribute: at or below it, the disk says it fails.")
+            out.family(&schema::SMART_ATTRIBUTE_THRESHOLD)
                 .sample_some(&al, a.thresh.map(|v| v as f64));
         }
-        for (id, metric, help) in ATA_COUNTERS {
+        for (id, desc) in ATA_COUNTERS {
             if let Some(raw) = r.attribute(id).and_then(|a| a.raw) {
                 let v = if id == 188 { raw & 0xffff } else { raw };
-                out.gauge(metric, help).sample(&l, v as f64);
+                out.family(desc).sample(&l, v as f64);
             }
         }
-        out.gauge(
-            "vigie_smart_error_log_entries",
-            "Errors recorded in the disk's ATA error log.",
-        )
+        out.family(&schema::SMART_ERROR_LOG_ENTRIES)
         .sample_some(&l, r.ata_error_count.map(|v| v as f64));
-        out.gauge(
-            "vigie_smart_self_test_failed",
-            "Failed tests in the disk's self-test log.",
-        )
+        out.family(&schema::SMART_SELF_TEST_FAILED)
         .sample_some(&l, r.self_test_failed_count.map(|v| v as f64));
-        out.gauge(
-            "vigie_smart_self_test_latest_passed",
-            "1 if the most recent completed self-test passed, 0 if it failed.",
-        )
+        out.family(&schema::SMART_SELF_TEST_LATEST_PASSED)
         .sample_some(&l, r.self_test_latest_passed.map(b));
         if let Some(n) = &r.nvme {
             if let Some(cw) = n.critical_warning {
-                out.gauge(
-                    "vigie_smart_nvme_critical_warning",
-                    "NVMe critical warning byte; anything but 0 needs attention.",
-                )
+                out.family(&schema::SMART_NVME_CRITICAL_WARNING)
                 .sample(&l, cw as f64);
                 for (bit, meaning) in NVME_WARNINGS {
                     let bs = bit.to_string();
-                    out.gauge(
-                        "vigie_smart_nvme_critical_warning_bit",
-                        "One bit of the NVMe critical warning byte, with its meaning.",
-                    )
+                    out.family(&schema::SMART_NVME_CRITICAL_WARNING_BIT)
                     .sample(
                         &[
                             l[0],
@@ -780,49 +714,24 @@ impl SmartCollector {
                     );
                 }
             }
-            let mut put = |name: &'static str, help: &'static str, v: Option<u64>, scale: f64| {
-                out.gauge(name, help)
+            for (desc, v, scale) in [
+                (&schema::SMART_NVME_MEDIA_ERRORS, n.media_errors, 1.0),
+                (&schema::SMART_NVME_ERROR_LOG_ENTRIES, n.num_err_log_entries, 1.0),
+                (&schema::SMART_NVME_WEAR_RATIO, n.percentage_used, 0.01),
+                (&schema::SMART_NVME_AVAILABLE_SPARE_RATIO, n.available_spare, 0.01),
+                (
+                    &schema::SMART_NVME_AVAILABLE_SPARE_THRESHOLD_RATIO,
+                    n.available_spare_threshold,
+                    0.01,
+                ),
+                (&schema::SMART_NVME_UNSAFE_SHUTDOWNS, n.unsafe_shutdowns, 1.0),
+            ] {
+                out.family(desc)
                     .sample_some(&l, v.map(|v| v as f64 * scale));
-            };
-            put(
-                "vigie_smart_nvme_media_errors",
-                "Unrecovered data integrity errors (NVMe media_errors).",
-                n.media_errors,
-                1.0,
-            );
-            put(
-                "vigie_smart_nvme_error_log_entries",
-                "Entries in the NVMe error log over the device's life.",
-                n.num_err_log_entries,
-                1.0,
-            );
-            put(
-                "vigie_smart_nvme_wear_ratio",
-                "Estimated share of the device's rated endurance used (percentage_used / 100; may exceed 1).",
-                n.percentage_used,
-                0.01,
-            );
-            put(
-                "vigie_smart_nvme_available_spare_ratio",
-                "Remaining spare capacity (available_spare / 100).",
-                n.available_spare,
-                0.01,
-            );
-            put(
-                "vigie_smart_nvme_available_spare_threshold_ratio",
-                "Spare capacity below which the device raises a critical warning (available_spare_threshold / 100).",
-                n.available_spare_threshold,
-                0.01,
-            );
-            put(
-                "vigie_smart_nvme_unsafe_shutdowns",
-                "Power losses without a clean shutdown.",
-                n.unsafe_shutdowns,
-                1.0,
-            );
+            }
         }
         if let Some(s) = &r.scsi {
-            out.gauge("vigie_smart_scsi_grown_defects", "Sectors the SCSI/SAS disk has remapped since it left the factory (grown defect list).")
+            out.family(&schema::SMART_SCSI_GROWN_DEFECTS)
                 .sample_some(&l, s.grown_defect_list.map(|v| v as f64));
             for (op, v) in [
                 ("read", s.read_uncorrected),
@@ -830,10 +739,7 @@ impl SmartCollector {
                 ("verify", s.verify_uncorrected),
             ] {
                 if let Some(v) = v {
-                    out.gauge(
-                        "vigie_smart_scsi_uncorrected_errors",
-                        "Errors the SCSI/SAS disk could not correct, by operation.",
-                    )
+                    out.family(&schema::SMART_SCSI_UNCORRECTED_ERRORS)
                     .sample(&[l[0], l[1], l[2], l[3], l[4], ("operation", op)], v as f64);
                 }
             }
@@ -856,7 +762,7 @@ impl Collector for SmartCollector {
         for (dev, st) in &sh.devices {
             self.render_device(out, &dev.name, st);
         }
-        out.gauge("vigie_smart_devices", "Disks vigie reads with smartctl.")
+        out.family(&schema::SMART_DEVICES)
             .sample(&[], sh.devices.len() as f64);
     }
 

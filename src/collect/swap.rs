@@ -16,7 +16,8 @@ use clap::Args;
 
 use super::registry::{Context, Entry, Settings, entry};
 use super::{Collector, Partial, Refresh, Registration, read_file};
-use crate::metrics::{Families, Unit};
+use crate::schema;
+use crate::metrics::Families;
 use crate::paths::Paths;
 
 /// The collector's registry entry.
@@ -199,36 +200,17 @@ impl Collector for SwapCollector {
         match read_file(&self.paths.proc("meminfo")) {
             Ok(text) => {
                 let m = parse_meminfo(&text);
-                let mut put = |name, help, v: Option<u64>| {
+                for (desc, v) in [
+                    (&schema::SWAP_SIZE_BYTES, m.swap_total),
+                    (&schema::SWAP_FREE_BYTES, m.swap_free),
+                    (&schema::SWAP_CACHED_BYTES, m.swap_cached),
+                    (&schema::MEMORY_TOTAL_BYTES, m.mem_total),
+                    (&schema::MEMORY_AVAILABLE_BYTES, m.mem_available),
+                ] {
                     if let Some(v) = v {
-                        out.gauge_bytes(name, help).sample(&[], v as f64);
+                        out.family(desc).sample(&[], v as f64);
                     }
-                };
-                put(
-                    "vigie_swap_size_bytes",
-                    "Total swap space (SwapTotal); 0 when the host has no swap.",
-                    m.swap_total,
-                );
-                put(
-                    "vigie_swap_free_bytes",
-                    "Unused swap space (SwapFree).",
-                    m.swap_free,
-                );
-                put(
-                    "vigie_swap_cached_bytes",
-                    "Memory that is both in RAM and in swap (SwapCached).",
-                    m.swap_cached,
-                );
-                put(
-                    "vigie_memory_total_bytes",
-                    "Usable RAM (MemTotal).",
-                    m.mem_total,
-                );
-                put(
-                    "vigie_memory_available_bytes",
-                    "RAM available for new work without swapping (MemAvailable).",
-                    m.mem_available,
-                );
+                }
                 if m.swap_total.is_none() || m.swap_free.is_none() {
                     errors.note(anyhow::anyhow!(
                         "{}: no SwapTotal/SwapFree line",
@@ -242,17 +224,9 @@ impl Collector for SwapCollector {
         match read_file(&self.paths.proc("vmstat")) {
             Ok(text) => match parse_vmstat(&text) {
                 (Some(pin), Some(pout)) => {
-                    out.counter(
-                        "vigie_swap_in_bytes",
-                        "Bytes read back in from swap since boot (pswpin x page size). A sustained rate means the host is short of RAM.",
-                        Some(Unit::Bytes),
-                    )
+                    out.family(&schema::SWAP_IN_BYTES)
                     .sample(&[], (pin * self.page_size) as f64);
-                    out.counter(
-                        "vigie_swap_out_bytes",
-                        "Bytes written out to swap since boot (pswpout x page size).",
-                        Some(Unit::Bytes),
-                    )
+                    out.family(&schema::SWAP_OUT_BYTES)
                     .sample(&[], (pout * self.page_size) as f64);
                 }
                 _ => errors.note(anyhow::anyhow!(
@@ -268,20 +242,11 @@ impl Collector for SwapCollector {
                 let (devs, bad_rows) = parse_swaps(&text);
                 for d in &devs {
                     let l = [("device", d.filename.as_str()), ("type", d.kind.as_str())];
-                    out.gauge_bytes(
-                        "vigie_swap_device_size_bytes",
-                        "Size of one swap device or file.",
-                    )
+                    out.family(&schema::SWAP_DEVICE_SIZE_BYTES)
                     .sample(&l, d.size as f64);
-                    out.gauge_bytes(
-                        "vigie_swap_device_used_bytes",
-                        "Used space of one swap device or file.",
-                    )
+                    out.family(&schema::SWAP_DEVICE_USED_BYTES)
                     .sample(&l, d.used as f64);
-                    out.gauge(
-                        "vigie_swap_device_priority",
-                        "Priority of one swap device or file (higher is used first).",
-                    )
+                    out.family(&schema::SWAP_DEVICE_PRIORITY)
                     .sample(&l, d.priority as f64);
                 }
                 if let Some(e) = bad_rows.first() {
@@ -298,19 +263,11 @@ impl Collector for SwapCollector {
             Ok(Some(text)) => {
                 let (some, full) = parse_psi(&text);
                 if let Some(v) = some {
-                    out.counter(
-                        "vigie_pressure_memory_waiting_seconds",
-                        "Time in which at least one task was stalled waiting for memory (PSI 'some').",
-                        Some(Unit::Seconds),
-                    )
+                    out.family(&schema::PRESSURE_MEMORY_WAITING_SECONDS)
                     .sample(&[], v);
                 }
                 if let Some(v) = full {
-                    out.counter(
-                        "vigie_pressure_memory_stalled_seconds",
-                        "Time in which all non-idle tasks were stalled waiting for memory (PSI 'full').",
-                        Some(Unit::Seconds),
-                    )
+                    out.family(&schema::PRESSURE_MEMORY_STALLED_SECONDS)
                     .sample(&[], v);
                 }
             }

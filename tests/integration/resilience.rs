@@ -32,6 +32,9 @@ enum Behaviour {
     Panic,
 }
 
+const FAKE_VALUE: vigie::schema::Desc =
+    vigie::schema::Desc::gauge("vigie_fake_value", "Fake.", &["name"]);
+
 impl Collector for Fake {
     fn name(&self) -> &'static str {
         self.name
@@ -45,8 +48,7 @@ impl Collector for Fake {
                 std::thread::park();
             },
         }
-        out.gauge("vigie_fake_value", "Fake.")
-            .sample(&[("name", self.name)], 1.0);
+        out.family(&FAKE_VALUE).sample(&[("name", self.name)], 1.0);
         match self.behaviour {
             Behaviour::Ok => Ok(()),
             Behaviour::Fail => anyhow::bail!("disk on fire"),
