@@ -5,7 +5,7 @@
 //! Adding a collector means: a file here that implements [`Collector`] and
 //! declares its `COLLECTOR` entry (name, default state, summary, its flags
 //! as a clap `Args` struct, its registration), and one line in
-//! [`collectors!`].
+//! `collectors!`.
 //!
 //! The runner owns every schedule: it runs each collector's refresh on the
 //! collector's own worker thread, either on each scrape
@@ -28,6 +28,8 @@ pub mod registry;
 pub mod resolv_conf;
 pub(crate) mod runner;
 pub mod smart_json;
+mod smart_series;
+pub mod smartctl;
 
 pub use registry::Entry;
 pub use runner::{CollectorStatus, Runner};

@@ -61,7 +61,7 @@ impl Clone for Box<dyn AnySettings> {
     }
 }
 
-/// A collector, as its file declares it with [`entry!`](crate::collect::registry::entry).
+/// A collector, as its file declares it with `registry::entry!`.
 pub struct Entry {
     /// The stable name: the `collector` label and the `--collector.NAME` flag.
     pub name: &'static str,
