@@ -82,8 +82,19 @@ pub struct GenRulesArgs {
 
     /// prometheus-operator: also write the rules as a PrometheusRule object
     /// and the dashboards as ConfigMaps for the Grafana sidecar.
-    #[arg(long, value_enum, default_value_t = crate::generate::Format::Plain)]
-    pub format: crate::generate::Format,
+    #[arg(long, value_enum, default_value_t = RulesFormat::Plain)]
+    pub format: RulesFormat,
+}
+
+/// `gen-rules --format`. Declared here so that the command line does not
+/// depend on the generator; `main` maps it to the generator's own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RulesFormat {
+    /// Rule files, their tests and the dashboards as JSON files.
+    #[default]
+    Plain,
+    /// Also a PrometheusRule object and the dashboards as ConfigMaps (Kubernetes).
+    PrometheusOperator,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {

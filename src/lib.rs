@@ -1,8 +1,9 @@
 //! vigie: a Prometheus exporter for the early-warning signals of small
 //! hosting collectives (see `README.md`).
 //!
-//! Module map:
-//! - [`cli`]: the command line (clap), node_exporter-style flags, turned into
+//! Module map. The exporter half:
+//! - [`cli`]: the command line (clap): `serve`'s global flags, node_exporter
+//!   style, and the subcommands; turned into
 //! - [`config`]: a plain [`config::Config`], independent of parsing.
 //! - [`paths`]: `--path.procfs/--path.sysfs/--path.rootfs` in one value, and
 //!   symlink resolution inside the host's root.
@@ -11,16 +12,22 @@
 //! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]),
 //!   through the schema's descriptors.
 //! - [`expo`]: snapshot to Prometheus text format or OpenMetrics.
-//! - [`collect`]: the [`collect::Collector`] trait, one file per collector, and
-//!   the [`collect::Runner`] that times them, runs slow ones in the background
-//!   and exports `vigie_collector_*`.
+//! - [`collect`]: the [`collect::Collector`] trait (slow `refresh`, cheap
+//!   `render`, `stop`), one file per collector, the registry whose one list
+//!   ([`collect::ALL`]) drives the flags, the defaults and the landing page,
+//!   and the [`collect::Runner`] that owns every schedule, runs each refresh
+//!   on its own worker thread under its timeout and exports
+//!   `vigie_collector_*`.
 //! - [`server`]: HTTP (hyper): `/metrics`, landing page, limits, graceful
 //!   shutdown.
+//!
+//! The generator half:
 //! - [`thresholds`]: the thresholds file: defaults, parsing, validation.
 //! - [`generate`]: `vigie gen-rules`: alerting rules, their promtool tests
 //!   and the Grafana dashboards.
-//! - [`units`]: durations, human formatting and time, the only module the
-//!   exporter half and the generator half share.
+//!
+//! [`units`] (durations, human formatting and time) is the only module the
+//! two halves share; neither imports the other.
 
 pub mod cli;
 pub mod collect;

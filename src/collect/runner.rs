@@ -184,8 +184,8 @@ impl Runner {
     }
 
     /// Runs every background collector once, now, and waits for them (at
-    /// most their timeout). Used before the first scrape in tests and by
-    /// one-shot commands.
+    /// most their timeout). Used by tests and benchmarks before their first
+    /// scrape.
     pub async fn refresh_background_now(&self) {
         join_all(
             self.slots
@@ -293,7 +293,7 @@ impl Runner {
     }
 }
 
-/// Runs `slot`'s collector once on a blocking thread and waits at most
+/// Refreshes `slot`'s collector once on its worker thread and waits at most
 /// `wait` for it. When a previous run is still in flight, no new run starts:
 /// this waits (at most `wait`) for that run instead, so a hung collector
 /// costs one stuck thread, never a growing pile of them.
