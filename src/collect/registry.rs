@@ -203,3 +203,38 @@ impl FromArgMatches for CollectorArgs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry's name is unique, its flags are named after it, and the
+    /// defaults of its flags parse and register a collector of that name.
+    #[test]
+    fn every_entry_is_consistent() {
+        let paths = Paths::default();
+        let context = Context {
+            paths: &paths,
+            scrape_timeout: Duration::from_secs(2),
+        };
+        let mut names = std::collections::BTreeSet::new();
+        for e in ALL {
+            assert!(names.insert(e.name), "{} listed twice", e.name);
+            assert_eq!(e.on_flag, format!("collector.{}", e.name));
+            assert_eq!(e.off_flag, format!("no-collector.{}", e.name));
+            assert!(!e.summary.is_empty() && !e.details.is_empty(), "{}", e.name);
+            let own = (e.flags)(Command::new("x"));
+            for arg in own.get_arguments() {
+                let long = arg.get_long().unwrap_or_default();
+                assert!(
+                    long.starts_with(&format!("collector.{}.", e.name)),
+                    "{}: flag --{long} is not under --collector.{}.",
+                    e.name,
+                    e.name
+                );
+            }
+            let reg = e.defaults().register(&context);
+            assert_eq!(reg.collector.name(), e.name);
+        }
+    }
+}
