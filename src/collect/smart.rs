@@ -41,7 +41,7 @@ use super::smartctl::{ProcessGroups, parse_scan, run_with_timeout};
 use super::{Collector, Refresh, Registration};
 use crate::metrics::Families;
 use crate::schema;
-use crate::units::{parse_flag_duration, unix_now};
+use crate::units::{human, parse_flag_duration, unix_now};
 
 /// The collector's registry entry.
 pub const COLLECTOR: Entry = entry!(
@@ -111,6 +111,14 @@ impl Settings for SmartConfig {
     fn register(&self, _context: &Context) -> Registration {
         // A round reads every disk, each smartctl run under its own timeout;
         // a scrape only renders the per-device cache.
+        if self.timeout >= self.interval {
+            log::warn!(
+                "smart: --collector.smart.timeout ({}) is not shorter than --collector.smart.interval ({}): \
+                 a disk that never answers will make its round overrun and the collector report a failure",
+                human(self.timeout),
+                human(self.interval)
+            );
+        }
         Registration {
             collector: Arc::new(SmartCollector::new(self.clone())),
             refresh: Refresh::Every(self.interval),
@@ -215,7 +223,9 @@ impl SmartCollector {
     }
 
     /// How long a round may run before the runner reports it stuck: until
-    /// the next one is due.
+    /// the next one is due. A hung disk costs its round the per-run timeout
+    /// (then smartctl is killed), so with the defaults (5 min, 30 s) only a
+    /// round that stops making progress overruns.
     pub fn round_timeout(config: &SmartConfig) -> Duration {
         config.interval
     }
