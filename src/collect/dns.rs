@@ -239,10 +239,10 @@ impl DnsCollector {
     }
 
     /// How long a round may run before the runner reports it stuck: the
-    /// probes run at once, so one probe timeout, plus reading the resolver
-    /// list and a margin.
+    /// probes run at once, so one probe timeout and the round's margin,
+    /// plus reading the resolver list.
     pub fn round_timeout(config: &DnsConfig) -> Duration {
-        config.timeout + ROUND_MARGIN + Duration::from_secs(4)
+        config.timeout + ROUND_MARGIN + LIST_BUDGET
     }
 
     /// One round: refresh the resolver list, start a probe for every pair
@@ -363,6 +363,10 @@ impl DnsCollector {
 
 /// How long a round waits for its probes beyond their timeout.
 const ROUND_MARGIN: Duration = Duration::from_secs(1);
+
+/// What reading the resolver list (resolv.conf, systemd-resolved's) may
+/// take within a round.
+const LIST_BUDGET: Duration = Duration::from_secs(4);
 
 /// Tells the round a probe task has ended when dropped (also when the task
 /// is cancelled because the runtime shuts down).
