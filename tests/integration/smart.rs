@@ -93,6 +93,25 @@ fn alive(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
+/// Stops vigie with SIGTERM (it must exit cleanly) and checks that the
+/// smartctl `pid` does not outlive it.
+fn stop_and_check_smartctl_ends(v: &mut Vigie, pid: i32) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(v.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(v.child.wait().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "smartctl (pid {pid}) outlived vigie"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn capture(name: &str) -> Option<PathBuf> {
     shared_fixture(&format!("smartctl/{name}"))
 }
@@ -356,20 +375,7 @@ fn a_smartctl_still_running_when_vigie_stops_is_ended_with_it() {
     let mut v = f.start(&["--collector.smart.timeout=1h"]);
     let pid = read_pid(&f.path("sda.pid"));
     assert!(alive(pid));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(v.child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(v.child.wait().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(pid) {
-        assert!(
-            Instant::now() < deadline,
-            "smartctl (pid {pid}) outlived vigie"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    stop_and_check_smartctl_ends(&mut v, pid);
 }
 
 #[test]
@@ -593,18 +599,5 @@ fn a_stuck_smart_round_turns_the_collector_to_failure() {
     );
     // The stuck smartctl is ended when vigie stops.
     assert!(alive(pid));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(v.child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(v.child.wait().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(pid) {
-        assert!(
-            Instant::now() < deadline,
-            "smartctl (pid {pid}) outlived vigie"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    stop_and_check_smartctl_ends(&mut v, pid);
 }
