@@ -320,9 +320,12 @@ fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
         Some(304.0),
         "{body}"
     );
-    // After the timeout: sdc is an error, and the hung process is gone.
-    let body =
-        v.scrape_until(|b| value(b, "vigie_smart_device_error{device=\"/dev/sdc\"") == Some(1.0));
+    // After the timeout: sdc is an error, and the hung process is gone. The
+    // round then ends (in success or not).
+    let body = v.scrape_until(|b| {
+        value(b, "vigie_smart_device_error{device=\"/dev/sdc\"") == Some(1.0)
+            && first_round_ended(b, "smart")
+    });
     assert_eq!(
         value(&body, "vigie_smart_device_error{device=\"/dev/sdd\""),
         Some(1.0)
@@ -440,12 +443,8 @@ fn real_smartctl_on_this_machine() {
     assert!(out.status.success());
     let v = Vigie::start(&["--collector.disable-defaults", "--collector.smart"]);
     // Once the first round has ended, in success or not.
-    let body = v.scrape_until(|b| {
-        b.contains("vigie_smart_devices ")
-            && (self_metrics(b, "smart").0 == Some(1.0)
-                || value(b, "vigie_collector_errors_total{collector=\"smart\"}")
-                    .is_some_and(|e| e > 0.0))
-    });
+    let body =
+        v.scrape_until(|b| b.contains("vigie_smart_devices ") && first_round_ended(b, "smart"));
     assert_eq!(
         value(&body, "vigie_collector_success{collector=\"smart\"}"),
         Some(1.0),
@@ -515,6 +514,17 @@ fn a_disk_that_vanishes_is_flagged_not_forgotten() {
             .any(|l| l.contains("/dev/sda") && l.contains("no longer found")),
         "{log:?}"
     );
+}
+
+/// True once the first refresh of collector `name` has ended, in success
+/// or not.
+pub fn first_round_ended(body: &str, name: &str) -> bool {
+    self_metrics(body, name).0 == Some(1.0)
+        || value(
+            body,
+            &format!("vigie_collector_errors_total{{collector=\"{name}\"}}"),
+        )
+        .is_some_and(|e| e > 0.0)
 }
 
 /// `vigie_collector_*{collector="NAME"}` of a scrape: (success, last
