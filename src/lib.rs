@@ -7,8 +7,9 @@
 //! - [`config`]: a plain [`config::Config`], independent of parsing.
 //! - [`paths`]: `--path.procfs/--path.sysfs/--path.rootfs` in one value, and
 //!   symlink resolution inside the host's root.
-//! - [`schema`]: every metric family vigie exports, declared once (name,
-//!   help, type, unit, label names); [`schema::families`] lists them.
+//! - [`schema`]: the descriptor every metric family is declared with, once,
+//!   in the file that emits it (name, help, type, unit, label names);
+//!   [`schema::families`] lists them all.
 //! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]),
 //!   through the schema's descriptors.
 //! - [`expo`]: snapshot to Prometheus text format or OpenMetrics.

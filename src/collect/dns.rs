@@ -28,8 +28,8 @@ use super::dns_probe::{DnsQuery, Outcome, probe};
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
 use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
-use crate::schema;
-use crate::metrics::{Families, Histogram};
+use crate::metrics::{Families, Histogram, Unit};
+use crate::schema::Desc;
 use crate::paths::Paths;
 use crate::units::{parse_flag_duration, unix_now};
 
@@ -46,7 +46,69 @@ pub const COLLECTOR: Entry = entry!(
     summary: "health and latency of every resolver this host uses",
     details: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
               success, response code, latency, last success; how many resolvers fail",
+    metrics: FAMILIES,
 );
+
+// The families this file emits: the metric schema's part for the dns collector.
+
+/// A (resolver, query) pair.
+const PROBE: &[&str] = &["resolver", "source", "query", "type"];
+const PROBE_RESULT: &[&str] = &["resolver", "source", "query", "type", "result"];
+
+pub const DNS_PROBES: Desc = Desc::counter(
+    "vigie_dns_probes",
+    "DNS probes by result: the response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED...) or timeout, network_error, malformed.",
+    PROBE_RESULT,
+);
+pub const DNS_PROBE_LATENCY_SECONDS: Desc = Desc::histogram(
+    "vigie_dns_probe_latency_seconds",
+    "Time the resolver took to answer (answered probes only; timeouts are counted in vigie_dns_probes_total).",
+    PROBE,
+).unit(Unit::Seconds);
+pub const DNS_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_dns_last_success_timestamp_seconds",
+    "Unix time of the last NOERROR answer of this resolver to this query; 0 if none yet.",
+    PROBE,
+)
+.unit(Unit::Seconds);
+pub const DNS_PROBE_SUCCESS: Desc = Desc::gauge(
+    "vigie_dns_probe_success",
+    "1 if the resolver's last answer to this query was NOERROR, else 0 (error code, timeout, network error).",
+    PROBE,
+);
+pub const DNS_PROBE_DURATION_SECONDS: Desc = Desc::gauge(
+    "vigie_dns_probe_duration_seconds",
+    "How long the last probe took.",
+    PROBE,
+)
+.unit(Unit::Seconds);
+pub const DNS_PROBE_ANSWERS: Desc = Desc::gauge(
+    "vigie_dns_probe_answers",
+    "Records in the answer section of the last probe's answer (0 when it got no answer).",
+    PROBE,
+);
+pub const DNS_RESOLVERS: Desc = Desc::gauge(
+    "vigie_dns_resolvers",
+    "Resolvers this host uses (resolv.conf, systemd-resolved upstreams, --collector.dns.resolver).",
+    &[],
+);
+pub const DNS_RESOLVERS_FAILING: Desc = Desc::gauge(
+    "vigie_dns_resolvers_failing",
+    "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
+    &[],
+);
+
+/// The families this collector exports, in export order.
+pub const FAMILIES: &[&Desc] = &[
+    &DNS_PROBES,
+    &DNS_PROBE_LATENCY_SECONDS,
+    &DNS_LAST_SUCCESS_TIMESTAMP_SECONDS,
+    &DNS_PROBE_SUCCESS,
+    &DNS_PROBE_DURATION_SECONDS,
+    &DNS_PROBE_ANSWERS,
+    &DNS_RESOLVERS,
+    &DNS_RESOLVERS_FAILING,
+];
 
 /// Settings of the DNS collector: its flags.
 #[derive(Debug, Clone, Args)]
@@ -402,12 +464,12 @@ impl Collector for DnsCollector {
                 ("type", rtype.as_str()),
             ];
             for (result, n) in &st.results {
-                out.family(&schema::DNS_PROBES)
+                out.family(&DNS_PROBES)
                 .sample(&[l[0], l[1], l[2], l[3], ("result", result.as_str())], *n as f64);
             }
-            out.family(&schema::DNS_PROBE_LATENCY_SECONDS)
+            out.family(&DNS_PROBE_LATENCY_SECONDS)
             .histogram(st.latency.sample(&l));
-            out.family(&schema::DNS_LAST_SUCCESS_TIMESTAMP_SECONDS)
+            out.family(&DNS_LAST_SUCCESS_TIMESTAMP_SECONDS)
             .sample(&l, st.last_success.unwrap_or(0.0));
             let Some((outcome, took)) = &st.last else {
                 continue;
@@ -415,20 +477,20 @@ impl Collector for DnsCollector {
             if !outcome.success() {
                 failing.insert(resolver);
             }
-            out.family(&schema::DNS_PROBE_SUCCESS)
+            out.family(&DNS_PROBE_SUCCESS)
             .sample(&l, if outcome.success() { 1.0 } else { 0.0 });
-            out.family(&schema::DNS_PROBE_DURATION_SECONDS)
+            out.family(&DNS_PROBE_DURATION_SECONDS)
             .sample(&l, took.as_secs_f64());
             let answers = match outcome {
                 Outcome::Answer { answers, .. } => *answers,
                 _ => 0,
             };
-            out.family(&schema::DNS_PROBE_ANSWERS)
+            out.family(&DNS_PROBE_ANSWERS)
             .sample(&l, answers as f64);
         }
-        out.family(&schema::DNS_RESOLVERS)
+        out.family(&DNS_RESOLVERS)
             .sample(&[], sh.resolvers.len() as f64);
-        out.family(&schema::DNS_RESOLVERS_FAILING)
+        out.family(&DNS_RESOLVERS_FAILING)
         .sample(&[], failing.len() as f64);
     }
 }

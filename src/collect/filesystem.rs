@@ -30,8 +30,8 @@ use regex::Regex;
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
 use super::mountinfo::{self, Mount};
-use crate::schema;
-use crate::metrics::Families;
+use crate::metrics::{Families, Unit};
+use crate::schema::Desc;
 use crate::paths::Paths;
 use crate::units::parse_flag_duration;
 
@@ -87,7 +87,82 @@ pub const COLLECTOR: Entry = entry!(
     summary: "usage of every real filesystem and of watched paths",
     details: "size, free and available bytes, inodes and read-only flag of every real \
               mounted filesystem; watched paths (e.g. /var/lib/etcd) mapped to their filesystem",
+    metrics: FAMILIES,
 );
+
+// The families this file emits: the metric schema's part for the filesystem collector.
+
+const MOUNT: &[&str] = &["mountpoint", "device", "fstype"];
+const PATH: &[&str] = &["path", "role"];
+const PATH_FILESYSTEM: &[&str] = &["path", "role", "mountpoint", "device", "fstype"];
+
+pub const FILESYSTEM_STAT_ERROR: Desc = Desc::gauge(
+    "vigie_filesystem_stat_error",
+    "1 if statfs on the filesystem failed or did not return in time (stuck mount), else 0.",
+    MOUNT,
+);
+pub const FILESYSTEM_SIZE_BYTES: Desc = Desc::gauge(
+    "vigie_filesystem_size_bytes",
+    "Size of the filesystem in bytes.",
+    MOUNT,
+)
+.unit(Unit::Bytes);
+pub const FILESYSTEM_FREE_BYTES: Desc = Desc::gauge(
+    "vigie_filesystem_free_bytes",
+    "Free bytes, including those reserved for root.",
+    MOUNT,
+)
+.unit(Unit::Bytes);
+pub const FILESYSTEM_AVAIL_BYTES: Desc = Desc::gauge(
+    "vigie_filesystem_avail_bytes",
+    "Bytes available to unprivileged users: what applications can still write.",
+    MOUNT,
+)
+.unit(Unit::Bytes);
+pub const FILESYSTEM_FILES: Desc = Desc::gauge(
+    "vigie_filesystem_files",
+    "Total inodes (file nodes) of the filesystem.",
+    MOUNT,
+);
+pub const FILESYSTEM_FILES_FREE: Desc = Desc::gauge(
+    "vigie_filesystem_files_free",
+    "Free inodes of the filesystem.",
+    MOUNT,
+);
+pub const FILESYSTEM_READONLY: Desc = Desc::gauge(
+    "vigie_filesystem_readonly",
+    "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
+    MOUNT,
+);
+pub const PATH_RESOLVE_ERROR: Desc = Desc::gauge(
+    "vigie_path_resolve_error",
+    "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
+    PATH,
+);
+pub const PATH_EXISTS: Desc = Desc::gauge(
+    "vigie_path_exists",
+    "1 if the watched path exists (after following symlinks), else 0.",
+    PATH,
+);
+pub const PATH_FILESYSTEM_INFO: Desc = Desc::gauge(
+    "vigie_path_filesystem_info",
+    "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
+    PATH_FILESYSTEM,
+);
+
+/// The families this collector exports, in export order.
+pub const FAMILIES: &[&Desc] = &[
+    &FILESYSTEM_STAT_ERROR,
+    &FILESYSTEM_SIZE_BYTES,
+    &FILESYSTEM_FREE_BYTES,
+    &FILESYSTEM_AVAIL_BYTES,
+    &FILESYSTEM_FILES,
+    &FILESYSTEM_FILES_FREE,
+    &FILESYSTEM_READONLY,
+    &PATH_RESOLVE_ERROR,
+    &PATH_EXISTS,
+    &PATH_FILESYSTEM_INFO,
+];
 
 /// Settings of the filesystem collector: its flags.
 #[derive(Debug, Clone, Args)]
@@ -535,20 +610,20 @@ impl Collector for FilesystemCollector {
                 ("device", t.mount.device.as_str()),
                 ("fstype", t.mount.fstype.as_str()),
             ];
-            out.family(&schema::FILESYSTEM_STAT_ERROR)
+            out.family(&FILESYSTEM_STAT_ERROR)
             .sample(&l, if matches!(outcome, Outcome::Err(_)) { 1.0 } else { 0.0 });
             let Outcome::Ok(s) = outcome else { continue };
-            out.family(&schema::FILESYSTEM_SIZE_BYTES)
+            out.family(&FILESYSTEM_SIZE_BYTES)
             .sample(&l, s.size as f64);
-            out.family(&schema::FILESYSTEM_FREE_BYTES)
+            out.family(&FILESYSTEM_FREE_BYTES)
             .sample(&l, s.free as f64);
-            out.family(&schema::FILESYSTEM_AVAIL_BYTES)
+            out.family(&FILESYSTEM_AVAIL_BYTES)
             .sample(&l, s.avail as f64);
-            out.family(&schema::FILESYSTEM_FILES)
+            out.family(&FILESYSTEM_FILES)
             .sample(&l, s.files as f64);
-            out.family(&schema::FILESYSTEM_FILES_FREE)
+            out.family(&FILESYSTEM_FILES_FREE)
             .sample(&l, s.files_free as f64);
-            out.family(&schema::FILESYSTEM_READONLY)
+            out.family(&FILESYSTEM_READONLY)
             .sample(&l, if t.mount.read_only || (statfs_flag_is_hosts && s.read_only) { 1.0 } else { 0.0 });
         }
 
@@ -557,16 +632,16 @@ impl Collector for FilesystemCollector {
             self.log_change(&what, w.error.as_deref());
             let path = w.watch.path.to_string_lossy();
             let pl = [("path", path.as_ref()), ("role", w.watch.role.as_str())];
-            out.family(&schema::PATH_RESOLVE_ERROR)
+            out.family(&PATH_RESOLVE_ERROR)
             .sample(&pl, if w.error.is_some() { 1.0 } else { 0.0 });
             if w.error.is_some() {
                 continue;
             }
-            out.family(&schema::PATH_EXISTS)
+            out.family(&PATH_EXISTS)
             .sample(&pl, if w.exists { 1.0 } else { 0.0 });
             if let Some(t) = w.holder {
                 let mp = t.label.to_string_lossy();
-                out.family(&schema::PATH_FILESYSTEM_INFO)
+                out.family(&PATH_FILESYSTEM_INFO)
                 .sample(
                     &[
                         ("path", path.as_ref()),

@@ -4,8 +4,8 @@
 //!
 //! Adding a collector means: a file here that implements [`Collector`] and
 //! declares its `COLLECTOR` entry (name, default state, summary, its flags
-//! as a clap `Args` struct, its registration), and one line in
-//! `collectors!`.
+//! as a clap `Args` struct, its registration, the descriptors of the
+//! families it exports), and one line in `collectors!`.
 //!
 //! The runner owns every schedule: it runs each collector's refresh on the
 //! collector's own worker thread, either on each scrape

@@ -5,6 +5,10 @@
 //! per-collector flags ([`CollectorArgs`]), the configuration's defaults and
 //! the running collectors.
 //!
+//! Each collector file also declares the descriptors of the families it
+//! exports (its part of the metric schema, [`crate::schema`]) and lists
+//! them in its entry.
+//!
 //! A collector's settings are a clap `Args` struct ([`Settings`]): its flags,
 //! their help heading and their defaults are written once, in its
 //! attributes; its `Default` is what parsing no flag gives ([`defaults`]).
@@ -17,6 +21,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, FromArgMatches};
 
 use super::{ALL, Registration};
 use crate::paths::Paths;
+use crate::schema::Desc;
 
 /// What every collector may use of vigie's global settings.
 pub struct Context<'a> {
@@ -70,6 +75,8 @@ pub struct Entry {
     pub summary: &'static str,
     /// What it exports, in a sentence, for the landing page.
     pub details: &'static str,
+    /// The families it exports: its part of the metric schema.
+    pub metrics: &'static [&'static Desc],
     /// `collector.NAME` and `no-collector.NAME`.
     pub on_flag: &'static str,
     pub off_flag: &'static str,
@@ -90,14 +97,17 @@ impl Entry {
 }
 
 /// Declares a collector's [`Entry`]:
-/// `entry!("NAME", SettingsType, default_enabled: true, summary: "...", details: "...")`.
+/// `entry!("NAME", SettingsType, default_enabled: true, summary: "...",
+/// details: "...", metrics: FAMILIES)`.
 macro_rules! entry {
-    ($name:literal, $settings:ty, default_enabled: $on:expr, summary: $summary:expr, details: $details:expr $(,)?) => {
+    ($name:literal, $settings:ty, default_enabled: $on:expr, summary: $summary:expr,
+     details: $details:expr, metrics: $metrics:expr $(,)?) => {
         $crate::collect::registry::Entry {
             name: $name,
             default_enabled: $on,
             summary: $summary,
             details: $details,
+            metrics: $metrics,
             on_flag: concat!("collector.", $name),
             off_flag: concat!("no-collector.", $name),
             flags: <$settings as clap::Args>::augment_args,
@@ -223,6 +233,7 @@ mod tests {
             assert_eq!(e.on_flag, format!("collector.{}", e.name));
             assert_eq!(e.off_flag, format!("no-collector.{}", e.name));
             assert!(!e.summary.is_empty() && !e.details.is_empty(), "{}", e.name);
+            assert!(!e.metrics.is_empty(), "{} declares no family", e.name);
             let own = (e.flags)(Command::new("x"));
             for arg in own.get_arguments() {
                 let long = arg.get_long().unwrap_or_default();

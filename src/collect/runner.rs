@@ -11,9 +11,65 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::{Refresh, Registration};
-use crate::metrics::Families;
-use crate::schema;
+use crate::metrics::{Families, Unit};
+use crate::schema::Desc;
 use crate::units::{human, unix_now};
+
+// The families this file emits: the metric schema's part for vigie itself.
+
+const COLLECTOR: &[&str] = &["collector"];
+const BUILD: &[&str] = &["version", "revision", "rustc"];
+
+pub const COLLECTOR_SUCCESS: Desc = Desc::gauge(
+    "vigie_collector_success",
+    "1 if the collector's last run succeeded, 0 if it failed, timed out or has not run yet.",
+    COLLECTOR,
+);
+pub const COLLECTOR_DURATION_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_duration_seconds",
+    "How long the collector's last run took (its timeout if it overran).",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
+pub const COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_last_success_timestamp_seconds",
+    "Unix time of the collector's last successful run; 0 if it never succeeded.",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
+pub const COLLECTOR_ERRORS: Desc = Desc::counter(
+    "vigie_collector_errors",
+    "Failed, timed-out or stuck runs of the collector since vigie started.",
+    COLLECTOR,
+);
+pub const COLLECTOR_REFRESH_INTERVAL_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_refresh_interval_seconds",
+    "How often the collector refreshes in the background; 0 if it runs on each scrape.",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
+pub const BUILD_INFO: Desc = Desc::gauge(
+    "vigie_build_info",
+    "A metric with a constant 1 value labelled by vigie's version, git revision and rustc version.",
+    BUILD,
+);
+pub const START_TIME_SECONDS: Desc = Desc::gauge(
+    "vigie_start_time_seconds",
+    "Unix time at which this vigie process started.",
+    &[],
+)
+.unit(Unit::Seconds);
+
+/// vigie's own families, after every collector's.
+pub const SELF_FAMILIES: &[&Desc] = &[
+    &COLLECTOR_SUCCESS,
+    &COLLECTOR_DURATION_SECONDS,
+    &COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS,
+    &COLLECTOR_ERRORS,
+    &COLLECTOR_REFRESH_INTERVAL_SECONDS,
+    &BUILD_INFO,
+    &START_TIME_SECONDS,
+];
 
 /// What the landing page and logs show of one collector.
 #[derive(Debug, Clone)]
@@ -247,22 +303,22 @@ impl Runner {
             let name = slot.name();
             let st = slot.lock();
             let l = [("collector", name)];
-            f.family(&schema::COLLECTOR_SUCCESS)
+            f.family(&COLLECTOR_SUCCESS)
                 .sample(&l, if st.success == Some(true) { 1.0 } else { 0.0 });
-            f.family(&schema::COLLECTOR_DURATION_SECONDS)
+            f.family(&COLLECTOR_DURATION_SECONDS)
                 .sample(&l, st.duration.as_secs_f64());
-            f.family(&schema::COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS)
+            f.family(&COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS)
                 .sample(&l, st.last_success.unwrap_or(0.0));
-            f.family(&schema::COLLECTOR_ERRORS)
+            f.family(&COLLECTOR_ERRORS)
                 .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {
                 Refresh::OnScrape => 0.0,
                 Refresh::Every(d) => d.as_secs_f64(),
             };
-            f.family(&schema::COLLECTOR_REFRESH_INTERVAL_SECONDS)
+            f.family(&COLLECTOR_REFRESH_INTERVAL_SECONDS)
                 .sample(&l, interval);
         }
-        f.family(&schema::BUILD_INFO).sample(
+        f.family(&BUILD_INFO).sample(
             &[
                 ("version", env!("CARGO_PKG_VERSION")),
                 ("revision", env!("VIGIE_GIT_REVISION")),
@@ -270,8 +326,7 @@ impl Runner {
             ],
             1.0,
         );
-        f.family(&schema::START_TIME_SECONDS)
-            .sample(&[], self.start_time);
+        f.family(&START_TIME_SECONDS).sample(&[], self.start_time);
         f
     }
 

@@ -40,7 +40,6 @@ use super::smart_series;
 use super::smartctl::{ProcessGroups, parse_scan, run_with_timeout};
 use super::{Collector, Refresh, Registration};
 use crate::metrics::Families;
-use crate::schema;
 use crate::units::{human, parse_flag_duration, unix_now};
 
 /// The collector's registry entry.
@@ -51,6 +50,7 @@ pub const COLLECTOR: Entry = entry!(
     summary: "SMART health and pre-fail counters of every disk",
     details: "SMART health and pre-fail counters of every disk (ATA attributes, NVMe health log, \
               SCSI defect and error counters), read with smartctl without waking sleeping disks",
+    metrics: smart_series::FAMILIES,
 );
 
 /// Settings of the SMART collector: its flags.
@@ -436,7 +436,7 @@ impl Collector for SmartCollector {
         for (dev, st) in &sh.devices {
             smart_series::render_device(out, &dev.name, st);
         }
-        out.family(&schema::SMART_DEVICES)
+        out.family(&smart_series::SMART_DEVICES)
             .sample(&[], sh.devices.len() as f64);
     }
 
