@@ -32,7 +32,7 @@ fn collectors(c: &mut Criterion) {
     c.bench_function("collect/swap (live /proc)", |b| {
         b.iter(|| {
             let mut f = Families::new();
-            swap.collect(&mut f).unwrap();
+            swap.refresh(&mut f).unwrap();
             f
         })
     });
@@ -40,7 +40,7 @@ fn collectors(c: &mut Criterion) {
     c.bench_function("collect/reboot (live /proc)", |b| {
         b.iter(|| {
             let mut f = Families::new();
-            reboot.collect(&mut f).unwrap();
+            reboot.refresh(&mut f).unwrap();
             f
         })
     });
@@ -48,7 +48,7 @@ fn collectors(c: &mut Criterion) {
     c.bench_function("collect/filesystem (live)", |b| {
         b.iter(|| {
             let mut f = Families::new();
-            fs.collect(&mut f).unwrap();
+            fs.refresh(&mut f).unwrap();
             f
         })
     });
@@ -67,7 +67,7 @@ fn snapshot() -> Vec<Arc<Families>> {
     list.iter()
         .map(|c| {
             let mut f = Families::new();
-            c.collect(&mut f).unwrap();
+            c.refresh(&mut f).unwrap();
             Arc::new(f)
         })
         .collect()

@@ -1,20 +1,16 @@
-//! The command line, in node_exporter's style (`--web.listen-address`,
-//! `--path.procfs`, `--collector.NAME` / `--no-collector.NAME`), turned into
-//! a [`Config`].
+//! The command line, in node_exporter's style: the global flags of `serve`
+//! (`--web.*`, `--path.*`, `--log.level`) and the subcommands. The collector
+//! switches and each collector's own flags come from the collector registry
+//! ([`crate::collect::registry::CollectorArgs`]). Parsed flags are turned
+//! into a plain [`Config`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use regex::Regex;
 
-use crate::collect::dns::DnsConfig;
-use crate::collect::dns_probe::DnsQuery;
-use crate::collect::filesystem::{
-    DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, FilesystemConfig, WatchPath,
-};
-use crate::collect::smart::{SmartConfig, SmartDevice};
-use crate::config::{CollectorsConfig, Config};
+use crate::collect::registry::CollectorArgs;
+use crate::config::Config;
 use crate::paths::Paths;
 use crate::units::parse_flag_duration;
 
@@ -86,70 +82,23 @@ pub struct GenRulesArgs {
 
     /// prometheus-operator: also write the rules as a PrometheusRule object
     /// and the dashboards as ConfigMaps for the Grafana sidecar.
-    #[arg(long, value_enum, default_value_t = crate::generate::Format::Plain)]
-    pub format: crate::generate::Format,
+    #[arg(long, value_enum, default_value_t = RulesFormat::Plain)]
+    pub format: RulesFormat,
+}
+
+/// `gen-rules --format`. Declared here so that the command line does not
+/// depend on the generator; `main` maps it to the generator's own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RulesFormat {
+    /// Rule files, their tests and the dashboards as JSON files.
+    #[default]
+    Plain,
+    /// Also a PrometheusRule object and the dashboards as ConfigMaps (Kubernetes).
+    PrometheusOperator,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
     parse_flag_duration(s)
-}
-
-fn resolver_addr(s: &str) -> Result<std::net::SocketAddr, String> {
-    crate::collect::resolv_conf::parse_address(s)
-        .ok_or_else(|| format!("{s:?} is not an IP address with an optional port (192.0.2.1, 192.0.2.1:5353, [2001:db8::1]:53)"))
-}
-
-fn regex(s: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("invalid regular expression: {e}"))
-}
-
-/// Declares `--collector.NAME` / `--no-collector.NAME` for each collector.
-macro_rules! collector_flags {
-    ($($field:ident, $no:ident, $name:literal, $help:literal;)*) => {
-        /// Collectors to run. Each one can be switched on or off; the last
-        /// flag given wins.
-        #[derive(Debug, Clone, Args)]
-        #[command(next_help_heading = "Collectors")]
-        pub struct CollectorSwitches {
-            /// Turn off every collector not switched on explicitly with --collector.NAME.
-            #[arg(long = "collector.disable-defaults")]
-            pub disable_defaults: bool,
-            $(
-                #[arg(long = concat!("collector.", $name), overrides_with = stringify!($no),
-                      help = concat!("Enable the ", $name, " collector (on by default): ", $help))]
-                pub $field: bool,
-                #[arg(long = concat!("no-collector.", $name), overrides_with = stringify!($field),
-                      help = concat!("Disable the ", $name, " collector"))]
-                pub $no: bool,
-            )*
-        }
-
-        impl CollectorSwitches {
-            /// Whether `name` runs.
-            pub fn enabled(&self, name: &str) -> bool {
-                $(
-                    if name == $name {
-                        return if self.$field {
-                            true
-                        } else if self.$no {
-                            false
-                        } else {
-                            !self.disable_defaults
-                        };
-                    }
-                )*
-                false
-            }
-        }
-    };
-}
-
-collector_flags! {
-    filesystem, no_filesystem, "filesystem", "usage of every real filesystem and of watched paths";
-    swap, no_swap, "swap", "swap usage, swap-in/out and memory pressure";
-    smart, no_smart, "smart", "SMART health and pre-fail counters of every disk";
-    dns, no_dns, "dns", "health and latency of every resolver this host uses";
-    reboot, no_reboot, "reboot", "boot time and pending reboot";
 }
 
 #[derive(Debug, Clone, Args)]
@@ -220,121 +169,9 @@ pub struct ServeArgs {
     )]
     pub rootfs: PathBuf,
 
+    /// The collector switches and every collector's own flags.
     #[command(flatten)]
-    pub collectors: CollectorSwitches,
-
-    /// How often filesystems are statted.
-    #[arg(long = "collector.filesystem.interval", value_name = "DURATION", default_value = "15s",
-          value_parser = duration, help_heading = "Filesystem collector")]
-    pub fs_interval: Duration,
-
-    /// How long statfs on one mount may take before it is reported stuck
-    /// (vigie_filesystem_stat_error 1). A stuck mount never delays scrapes.
-    #[arg(long = "collector.filesystem.stat-timeout", value_name = "DURATION", default_value = "5s",
-          value_parser = duration, help_heading = "Filesystem collector")]
-    pub fs_stat_timeout: Duration,
-
-    /// Only mount points matching this regex are reported.
-    #[arg(long = "collector.filesystem.mount-points-include", value_name = "REGEX",
-          value_parser = regex, help_heading = "Filesystem collector")]
-    pub mount_points_include: Option<Regex>,
-
-    /// Mount points matching this regex are skipped.
-    #[arg(long = "collector.filesystem.mount-points-exclude", value_name = "REGEX",
-          default_value = DEFAULT_MOUNT_POINTS_EXCLUDE, value_parser = regex, help_heading = "Filesystem collector")]
-    pub mount_points_exclude: Regex,
-
-    /// Only filesystem types matching this regex are reported.
-    #[arg(long = "collector.filesystem.fs-types-include", value_name = "REGEX",
-          value_parser = regex, help_heading = "Filesystem collector")]
-    pub fs_types_include: Option<Regex>,
-
-    /// Filesystem types matching this regex are skipped.
-    #[arg(long = "collector.filesystem.fs-types-exclude", value_name = "REGEX",
-          default_value = DEFAULT_FS_TYPES_EXCLUDE, value_parser = regex, help_heading = "Filesystem collector")]
-    pub fs_types_exclude: Regex,
-
-    /// Paths whose filesystem is reported, each with a role.
-    #[arg(
-        long = "collector.filesystem.watch-path",
-        value_name = "PATH[=ROLE]",
-        help_heading = "Filesystem collector",
-        help = "PATH[=ROLE]: report which filesystem holds PATH (following symlinks inside --path.rootfs), \
-                  e.g. /var/lib/etcd=control-plane. Repeatable. That filesystem is reported even if the \
-                  filters above skip it"
-    )]
-    pub watch_paths: Vec<WatchPath>,
-
-    /// The smartctl program (from smartmontools).
-    #[arg(
-        long = "collector.smart.smartctl-path",
-        value_name = "PATH",
-        default_value = "smartctl",
-        help_heading = "SMART collector"
-    )]
-    pub smartctl: PathBuf,
-
-    /// How often every disk is read.
-    #[arg(long = "collector.smart.interval", value_name = "DURATION", default_value = "5m",
-          value_parser = duration, help_heading = "SMART collector")]
-    pub smart_interval: Duration,
-
-    /// How long one smartctl run may take; then it is killed and the disk reported in error.
-    #[arg(long = "collector.smart.timeout", value_name = "DURATION", default_value = "30s",
-          value_parser = duration, help_heading = "SMART collector")]
-    pub smart_timeout: Duration,
-
-    /// Leave disks in this power mode or lower alone (smartctl --nocheck): never, sleep,
-    /// standby or idle. The default keeps sleeping disks asleep.
-    #[arg(long = "collector.smart.powermode", value_name = "MODE", default_value = "standby",
-          value_parser = ["never", "sleep", "standby", "idle"], help_heading = "SMART collector")]
-    pub smart_powermode: String,
-
-    /// Disks to read instead of discovering them.
-    #[arg(
-        long = "collector.smart.device",
-        value_name = "DEVICE[:TYPE]",
-        help_heading = "SMART collector",
-        help = "A disk to read instead of discovering them with smartctl --scan-open, e.g. /dev/sda or \
-                  /dev/bus/0:megaraid,4 (the type after ':' is passed as -d). Repeatable"
-    )]
-    pub smart_devices: Vec<SmartDevice>,
-
-    /// Disks read at the same time.
-    #[arg(long = "collector.smart.parallel", value_name = "N", default_value_t = 4,
-          value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "SMART collector")]
-    pub smart_parallel: u32,
-
-    /// How often each resolver is probed (once per query).
-    #[arg(long = "collector.dns.interval", value_name = "DURATION", default_value = "30s",
-          value_parser = duration, help_heading = "DNS collector")]
-    pub dns_interval: Duration,
-
-    /// How long a resolver has to answer one probe.
-    #[arg(long = "collector.dns.timeout", value_name = "DURATION", default_value = "2s",
-          value_parser = duration, help_heading = "DNS collector")]
-    pub dns_timeout: Duration,
-
-    /// Resolvers to watch in any case.
-    #[arg(long = "collector.dns.resolver", value_name = "IP[:PORT]", value_parser = resolver_addr,
-          help_heading = "DNS collector",
-          help = "IP[:PORT] of a resolver to watch in any case ([IPv6]:PORT for IPv6 with a port). Repeatable")]
-    pub dns_resolvers: Vec<std::net::SocketAddr>,
-
-    /// Also watch the resolvers of /etc/resolv.conf (and systemd-resolved's upstreams).
-    #[arg(long = "collector.dns.resolver-from-resolv-conf", value_name = "BOOL", default_value_t = true,
-          action = clap::ArgAction::Set, help_heading = "DNS collector")]
-    pub dns_from_resolv_conf: bool,
-
-    /// Queries asked of every resolver.
-    #[arg(
-        long = "collector.dns.query",
-        value_name = "NAME[:TYPE]",
-        help_heading = "DNS collector",
-        help = "NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for your mail domain. \
-                  Repeatable. Default: example.com:A"
-    )]
-    pub dns_queries: Vec<DnsQuery>,
+    pub collectors: CollectorArgs,
 
     /// Log level: error, warn, info or debug.
     #[arg(long = "log.level", value_name = "LEVEL", default_value = "info",
@@ -345,7 +182,6 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The configuration these flags describe.
     pub fn to_config(&self) -> Config {
-        let on = |name: &str| self.collectors.enabled(name);
         Config {
             listen_address: self.listen_address.clone(),
             telemetry_path: self.telemetry_path.clone(),
@@ -358,44 +194,7 @@ impl ServeArgs {
                 sysfs: self.sysfs.clone(),
                 rootfs: self.rootfs.clone(),
             },
-            collectors: CollectorsConfig {
-                filesystem: on("filesystem").then(|| FilesystemConfig {
-                    interval: self.fs_interval,
-                    stat_timeout: self.fs_stat_timeout,
-                    mount_points_include: self.mount_points_include.clone(),
-                    mount_points_exclude: self.mount_points_exclude.clone(),
-                    fs_types_include: self.fs_types_include.clone(),
-                    fs_types_exclude: self.fs_types_exclude.clone(),
-                    watch_paths: {
-                        // The same path twice would export duplicate series.
-                        let mut w = self.watch_paths.clone();
-                        let mut seen = std::collections::HashSet::new();
-                        w.retain(|p| seen.insert(p.path.clone()));
-                        w
-                    },
-                }),
-                swap: on("swap"),
-                smart: on("smart").then(|| SmartConfig {
-                    smartctl: self.smartctl.clone(),
-                    interval: self.smart_interval,
-                    timeout: self.smart_timeout,
-                    powermode: self.smart_powermode.clone(),
-                    devices: self.smart_devices.clone(),
-                    parallel: self.smart_parallel as usize,
-                }),
-                dns: on("dns").then(|| DnsConfig {
-                    interval: self.dns_interval,
-                    timeout: self.dns_timeout,
-                    resolvers: self.dns_resolvers.clone(),
-                    from_resolv_conf: self.dns_from_resolv_conf,
-                    queries: if self.dns_queries.is_empty() {
-                        DnsConfig::default().queries
-                    } else {
-                        self.dns_queries.clone()
-                    },
-                }),
-                reboot: on("reboot"),
-            },
+            collectors: self.collectors.enabled.clone(),
         }
     }
 }
@@ -413,6 +212,13 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::ALL;
+    use crate::collect::dns::DnsConfig;
+    use crate::collect::filesystem::FilesystemConfig;
+    use crate::collect::reboot::RebootConfig;
+    use crate::collect::smart::SmartConfig;
+    use crate::collect::swap::SwapConfig;
+    use crate::paths::Paths;
 
     fn parse(args: &[&str]) -> Config {
         let mut v = vec!["vigie"];
@@ -425,18 +231,51 @@ mod tests {
         let c = parse(&[]);
         assert_eq!(c.listen_address, ":7361");
         assert_eq!(c.telemetry_path, "/metrics");
-        assert!(c.collectors.filesystem.is_some() && c.collectors.swap && c.collectors.reboot);
+        assert!(c.collector::<FilesystemConfig>().is_some());
+        assert!(c.collector::<SwapConfig>().is_some() && c.collector::<RebootConfig>().is_some());
         assert_eq!(c.paths, Paths::default());
+    }
+
+    /// The guard of "defaults written once": the configuration plain `vigie`
+    /// runs with is `Config::default()`, field by field (every collector's
+    /// settings included), and each collector's flag defaults are the ones
+    /// it documents.
+    #[test]
+    fn cli_defaults_equal_config_defaults() {
+        let parsed = parse(&[]);
+        let default = Config::default();
+        assert_eq!(format!("{parsed:#?}"), format!("{default:#?}"));
+        let enabled: Vec<&str> = ALL
+            .iter()
+            .filter(|e| e.default_enabled)
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(parsed.collectors.len(), enabled.len());
+        let smart = SmartConfig::default();
+        assert_eq!(smart.interval, Duration::from_secs(300));
+        assert_eq!(smart.timeout, Duration::from_secs(30));
+        assert_eq!(smart.powermode, "standby");
+        assert_eq!(smart.parallel, 4);
+        let dns = DnsConfig::default();
+        assert_eq!(dns.interval, Duration::from_secs(30));
+        assert_eq!(dns.timeout, Duration::from_secs(2));
+        assert!(dns.from_resolv_conf);
+        assert_eq!(dns.queries.len(), 1);
+        assert_eq!(dns.queries[0].to_string(), "example.com:A");
+        let fs = FilesystemConfig::default();
+        assert_eq!(fs.interval, Duration::from_secs(15));
+        assert_eq!(fs.stat_timeout, Duration::from_secs(5));
     }
 
     #[test]
     fn switches_last_wins_and_disable_defaults() {
         let c = parse(&["--no-collector.swap"]);
-        assert!(!c.collectors.swap && c.collectors.reboot);
+        assert!(c.collector::<SwapConfig>().is_none() && c.collector::<RebootConfig>().is_some());
         let c = parse(&["--no-collector.swap", "--collector.swap"]);
-        assert!(c.collectors.swap);
+        assert!(c.collector::<SwapConfig>().is_some());
         let c = parse(&["--collector.disable-defaults", "--collector.reboot"]);
-        assert!(c.collectors.reboot && !c.collectors.swap && c.collectors.filesystem.is_none());
+        assert!(c.collector::<RebootConfig>().is_some());
+        assert_eq!(c.collectors.len(), 1);
     }
 
     #[test]
@@ -448,13 +287,19 @@ mod tests {
             "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
             "--collector.filesystem.watch-path=/srv",
             "--collector.filesystem.interval=1m",
+            "--collector.dns.query=example.org:MX",
+            "--collector.smart.parallel=2",
         ]);
         assert_eq!(c.listen_address, "127.0.0.1:1");
         assert_eq!(c.paths.procfs, PathBuf::from("/x/proc"));
-        let fs = c.collectors.filesystem.unwrap();
+        let fs = c.collector::<FilesystemConfig>().unwrap();
         assert_eq!(fs.watch_paths.len(), 2);
         assert_eq!(fs.watch_paths[0].role, "control-plane");
         assert_eq!(fs.interval, Duration::from_secs(60));
+        let dns = c.collector::<DnsConfig>().unwrap();
+        assert_eq!(dns.queries.len(), 1, "the default query is replaced");
+        assert_eq!(dns.queries[0].to_string(), "example.org:MX");
+        assert_eq!(c.collector::<SmartConfig>().unwrap().parallel, 2);
     }
 
     #[test]

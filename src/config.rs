@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use crate::collect::dns::DnsConfig;
-use crate::collect::filesystem::FilesystemConfig;
-use crate::collect::smart::SmartConfig;
+use crate::collect::registry::{self, AnySettings};
 use crate::paths::Paths;
 
 /// The default port. The Prometheus exporter range 9100-9999 is fully
@@ -30,17 +28,25 @@ pub struct Config {
     /// The longest a scrape waits for on-scrape collectors.
     pub scrape_timeout: Duration,
     pub paths: Paths,
-    pub collectors: CollectorsConfig,
+    /// The settings of each collector that runs, in export order (see
+    /// [`crate::collect::ALL`]); a collector not listed is disabled.
+    pub collectors: Vec<Box<dyn AnySettings>>,
 }
 
-/// Which collectors run, with their settings (`None`/`false`: disabled).
-#[derive(Debug, Clone)]
-pub struct CollectorsConfig {
-    pub filesystem: Option<FilesystemConfig>,
-    pub swap: bool,
-    pub smart: Option<SmartConfig>,
-    pub dns: Option<DnsConfig>,
-    pub reboot: bool,
+impl Config {
+    /// The settings of the collector configured by `T`, if it runs.
+    pub fn collector<T: 'static>(&self) -> Option<&T> {
+        self.collectors
+            .iter()
+            .find_map(|c| c.as_any().downcast_ref::<T>())
+    }
+
+    /// Mutable access to the settings of the collector configured by `T`.
+    pub fn collector_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        self.collectors
+            .iter_mut()
+            .find_map(|c| c.as_any_mut().downcast_mut::<T>())
+    }
 }
 
 impl Default for Config {
@@ -53,13 +59,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(5),
             scrape_timeout: Duration::from_secs(2),
             paths: Paths::default(),
-            collectors: CollectorsConfig {
-                filesystem: Some(FilesystemConfig::default()),
-                swap: true,
-                smart: Some(SmartConfig::default()),
-                dns: Some(DnsConfig::default()),
-                reboot: true,
-            },
+            collectors: registry::default_collectors(),
         }
     }
 }

@@ -78,15 +78,15 @@ pub fn encode_prometheus(snapshot: &[Arc<Families>]) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let families = snapshot.iter().flat_map(|f| f.iter());
     for f in families.filter(|f| !f.is_empty()) {
-        let (name, kind) = match f.kind {
-            Kind::Gauge => (f.name.to_string(), "gauge"),
-            Kind::Counter => (format!("{}_total", f.name), "counter"),
-            Kind::Histogram => (f.name.to_string(), "histogram"),
+        let (name, kind) = match f.desc.kind {
+            Kind::Gauge => (f.desc.name.to_string(), "gauge"),
+            Kind::Counter => (format!("{}_total", f.desc.name), "counter"),
+            Kind::Histogram => (f.desc.name.to_string(), "histogram"),
         };
         out.push_str("# HELP ");
         out.push_str(&name);
         out.push(' ');
-        escape_help(&mut out, &f.help);
+        escape_help(&mut out, f.desc.help);
         out.push_str("\n# TYPE ");
         out.push_str(&name);
         out.push(' ');
@@ -203,30 +203,31 @@ impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let families = self.0.iter().flat_map(|f| f.iter());
         for f in families.filter(|f| !f.is_empty()) {
-            let unit = f.unit.map(|u| match u {
+            let unit = f.desc.unit.map(|u| match u {
                 Unit::Bytes => prometheus_client::registry::Unit::Bytes,
                 Unit::Seconds => prometheus_client::registry::Unit::Seconds,
             });
             // prometheus-client appends `_<unit>` itself.
-            let base = match f.unit {
+            let base = match f.desc.unit {
                 Some(u) => f
+                    .desc
                     .name
                     .strip_suffix(&format!("_{}", u.as_str()))
-                    .unwrap_or(&f.name),
-                None => &f.name,
+                    .unwrap_or(f.desc.name),
+                None => f.desc.name,
             };
-            let metric_type = match f.kind {
+            let metric_type = match f.desc.kind {
                 Kind::Gauge => MetricType::Gauge,
                 Kind::Counter => MetricType::Counter,
                 Kind::Histogram => MetricType::Histogram,
             };
             let mut metric =
-                encoder.encode_descriptor(base, &f.help, unit.as_ref(), metric_type)?;
+                encoder.encode_descriptor(base, f.desc.help, unit.as_ref(), metric_type)?;
             for s in &f.samples {
                 let labels: Vec<(&str, &str)> =
                     s.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 let sample = metric.encode_family(&labels)?;
-                match f.kind {
+                match f.desc.kind {
                     Kind::Counter => ConstCounter::new(s.value).encode(sample)?,
                     Kind::Gauge | Kind::Histogram => ConstGauge::new(s.value).encode(sample)?,
                 }
@@ -251,30 +252,37 @@ impl Collector for Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::Desc;
     use std::collections::BTreeMap;
+
+    const SIZE: Desc = Desc::gauge(
+        "vigie_test_size_bytes",
+        "Size of a thing.",
+        &["mountpoint", "device"],
+    )
+    .unit(Unit::Bytes);
+    const OPS: Desc = Desc::counter("vigie_test_ops", "Operations.", &[]);
+    const EMPTY: Desc = Desc::gauge("vigie_empty", "Never filled.", &[]);
+    const LATENCY: Desc = Desc::histogram("vigie_test_latency_seconds", "Latency.", &["resolver"])
+        .unit(Unit::Seconds);
+    const TIME: Desc =
+        Desc::gauge("vigie_test_time_seconds", "A timestamp.", &[]).unit(Unit::Seconds);
 
     fn sample_families() -> Families {
         let mut f = Families::new();
-        f.gauge_bytes("vigie_test_size_bytes", "Size of a thing.")
+        f.family(&SIZE)
             .sample(&[("mountpoint", "/"), ("device", "/dev/sda1")], 1024.0)
             .sample(&[("mountpoint", "/a \"b\"\\c\nd"), ("device", "x")], 0.5);
-        f.counter("vigie_test_ops", "Operations.", None)
-            .sample(&[], 42.0);
-        f.gauge("vigie_empty", "Never filled.");
+        f.family(&OPS).sample(&[], 42.0);
+        f.family(&EMPTY);
         const B: &[f64] = &[0.01, 0.5];
         let mut h = crate::metrics::Histogram::new(B);
         h.observe(0.002);
         h.observe(0.3);
         h.observe(9.0);
-        f.histogram(
-            "vigie_test_latency_seconds",
-            "Latency.",
-            Some(Unit::Seconds),
-        )
-        .histograms
-        .push(h.sample(&[("resolver", "127.0.0.1:53")]));
-        f.gauge_seconds("vigie_test_time_seconds", "A timestamp.")
-            .sample(&[], 1_418_183_276.0);
+        f.family(&LATENCY)
+            .histogram(h.sample(&[("resolver", "127.0.0.1:53")]));
+        f.family(&TIME).sample(&[], 1_418_183_276.0);
         f
     }
 

@@ -1,26 +1,37 @@
 //! vigie: a Prometheus exporter for the early-warning signals of small
 //! hosting collectives (see `README.md`).
 //!
-//! Module map:
-//! - [`cli`]: the command line (clap), node_exporter-style flags, turned into
+//! Module map. The exporter half:
+//! - [`cli`]: the command line (clap): `serve`'s global flags, node_exporter
+//!   style, and the subcommands; turned into
 //! - [`config`]: a plain [`config::Config`], independent of parsing.
 //! - [`paths`]: `--path.procfs/--path.sysfs/--path.rootfs` in one value, and
 //!   symlink resolution inside the host's root.
-//! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]).
+//! - [`schema`]: the descriptor every metric family is declared with, once,
+//!   in the file that emits it (name, help, type, unit, label names);
+//!   [`schema::families`] lists them all.
+//! - [`metrics`]: the snapshot model collectors fill ([`metrics::Families`]),
+//!   through the schema's descriptors.
 //! - [`expo`]: snapshot to Prometheus text format or OpenMetrics.
-//! - [`collect`]: the [`collect::Collector`] trait, one file per collector, and
-//!   the [`collect::Runner`] that times them, runs slow ones in the background
-//!   and exports `vigie_collector_*`.
+//! - [`collect`]: the [`collect::Collector`] trait (slow `refresh`, cheap
+//!   `render`, `stop`), one file per collector, the registry whose one list
+//!   ([`collect::ALL`]) drives the flags, the defaults and the landing page,
+//!   and the [`collect::Runner`] that owns every schedule, runs each refresh
+//!   on its own worker thread under its timeout and exports
+//!   `vigie_collector_*`.
 //! - [`server`]: HTTP (hyper): `/metrics`, landing page, limits, graceful
 //!   shutdown.
+//!
+//! The generator half:
 //! - [`thresholds`]: the thresholds file: the signal catalogue, defaults,
 //!   parsing, validation.
 //! - [`promql`]: typed selectors, the expression builder and each signal's
 //!   value, the only place the generator writes PromQL.
 //! - [`generate`]: `vigie gen-rules`: alerting rules, their promtool tests
 //!   and the Grafana dashboards.
-//! - [`units`]: durations, human formatting and time, the only module the
-//!   exporter half and the generator half share.
+//!
+//! [`units`] (durations, human formatting and time) is the only module the
+//! two halves share; neither imports the other.
 
 pub mod cli;
 pub mod collect;
@@ -30,6 +41,7 @@ pub mod generate;
 pub mod metrics;
 pub mod paths;
 pub mod promql;
+pub mod schema;
 pub mod server;
 pub mod thresholds;
 pub mod units;
@@ -39,7 +51,7 @@ use std::sync::Arc;
 /// Runs the exporter until SIGTERM/SIGINT.
 pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     let shutdown = server::shutdown_signal()?;
-    let runner = Arc::new(collect::Runner::new(collect::build(&config)?));
+    let runner = Arc::new(collect::Runner::new(collect::build(&config)));
     let listener = server::bind(&config.listen_address).await?;
     log::info!(
         "vigie {} listening on {} (metrics at {})",
@@ -51,9 +63,9 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         log::info!("collector {} enabled", st.name);
     }
     runner.start_background();
-    let app = Arc::new(server::App::new(&config, runner));
+    let app = Arc::new(server::App::new(&config, runner.clone()));
     let result = server::serve(listener, app, shutdown).await;
     // A smartctl stuck on a disk runs in its own process group: end it too.
-    collect::smart::kill_running();
+    runner.stop();
     result
 }

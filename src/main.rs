@@ -54,7 +54,11 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
     for w in &t.warnings {
         eprintln!("vigie: warning: {w}");
     }
-    let files = match vigie::generate::generate(&t, g.format) {
+    let format = match g.format {
+        vigie::cli::RulesFormat::Plain => vigie::generate::Format::Plain,
+        vigie::cli::RulesFormat::PrometheusOperator => vigie::generate::Format::PrometheusOperator,
+    };
+    let files = match vigie::generate::generate(&t, format) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("vigie: {:#}", anyhow::Error::from(e));

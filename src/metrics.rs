@@ -1,12 +1,13 @@
 //! The snapshot model: what a collector gathers, before any encoding.
 //!
-//! Collectors never touch an encoder. They fill a [`Families`] value, which the
+//! Collectors never touch an encoder. They fill a [`Families`] value, through
+//! the descriptors of [`crate::schema`], which the
 //! runner keeps as the collector's last snapshot; a scrape joins the snapshots
 //! and hands them to [`crate::expo`], which writes the Prometheus text format
 //! or OpenMetrics. Keeping gathering and encoding apart is what lets slow
 //! collectors refresh in the background while scrapes stay fast.
 
-use std::borrow::Cow;
+use crate::schema::Desc;
 
 /// The type of a metric family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,19 +99,32 @@ impl Histogram {
     }
 }
 
-/// A metric family: name, help, type, unit and samples.
+/// A metric family: its declaration in the schema, and its samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Family {
-    pub name: Cow<'static, str>,
-    pub help: Cow<'static, str>,
-    pub kind: Kind,
-    pub unit: Option<Unit>,
+    pub desc: &'static Desc,
     pub samples: Vec<Sample>,
     /// Samples of a [`Kind::Histogram`] family.
     pub histograms: Vec<HistogramSample>,
 }
 
 impl Family {
+    /// Checks, in debug builds, that `labels` are the declared label names,
+    /// in order.
+    fn check_labels(&self, labels: &[(&'static str, &str)]) {
+        debug_assert!(
+            labels.len() == self.desc.labels.len()
+                && labels
+                    .iter()
+                    .zip(self.desc.labels)
+                    .all(|((k, _), d)| k == d),
+            "{}: labels {:?} given, {:?} declared",
+            self.desc.name,
+            labels.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            self.desc.labels
+        );
+    }
+
     /// True when the family has no sample (encoders skip it).
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty() && self.histograms.is_empty()
@@ -129,12 +143,25 @@ impl Family {
         }
     }
 
-    /// Adds a sample. Label values are copied.
+    /// Adds a sample. Label values are copied; label names must be the
+    /// declared ones (checked in debug builds).
     pub fn sample(&mut self, labels: &[(&'static str, &str)], value: f64) -> &mut Self {
+        debug_assert!(self.desc.kind != Kind::Histogram, "{}", self.desc.name);
+        self.check_labels(labels);
         self.samples.push(Sample {
             labels: labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
             value,
         });
+        self
+    }
+
+    /// Adds a histogram sample (label names checked as for [`Self::sample`]).
+    pub fn histogram(&mut self, h: HistogramSample) -> &mut Self {
+        debug_assert!(self.desc.kind == Kind::Histogram, "{}", self.desc.name);
+        let labels: Vec<(&'static str, &str)> =
+            h.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.check_labels(&labels);
+        self.histograms.push(h);
         self
     }
 }
@@ -150,79 +177,33 @@ impl Families {
         Self::default()
     }
 
-    /// Returns the family `name`, creating it (empty) if this is its first use.
+    /// Returns the family `desc` declares, creating it (empty) if this is
+    /// its first use.
     ///
     /// Declaring a family that ends up with no sample is harmless: encoders
     /// skip empty families.
-    pub fn family(
-        &mut self,
-        name: &'static str,
-        help: &'static str,
-        kind: Kind,
-        unit: Option<Unit>,
-    ) -> &mut Family {
-        debug_assert!(
-            unit.is_none_or(|u| name.ends_with(&format!("_{}", u.as_str()))),
-            "family {name} must end with its unit"
-        );
-        debug_assert!(
-            kind != Kind::Counter || !name.ends_with("_total"),
-            "counter {name} must be named without _total"
-        );
-        if let Some(i) = self.families.iter().position(|f| f.name == name) {
+    pub fn family(&mut self, desc: &'static Desc) -> &mut Family {
+        if let Some(i) = self.families.iter().position(|f| f.desc.name == desc.name) {
+            debug_assert_eq!(self.families[i].desc, desc, "two declarations of one name");
             return &mut self.families[i];
         }
         self.families.push(Family {
-            name: Cow::Borrowed(name),
-            help: Cow::Borrowed(help),
-            kind,
-            unit,
+            desc,
             samples: Vec::new(),
             histograms: Vec::new(),
         });
         self.families.last_mut().expect("just pushed")
     }
 
-    /// A gauge family without a unit.
-    pub fn gauge(&mut self, name: &'static str, help: &'static str) -> &mut Family {
-        self.family(name, help, Kind::Gauge, None)
-    }
-
-    /// A gauge family whose name ends with `_bytes`.
-    pub fn gauge_bytes(&mut self, name: &'static str, help: &'static str) -> &mut Family {
-        self.family(name, help, Kind::Gauge, Some(Unit::Bytes))
-    }
-
-    /// A gauge family whose name ends with `_seconds`.
-    pub fn gauge_seconds(&mut self, name: &'static str, help: &'static str) -> &mut Family {
-        self.family(name, help, Kind::Gauge, Some(Unit::Seconds))
-    }
-
-    /// A counter family (named without `_total`).
-    pub fn counter(
-        &mut self,
-        name: &'static str,
-        help: &'static str,
-        unit: Option<Unit>,
-    ) -> &mut Family {
-        self.family(name, help, Kind::Counter, unit)
-    }
-
-    /// A histogram family (named with its unit, without `_bucket`).
-    pub fn histogram(
-        &mut self,
-        name: &'static str,
-        help: &'static str,
-        unit: Option<Unit>,
-    ) -> &mut Family {
-        self.family(name, help, Kind::Histogram, unit)
-    }
-
     /// Appends every family of `other`, merging samples into families of the
     /// same name.
     pub fn extend(&mut self, other: &Families) {
         for f in &other.families {
-            if let Some(mine) = self.families.iter_mut().find(|m| m.name == f.name) {
+            if let Some(mine) = self
+                .families
+                .iter_mut()
+                .find(|m| m.desc.name == f.desc.name)
+            {
                 mine.samples.extend(f.samples.iter().cloned());
                 mine.histograms.extend(f.histograms.iter().cloned());
             } else {
@@ -237,11 +218,11 @@ impl Families {
 
     /// The family called `name`, if any.
     pub fn get(&self, name: &str) -> Option<&Family> {
-        self.families.iter().find(|f| f.name == name)
+        self.families.iter().find(|f| f.desc.name == name)
     }
 
     /// The value of the first sample of `name` whose labels include all of
-    /// `labels`. A convenience for tests and for `vigie check`.
+    /// `labels`. A convenience for tests.
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         self.get(name)?
             .samples
@@ -277,20 +258,37 @@ mod tests {
         assert!((s.sum - 3.65).abs() < 1e-9);
     }
 
+    const X: Desc = Desc::gauge("x", "Help.", &["k"]);
+    const Y: Desc = Desc::gauge("y", "Help.", &[]);
+
     #[test]
     fn family_is_reused_by_name_and_extend_merges() {
         let mut a = Families::new();
-        a.gauge("x", "help").sample(&[("k", "1")], 1.0);
-        a.gauge("x", "help").sample(&[("k", "2")], 2.0);
+        a.family(&X).sample(&[("k", "1")], 1.0);
+        a.family(&X).sample(&[("k", "2")], 2.0);
         assert_eq!(a.get("x").unwrap().samples.len(), 2);
 
         let mut b = Families::new();
-        b.gauge("x", "help").sample(&[("k", "3")], 3.0);
-        b.gauge("y", "help").sample(&[], 4.0);
+        b.family(&X).sample(&[("k", "3")], 3.0);
+        b.family(&Y).sample(&[], 4.0);
         a.extend(&b);
         assert_eq!(a.get("x").unwrap().samples.len(), 3);
         assert_eq!(a.value("x", &[("k", "3")]), Some(3.0));
         assert_eq!(a.value("y", &[]), Some(4.0));
         assert_eq!(a.value("y", &[("k", "nope")]), None);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "labels [\"j\"] given, [\"k\"] declared")]
+    fn undeclared_labels_are_caught() {
+        Families::new().family(&X).sample(&[("j", "1")], 1.0);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "declared")]
+    fn missing_labels_are_caught() {
+        Families::new().family(&X).sample(&[], 1.0);
     }
 }

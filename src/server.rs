@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::collect::{KNOWN, Refresh, Runner};
+use crate::collect::{ALL, Refresh, Runner};
 use crate::config::Config;
 use crate::expo::{self, Format};
 
@@ -246,13 +246,12 @@ fn landing_page(app: &App) -> String {
         };
         let refresh = match st.refresh {
             Refresh::OnScrape => "on each scrape".to_string(),
-            Refresh::Inline => "in the background (own loop)".to_string(),
             Refresh::Every(d) => format!("every {}", crate::units::human(d)),
         };
-        let summary = KNOWN
+        let summary = ALL
             .iter()
-            .find(|k| k.name == st.name)
-            .map_or("", |k| k.summary);
+            .find(|e| e.name == st.name)
+            .map_or("", |e| e.details);
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             st.name,

@@ -9,10 +9,12 @@
 //! of `{rootfs}/run/systemd/resolve/resolv.conf`; plus every
 //! `--collector.dns.resolver`. The list is re-read at every interval.
 //!
-//! Each (resolver, query) pair is probed once per interval by its own task,
-//! with a timeout; a pair whose probe is still running is not probed again,
-//! so a dead resolver costs one timeout per interval and never a queue.
-//! Scrapes read the last results from memory.
+//! The runner schedules the probe rounds (one per interval, on the
+//! collector's worker thread). A round probes every (resolver, query) pair
+//! at once, each in its own task with its own timeout, and ends when every
+//! probe has answered or timed out. A pair whose probe is somehow still
+//! running is not probed again, so a dead resolver costs one timeout per
+//! round and never a queue. Scrapes render the last results from memory.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -20,43 +22,154 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::Collector;
+use clap::Args;
+
 use super::dns_probe::{DnsQuery, Outcome, probe};
+use super::registry::{self, Context, Entry, Settings, entry};
+use super::{Collector, Refresh, Registration};
 use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
 use crate::metrics::{Families, Histogram, Unit};
+use crate::schema::Desc;
 use crate::paths::Paths;
-use crate::units::unix_now;
+use crate::units::{parse_flag_duration, unix_now};
 
 /// Bounds of the probe latency histogram, in seconds.
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-/// Settings of the DNS collector.
-#[derive(Debug, Clone)]
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "dns",
+    DnsConfig,
+    default_enabled: true,
+    summary: "health and latency of every resolver this host uses",
+    details: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
+              success, response code, latency, last success; how many resolvers fail",
+    metrics: FAMILIES,
+);
+
+// The families this file emits: the metric schema's part for the dns collector.
+
+/// A (resolver, query) pair.
+const PROBE: &[&str] = &["resolver", "source", "query", "type"];
+const PROBE_RESULT: &[&str] = &["resolver", "source", "query", "type", "result"];
+
+pub const DNS_PROBES: Desc = Desc::counter(
+    "vigie_dns_probes",
+    "DNS probes by result: the response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED...) or timeout, network_error, malformed.",
+    PROBE_RESULT,
+);
+pub const DNS_PROBE_LATENCY_SECONDS: Desc = Desc::histogram(
+    "vigie_dns_probe_latency_seconds",
+    "Time the resolver took to answer (answered probes only; timeouts are counted in vigie_dns_probes_total).",
+    PROBE,
+).unit(Unit::Seconds);
+pub const DNS_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_dns_last_success_timestamp_seconds",
+    "Unix time of the last NOERROR answer of this resolver to this query; 0 if none yet.",
+    PROBE,
+)
+.unit(Unit::Seconds);
+pub const DNS_PROBE_SUCCESS: Desc = Desc::gauge(
+    "vigie_dns_probe_success",
+    "1 if the resolver's last answer to this query was NOERROR, else 0 (error code, timeout, network error).",
+    PROBE,
+);
+pub const DNS_PROBE_DURATION_SECONDS: Desc = Desc::gauge(
+    "vigie_dns_probe_duration_seconds",
+    "How long the last probe took.",
+    PROBE,
+)
+.unit(Unit::Seconds);
+pub const DNS_PROBE_ANSWERS: Desc = Desc::gauge(
+    "vigie_dns_probe_answers",
+    "Records in the answer section of the last probe's answer (0 when it got no answer).",
+    PROBE,
+);
+pub const DNS_RESOLVERS: Desc = Desc::gauge(
+    "vigie_dns_resolvers",
+    "Resolvers this host uses (resolv.conf, systemd-resolved upstreams, --collector.dns.resolver).",
+    &[],
+);
+pub const DNS_RESOLVERS_FAILING: Desc = Desc::gauge(
+    "vigie_dns_resolvers_failing",
+    "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
+    &[],
+);
+
+/// The families this collector exports, in export order.
+pub const FAMILIES: &[&Desc] = &[
+    &DNS_PROBES,
+    &DNS_PROBE_LATENCY_SECONDS,
+    &DNS_LAST_SUCCESS_TIMESTAMP_SECONDS,
+    &DNS_PROBE_SUCCESS,
+    &DNS_PROBE_DURATION_SECONDS,
+    &DNS_PROBE_ANSWERS,
+    &DNS_RESOLVERS,
+    &DNS_RESOLVERS_FAILING,
+];
+
+/// Settings of the DNS collector: its flags.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "DNS collector")]
 pub struct DnsConfig {
+    /// How often each resolver is probed (once per query).
+    #[arg(id = "collector.dns.interval", long = "collector.dns.interval",
+          value_name = "DURATION", default_value = "30s", value_parser = parse_flag_duration)]
     pub interval: Duration,
+
+    /// How long a resolver has to answer one probe.
+    #[arg(id = "collector.dns.timeout", long = "collector.dns.timeout",
+          value_name = "DURATION", default_value = "2s", value_parser = parse_flag_duration)]
     pub timeout: Duration,
-    /// Resolvers watched in any case (`--collector.dns.resolver`).
+
+    /// Resolvers watched in any case.
+    #[arg(id = "collector.dns.resolver", long = "collector.dns.resolver",
+          value_name = "IP[:PORT]", value_parser = resolver_addr,
+          help = "IP[:PORT] of a resolver to watch in any case ([IPv6]:PORT for IPv6 with a port). Repeatable")]
     pub resolvers: Vec<SocketAddr>,
-    /// Also watch the resolvers of resolv.conf.
+
+    /// Also watch the resolvers of /etc/resolv.conf (and systemd-resolved's upstreams).
+    #[arg(id = "collector.dns.resolver-from-resolv-conf",
+          long = "collector.dns.resolver-from-resolv-conf", value_name = "BOOL",
+          default_value_t = true, action = clap::ArgAction::Set)]
     pub from_resolv_conf: bool,
+
+    /// Queries asked of every resolver.
+    #[arg(
+        id = "collector.dns.query",
+        long = "collector.dns.query",
+        value_name = "NAME[:TYPE]",
+        default_value = DEFAULT_QUERY,
+        hide_default_value = true,
+        help = "NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for your mail domain. \
+                  Repeatable. Default: example.com:A"
+    )]
     pub queries: Vec<DnsQuery>,
 }
 
 impl Default for DnsConfig {
     fn default() -> Self {
-        DnsConfig {
-            interval: Duration::from_secs(30),
-            timeout: Duration::from_secs(2),
-            resolvers: Vec::new(),
-            from_resolv_conf: true,
-            queries: vec![DnsQuery {
-                name: DEFAULT_QUERY.into(),
-                rtype: hickory_proto::rr::RecordType::A,
-            }],
+        registry::defaults()
+    }
+}
+
+impl Settings for DnsConfig {
+    fn register(&self, context: &Context) -> Registration {
+        // A round probes every resolver at once, each probe under its own
+        // timeout; a scrape only renders the results.
+        Registration {
+            collector: Arc::new(DnsCollector::new(context.paths.clone(), self.clone())),
+            refresh: Refresh::Every(self.interval),
+            timeout: DnsCollector::round_timeout(self),
         }
     }
+}
+
+fn resolver_addr(s: &str) -> Result<SocketAddr, String> {
+    resolv_conf::parse_address(s)
+        .ok_or_else(|| format!("{s:?} is not an IP address with an optional port (192.0.2.1, 192.0.2.1:5353, [2001:db8::1]:53)"))
 }
 
 /// The default query: a name reserved for documentation (RFC 2606) that
@@ -187,9 +300,20 @@ impl DnsCollector {
         Ok(out)
     }
 
-    /// One round: refresh the resolver list and start a probe for every
-    /// pair that has none in flight.
-    fn round(&self) {
+    /// How long a round may run before the runner reports it stuck: the
+    /// probes run at once, so one probe timeout and the round's margin,
+    /// plus reading the resolver list.
+    pub fn round_timeout(config: &DnsConfig) -> Duration {
+        config.timeout + ROUND_MARGIN + LIST_BUDGET
+    }
+
+    /// One round: refresh the resolver list, start a probe for every pair
+    /// that has none in flight and wait for them (each probe has its own
+    /// timeout). Must run inside a Tokio runtime's context. Fails only when
+    /// the resolver list cannot be read; a failing resolver is a result.
+    fn round(&self) -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| anyhow::anyhow!("dns probes need the async runtime: {e}"))?;
         let resolvers = match self.resolvers() {
             Ok(r) => {
                 let mut sh = lock(&self.shared);
@@ -242,10 +366,15 @@ impl DnsCollector {
                 }
             }
         }
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let started = to_start.len();
         for (key, generation) in to_start {
             let shared = self.shared.clone();
             let timeout = self.config.timeout;
-            tokio::spawn(async move {
+            let done = done_tx.clone();
+            runtime.spawn(async move {
+                // Sent when the task ends, whatever happens below.
+                let _done = Finished(done);
                 let (outcome, took) = probe(key.0.addr, &key.1, timeout).await;
                 let mut sh = lock(&shared);
                 // The pair may have left the configuration meanwhile.
@@ -277,6 +406,37 @@ impl DnsCollector {
                 st.last = Some((outcome, took));
             });
         }
+        drop(done_tx);
+        // Every probe ends within its timeout; the margin covers scheduling.
+        let deadline = std::time::Instant::now() + self.config.timeout + ROUND_MARGIN;
+        for _ in 0..started {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if done_rx.recv_timeout(left).is_err() {
+                break;
+            }
+        }
+        let sh = lock(&self.shared);
+        match &sh.list_error {
+            Some(e) => anyhow::bail!("cannot read the resolver list: {e}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How long a round waits for its probes beyond their timeout.
+const ROUND_MARGIN: Duration = Duration::from_secs(1);
+
+/// What reading the resolver list (resolv.conf, systemd-resolved's) may
+/// take within a round.
+const LIST_BUDGET: Duration = Duration::from_secs(4);
+
+/// Tells the round a probe task has ended when dropped (also when the task
+/// is cancelled because the runtime shuts down).
+struct Finished(std::sync::mpsc::Sender<()>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
     }
 }
 
@@ -285,19 +445,12 @@ impl Collector for DnsCollector {
         "dns"
     }
 
-    /// Starts the probing loop.
-    fn start(self: Arc<Self>) {
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(self.config.interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
-                self.round();
-            }
-        });
+    /// One probe round; the series come from [`Self::render`].
+    fn refresh(&self, _out: &mut Families) -> anyhow::Result<()> {
+        self.round()
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn render(&self, out: &mut Families) {
         let sh = lock(&self.shared);
         let mut failing: HashSet<&Resolver> = HashSet::new();
         for ((resolver, query), st) in sh.pairs.iter().filter(|(_, st)| st.missing_rounds == 0) {
@@ -311,24 +464,12 @@ impl Collector for DnsCollector {
                 ("type", rtype.as_str()),
             ];
             for (result, n) in &st.results {
-                out.counter(
-                    "vigie_dns_probes",
-                    "DNS probes by result: the response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED...) or timeout, network_error, malformed.",
-                    None,
-                )
+                out.family(&DNS_PROBES)
                 .sample(&[l[0], l[1], l[2], l[3], ("result", result.as_str())], *n as f64);
             }
-            out.histogram(
-                "vigie_dns_probe_latency_seconds",
-                "Time the resolver took to answer (answered probes only; timeouts are counted in vigie_dns_probes_total).",
-                Some(Unit::Seconds),
-            )
-            .histograms
-            .push(st.latency.sample(&l));
-            out.gauge_seconds(
-                "vigie_dns_last_success_timestamp_seconds",
-                "Unix time of the last NOERROR answer of this resolver to this query; 0 if none yet.",
-            )
+            out.family(&DNS_PROBE_LATENCY_SECONDS)
+            .histogram(st.latency.sample(&l));
+            out.family(&DNS_LAST_SUCCESS_TIMESTAMP_SECONDS)
             .sample(&l, st.last_success.unwrap_or(0.0));
             let Some((outcome, took)) = &st.last else {
                 continue;
@@ -336,37 +477,21 @@ impl Collector for DnsCollector {
             if !outcome.success() {
                 failing.insert(resolver);
             }
-            out.gauge(
-                "vigie_dns_probe_success",
-                "1 if the resolver's last answer to this query was NOERROR, else 0 (error code, timeout, network error).",
-            )
+            out.family(&DNS_PROBE_SUCCESS)
             .sample(&l, if outcome.success() { 1.0 } else { 0.0 });
-            out.gauge_seconds(
-                "vigie_dns_probe_duration_seconds",
-                "How long the last probe took.",
-            )
+            out.family(&DNS_PROBE_DURATION_SECONDS)
             .sample(&l, took.as_secs_f64());
             let answers = match outcome {
                 Outcome::Answer { answers, .. } => *answers,
                 _ => 0,
             };
-            out.gauge(
-                "vigie_dns_probe_answers",
-                "Records in the answer section of the last probe's answer (0 when it got no answer).",
-            )
+            out.family(&DNS_PROBE_ANSWERS)
             .sample(&l, answers as f64);
         }
-        out.gauge("vigie_dns_resolvers", "Resolvers this host uses (resolv.conf, systemd-resolved upstreams, --collector.dns.resolver).")
+        out.family(&DNS_RESOLVERS)
             .sample(&[], sh.resolvers.len() as f64);
-        out.gauge(
-            "vigie_dns_resolvers_failing",
-            "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
-        )
+        out.family(&DNS_RESOLVERS_FAILING)
         .sample(&[], failing.len() as f64);
-        match &sh.list_error {
-            Some(e) => anyhow::bail!("cannot read the resolver list: {e}"),
-            None => Ok(()),
-        }
     }
 }
 

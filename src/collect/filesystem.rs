@@ -24,12 +24,16 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use regex::Regex;
 
-use super::Collector;
+use super::registry::{self, Context, Entry, Settings, entry};
+use super::{Collector, Refresh, Registration};
 use super::mountinfo::{self, Mount};
-use crate::metrics::Families;
+use crate::metrics::{Families, Unit};
+use crate::schema::Desc;
 use crate::paths::Paths;
+use crate::units::parse_flag_duration;
 
 /// Mount points skipped by default: kernel and container plumbing, and the
 /// per-pod volumes kubelet mounts by the hundred.
@@ -75,32 +79,165 @@ impl std::str::FromStr for WatchPath {
     }
 }
 
-/// Settings of the filesystem collector.
-#[derive(Debug, Clone)]
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "filesystem",
+    FilesystemConfig,
+    default_enabled: true,
+    summary: "usage of every real filesystem and of watched paths",
+    details: "size, free and available bytes, inodes and read-only flag of every real \
+              mounted filesystem; watched paths (e.g. /var/lib/etcd) mapped to their filesystem",
+    metrics: FAMILIES,
+);
+
+// The families this file emits: the metric schema's part for the filesystem collector.
+
+const MOUNT: &[&str] = &["mountpoint", "device", "fstype"];
+const PATH: &[&str] = &["path", "role"];
+const PATH_FILESYSTEM: &[&str] = &["path", "role", "mountpoint", "device", "fstype"];
+
+pub const FILESYSTEM_STAT_ERROR: Desc = Desc::gauge(
+    "vigie_filesystem_stat_error",
+    "1 if statfs on the filesystem failed or did not return in time (stuck mount), else 0.",
+    MOUNT,
+);
+pub const FILESYSTEM_SIZE_BYTES: Desc = Desc::gauge(
+    "vigie_filesystem_size_bytes",
+    "Size of the filesystem in bytes.",
+    MOUNT,
+)
+.unit(Unit::Bytes);
+pub const FILESYSTEM_FREE_BYTES: Desc = Desc::gauge(
+    "vigie_filesystem_free_bytes",
+    "Free bytes, including those reserved for root.",
+    MOUNT,
+)
+.unit(Unit::Bytes);
+pub const FILESYSTEM_AVAIL_BYTES: Desc = Desc::gauge(
+    "vigie_filesystem_avail_bytes",
+    "Bytes available to unprivileged users: what applications can still write.",
+    MOUNT,
+)
+.unit(Unit::Bytes);
+pub const FILESYSTEM_FILES: Desc = Desc::gauge(
+    "vigie_filesystem_files",
+    "Total inodes (file nodes) of the filesystem.",
+    MOUNT,
+);
+pub const FILESYSTEM_FILES_FREE: Desc = Desc::gauge(
+    "vigie_filesystem_files_free",
+    "Free inodes of the filesystem.",
+    MOUNT,
+);
+pub const FILESYSTEM_READONLY: Desc = Desc::gauge(
+    "vigie_filesystem_readonly",
+    "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
+    MOUNT,
+);
+pub const PATH_RESOLVE_ERROR: Desc = Desc::gauge(
+    "vigie_path_resolve_error",
+    "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
+    PATH,
+);
+pub const PATH_EXISTS: Desc = Desc::gauge(
+    "vigie_path_exists",
+    "1 if the watched path exists (after following symlinks), else 0.",
+    PATH,
+);
+pub const PATH_FILESYSTEM_INFO: Desc = Desc::gauge(
+    "vigie_path_filesystem_info",
+    "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
+    PATH_FILESYSTEM,
+);
+
+/// The families this collector exports, in export order.
+pub const FAMILIES: &[&Desc] = &[
+    &FILESYSTEM_STAT_ERROR,
+    &FILESYSTEM_SIZE_BYTES,
+    &FILESYSTEM_FREE_BYTES,
+    &FILESYSTEM_AVAIL_BYTES,
+    &FILESYSTEM_FILES,
+    &FILESYSTEM_FILES_FREE,
+    &FILESYSTEM_READONLY,
+    &PATH_RESOLVE_ERROR,
+    &PATH_EXISTS,
+    &PATH_FILESYSTEM_INFO,
+];
+
+/// Settings of the filesystem collector: its flags.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Filesystem collector")]
 pub struct FilesystemConfig {
-    /// How often the mounts are statted.
+    /// How often filesystems are statted.
+    #[arg(id = "collector.filesystem.interval", long = "collector.filesystem.interval",
+          value_name = "DURATION", default_value = "15s", value_parser = parse_flag_duration)]
     pub interval: Duration,
-    /// How long one statfs may take before the mount counts as stuck.
+
+    /// How long statfs on one mount may take before it is reported stuck
+    /// (vigie_filesystem_stat_error 1). A stuck mount never delays scrapes.
+    #[arg(id = "collector.filesystem.stat-timeout", long = "collector.filesystem.stat-timeout",
+          value_name = "DURATION", default_value = "5s", value_parser = parse_flag_duration)]
     pub stat_timeout: Duration,
+
+    /// Only mount points matching this regex are reported.
+    #[arg(id = "collector.filesystem.mount-points-include",
+          long = "collector.filesystem.mount-points-include", value_name = "REGEX",
+          value_parser = regex)]
     pub mount_points_include: Option<Regex>,
+
+    /// Mount points matching this regex are skipped.
+    #[arg(id = "collector.filesystem.mount-points-exclude",
+          long = "collector.filesystem.mount-points-exclude", value_name = "REGEX",
+          default_value = DEFAULT_MOUNT_POINTS_EXCLUDE, value_parser = regex)]
     pub mount_points_exclude: Regex,
+
+    /// Only filesystem types matching this regex are reported.
+    #[arg(id = "collector.filesystem.fs-types-include",
+          long = "collector.filesystem.fs-types-include", value_name = "REGEX",
+          value_parser = regex)]
     pub fs_types_include: Option<Regex>,
+
+    /// Filesystem types matching this regex are skipped.
+    #[arg(id = "collector.filesystem.fs-types-exclude",
+          long = "collector.filesystem.fs-types-exclude", value_name = "REGEX",
+          default_value = DEFAULT_FS_TYPES_EXCLUDE, value_parser = regex)]
     pub fs_types_exclude: Regex,
+
+    /// Paths whose filesystem is reported, each with a role.
+    #[arg(
+        id = "collector.filesystem.watch-path",
+        long = "collector.filesystem.watch-path",
+        value_name = "PATH[=ROLE]",
+        help = "PATH[=ROLE]: report which filesystem holds PATH (following symlinks inside --path.rootfs), \
+                  e.g. /var/lib/etcd=control-plane. Repeatable. That filesystem is reported even if the \
+                  filters above skip it"
+    )]
     pub watch_paths: Vec<WatchPath>,
 }
 
 impl Default for FilesystemConfig {
     fn default() -> Self {
-        FilesystemConfig {
-            interval: Duration::from_secs(15),
-            stat_timeout: Duration::from_secs(5),
-            mount_points_include: None,
-            mount_points_exclude: Regex::new(DEFAULT_MOUNT_POINTS_EXCLUDE).expect("valid default"),
-            fs_types_include: None,
-            fs_types_exclude: Regex::new(DEFAULT_FS_TYPES_EXCLUDE).expect("valid default"),
-            watch_paths: Vec::new(),
+        registry::defaults()
+    }
+}
+
+impl Settings for FilesystemConfig {
+    fn register(&self, context: &Context) -> Registration {
+        Registration {
+            collector: Arc::new(FilesystemCollector::new(
+                context.paths.clone(),
+                self.clone(),
+            )),
+            refresh: Refresh::Every(self.interval),
+            // Mounts are statted in parallel, each with its own timeout; the
+            // collector's own budget only has to cover reading mountinfo.
+            timeout: self.stat_timeout + Duration::from_secs(5),
         }
     }
+}
+
+fn regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("invalid regular expression: {e}"))
 }
 
 /// What statfs says of one filesystem, in bytes and inodes.
@@ -175,7 +312,10 @@ impl FilesystemCollector {
     }
 
     /// As [`new`](Self::new), with another statfs (tests).
-    pub fn with_stat(paths: Paths, config: FilesystemConfig, stat: StatFn) -> Self {
+    pub fn with_stat(paths: Paths, mut config: FilesystemConfig, stat: StatFn) -> Self {
+        // The same path twice would export duplicate series.
+        let mut seen = HashSet::new();
+        config.watch_paths.retain(|p| seen.insert(p.path.clone()));
         FilesystemCollector {
             paths,
             config,
@@ -396,7 +536,7 @@ impl Collector for FilesystemCollector {
         "filesystem"
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         let targets = self.targets(self.mount_table()?);
 
         // Watched paths: resolve through rootfs, find the holding mount, and
@@ -470,41 +610,20 @@ impl Collector for FilesystemCollector {
                 ("device", t.mount.device.as_str()),
                 ("fstype", t.mount.fstype.as_str()),
             ];
-            out.gauge(
-                "vigie_filesystem_stat_error",
-                "1 if statfs on the filesystem failed or did not return in time (stuck mount), else 0.",
-            )
+            out.family(&FILESYSTEM_STAT_ERROR)
             .sample(&l, if matches!(outcome, Outcome::Err(_)) { 1.0 } else { 0.0 });
             let Outcome::Ok(s) = outcome else { continue };
-            out.gauge_bytes(
-                "vigie_filesystem_size_bytes",
-                "Size of the filesystem in bytes.",
-            )
+            out.family(&FILESYSTEM_SIZE_BYTES)
             .sample(&l, s.size as f64);
-            out.gauge_bytes(
-                "vigie_filesystem_free_bytes",
-                "Free bytes, including those reserved for root.",
-            )
+            out.family(&FILESYSTEM_FREE_BYTES)
             .sample(&l, s.free as f64);
-            out.gauge_bytes(
-                "vigie_filesystem_avail_bytes",
-                "Bytes available to unprivileged users: what applications can still write.",
-            )
+            out.family(&FILESYSTEM_AVAIL_BYTES)
             .sample(&l, s.avail as f64);
-            out.gauge(
-                "vigie_filesystem_files",
-                "Total inodes (file nodes) of the filesystem.",
-            )
+            out.family(&FILESYSTEM_FILES)
             .sample(&l, s.files as f64);
-            out.gauge(
-                "vigie_filesystem_files_free",
-                "Free inodes of the filesystem.",
-            )
+            out.family(&FILESYSTEM_FILES_FREE)
             .sample(&l, s.files_free as f64);
-            out.gauge(
-                "vigie_filesystem_readonly",
-                "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
-            )
+            out.family(&FILESYSTEM_READONLY)
             .sample(&l, if t.mount.read_only || (statfs_flag_is_hosts && s.read_only) { 1.0 } else { 0.0 });
         }
 
@@ -513,25 +632,16 @@ impl Collector for FilesystemCollector {
             self.log_change(&what, w.error.as_deref());
             let path = w.watch.path.to_string_lossy();
             let pl = [("path", path.as_ref()), ("role", w.watch.role.as_str())];
-            out.gauge(
-                "vigie_path_resolve_error",
-                "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
-            )
+            out.family(&PATH_RESOLVE_ERROR)
             .sample(&pl, if w.error.is_some() { 1.0 } else { 0.0 });
             if w.error.is_some() {
                 continue;
             }
-            out.gauge(
-                "vigie_path_exists",
-                "1 if the watched path exists (after following symlinks), else 0.",
-            )
+            out.family(&PATH_EXISTS)
             .sample(&pl, if w.exists { 1.0 } else { 0.0 });
             if let Some(t) = w.holder {
                 let mp = t.label.to_string_lossy();
-                out.gauge(
-                    "vigie_path_filesystem_info",
-                    "Always 1: maps a watched path and its role to the filesystem that holds it (join on mountpoint).",
-                )
+                out.family(&PATH_FILESYSTEM_INFO)
                 .sample(
                     &[
                         ("path", path.as_ref()),

@@ -1,14 +1,20 @@
 //! Collectors: one file per collector behind the small [`Collector`] trait,
-//! and the [`Runner`] that schedules, times and reports them.
+//! the [`registry`] that lists them, and the [`Runner`] that schedules, times
+//! and reports them.
 //!
-//! Adding a collector means: a file here implementing [`Collector`], an
-//! entry in [`KNOWN`], and a line in [`build`]. The runner does the rest:
-//! it runs the collector on a blocking thread, either on each scrape
+//! Adding a collector means: a file here that implements [`Collector`] and
+//! declares its `COLLECTOR` entry (name, default state, summary, its flags
+//! as a clap `Args` struct, its registration, the descriptors of the
+//! families it exports), and one line in `collectors!`.
+//!
+//! The runner owns every schedule: it runs each collector's refresh on the
+//! collector's own worker thread, either on each scrape
 //! ([`Refresh::OnScrape`], for cheap reads of `/proc`) or in the background on
 //! its own interval ([`Refresh::Every`], for anything that can be slow), with
 //! a timeout, and exports `vigie_collector_success`,
-//! `vigie_collector_duration_seconds` and
-//! `vigie_collector_last_success_timestamp_seconds` for it.
+//! `vigie_collector_duration_seconds`,
+//! `vigie_collector_last_success_timestamp_seconds` and
+//! `vigie_collector_refresh_interval_seconds` for it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,41 +22,76 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::metrics::Families;
 
-pub mod dns;
 pub mod dns_probe;
-pub mod filesystem;
 pub mod mountinfo;
-pub mod reboot;
+pub mod registry;
 pub mod resolv_conf;
 pub(crate) mod runner;
-pub mod smart;
 pub mod smart_json;
-pub mod swap;
+mod smart_series;
+pub mod smartctl;
 
+pub use registry::Entry;
 pub use runner::{CollectorStatus, Runner};
 
-/// A source of metrics.
+/// Declares each collector module and [`ALL`], the list of their entries.
+macro_rules! collectors {
+    ($($name:ident),* $(,)?) => {
+        $(pub mod $name;)*
+
+        /// Every collector, in the order they are exported: the one list
+        /// that drives `--collector.NAME`, `--help`, the default
+        /// configuration, [`build`] and the landing page. Each file declares
+        /// its own `COLLECTOR` entry.
+        pub const ALL: &[Entry] = &[$($name::COLLECTOR),*];
+    };
+}
+
+collectors! {
+    filesystem,
+    swap,
+    smart,
+    dns,
+    reboot,
+}
+
+/// A source of metrics, in two parts: slow refreshing and cheap rendering.
 ///
-/// `collect` runs on a blocking thread, so it may read files and make system
-/// calls directly. It writes families into `out`; whatever it wrote before
-/// returning an error is still exported (partial data), and the error sets
+/// [`refresh`](Collector::refresh) does the slow work: reading `/proc`,
+/// statting mounts, running smartctl, probing resolvers. The [`Runner`] calls
+/// it on the collector's own worker thread (never two at once), on the
+/// collector's schedule ([`Refresh`]) and under its timeout: a refresh that
+/// overruns counts as failed, and no second one starts while it is stuck.
+/// The worker thread is inside the Tokio runtime's context, so a refresh may
+/// spawn tasks and wait for them. Whatever `refresh` writes into `out` is
+/// kept by the runner as the collector's snapshot, whatever it wrote before
+/// returning an error included (partial data); the error sets
 /// `vigie_collector_success` to 0. Failures of one item inside a collector
-/// (one mount, one disk) should be exported as metrics of their own and not
-/// fail the whole collector.
+/// (one mount, one disk, one resolver) should be exported as metrics of
+/// their own and not fail the whole refresh.
+///
+/// [`render`](Collector::render) runs on every scrape, on the scrape's own
+/// task, after the snapshot: it writes the state a collector keeps itself
+/// (SMART's per-device cache, DNS's per-resolver results), and must only
+/// read memory.
+///
+/// [`stop`](Collector::stop) is called once, at shutdown: it ends work that
+/// would outlive vigie (smartctl processes).
 pub trait Collector: Send + Sync + 'static {
     /// The stable name: the `collector` label and the `--collector.NAME` flag.
     fn name(&self) -> &'static str;
 
-    /// Gathers one snapshot.
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()>;
+    /// Does the slow work once; writes the families to keep as the snapshot.
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()>;
 
-    /// Starts the collector's own background work, if it has any (the DNS
-    /// collector's probe loop). Called once, inside the Tokio runtime, by
-    /// [`Runner::start_background`].
-    fn start(self: Arc<Self>) {}
+    /// Writes the families of the state the collector keeps itself.
+    fn render(&self, _out: &mut Families) {}
+
+    /// Ends any work still in flight (called at shutdown).
+    fn stop(&self) {}
 }
 
-/// When a collector runs.
+/// When a collector refreshes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refresh {
     /// On every scrape: the scrape waits for it (at most the timeout).
@@ -58,10 +99,6 @@ pub enum Refresh {
     /// In the background, once per interval; scrapes encode the last snapshot
     /// and never wait.
     Every(Duration),
-    /// On every scrape, on the scrape's own task, without a thread or a
-    /// timeout: only for collectors whose `collect` reads memory that their
-    /// own background work ([`Collector::start`]) keeps up to date.
-    Inline,
 }
 
 /// A collector with its schedule.
@@ -74,99 +111,17 @@ pub struct Registration {
     pub timeout: Duration,
 }
 
-/// A collector vigie knows, with its default state and a one-line summary
-/// (used by `--help` and the landing page).
-pub struct Known {
-    pub name: &'static str,
-    pub default_enabled: bool,
-    pub summary: &'static str,
-}
-
-/// Every collector, in the order they are exported.
-pub const KNOWN: &[Known] = &[
-    Known {
-        name: "filesystem",
-        default_enabled: true,
-        summary: "size, free and available bytes, inodes and read-only flag of every real \
-                  mounted filesystem; watched paths (e.g. /var/lib/etcd) mapped to their filesystem",
-    },
-    Known {
-        name: "swap",
-        default_enabled: true,
-        summary: "swap size, free and cached bytes, swap-in/out totals, per-device rows, \
-                  memory pressure (PSI)",
-    },
-    Known {
-        name: "smart",
-        default_enabled: true,
-        summary: "SMART health and pre-fail counters of every disk (ATA attributes, NVMe health log, \
-                  SCSI defect and error counters), read with smartctl without waking sleeping disks",
-    },
-    Known {
-        name: "dns",
-        default_enabled: true,
-        summary: "each resolver this host uses (resolv.conf, systemd-resolved upstreams, listed ones): \
-                  success, response code, latency, last success; how many resolvers fail",
-    },
-    Known {
-        name: "reboot",
-        default_enabled: true,
-        summary: "boot time, Debian/Ubuntu reboot-required flag, since when, and how many packages ask for it",
-    },
-];
-
-/// Builds the enabled collectors from the configuration.
-pub fn build(config: &Config) -> anyhow::Result<Vec<Registration>> {
-    let mut regs = Vec::new();
-    let c = &config.collectors;
-    if let Some(fs) = &c.filesystem {
-        regs.push(Registration {
-            collector: Arc::new(filesystem::FilesystemCollector::new(
-                config.paths.clone(),
-                fs.clone(),
-            )),
-            refresh: Refresh::Every(fs.interval),
-            // Mounts are statted in parallel, each with its own timeout; the
-            // collector's own budget only has to cover reading mountinfo.
-            timeout: fs.stat_timeout + Duration::from_secs(5),
-        });
-    }
-    if c.swap {
-        regs.push(Registration {
-            collector: Arc::new(swap::SwapCollector::new(config.paths.clone())),
-            refresh: Refresh::OnScrape,
-            timeout: config.scrape_timeout,
-        });
-    }
-    if let Some(smart) = &c.smart {
-        // smartctl runs on the collector's own thread, in the background; a
-        // scrape only renders the per-device cache.
-        regs.push(Registration {
-            collector: Arc::new(smart::SmartCollector::new(smart.clone())),
-            refresh: Refresh::Inline,
-            timeout: config.scrape_timeout,
-        });
-    }
-    if let Some(dns) = &c.dns {
-        // The probes run in their own tasks; a scrape only reads their
-        // results from memory.
-        regs.push(Registration {
-            collector: Arc::new(dns::DnsCollector::new(config.paths.clone(), dns.clone())),
-            refresh: Refresh::Inline,
-            timeout: config.scrape_timeout,
-        });
-    }
-    if c.reboot {
-        // Boot time and the reboot-required flag change rarely and are
-        // alerted on in days: a background refresh every 30 s is plenty, and
-        // keeps the read of the large /proc/stat off the scrape path.
-        regs.push(Registration {
-            collector: Arc::new(reboot::RebootCollector::new(config.paths.clone())),
-            refresh: Refresh::Every(Duration::from_secs(30)),
-            timeout: Duration::from_secs(10),
-        });
-    }
-    Ok(regs)
+/// Builds the collectors the configuration enables, in its order.
+pub fn build(config: &Config) -> Vec<Registration> {
+    let context = registry::Context {
+        paths: &config.paths,
+        scrape_timeout: config.scrape_timeout,
+    };
+    config
+        .collectors
+        .iter()
+        .map(|c| c.register(&context))
+        .collect()
 }
 
 /// Errors met by a collector that goes on after them: it exports what it

@@ -10,11 +10,77 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::UNIX_EPOCH;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
-use super::{Collector, Partial, read_file};
-use crate::metrics::Families;
+use clap::Args;
+
+use super::registry::{Context, Entry, Settings, entry};
+use super::{Collector, Partial, Refresh, Registration, read_file};
+use crate::metrics::{Families, Unit};
+use crate::schema::Desc;
 use crate::paths::Paths;
+
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "reboot",
+    RebootConfig,
+    default_enabled: true,
+    summary: "boot time and pending reboot",
+    details: "boot time, Debian/Ubuntu reboot-required flag, since when, and how many packages ask for it",
+    metrics: FAMILIES,
+);
+
+// The families this file emits: the metric schema's part for the reboot collector.
+
+
+pub const REBOOT_REQUIRED: Desc = Desc::gauge(
+    "vigie_reboot_required",
+    "1 if the system asks for a reboot (/var/run/reboot-required exists, Debian/Ubuntu), else 0.",
+    &[],
+);
+pub const REBOOT_REQUIRED_SINCE_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_reboot_required_since_timestamp_seconds",
+    "Unix time at which a reboot was first requested (mtime of /var/run/reboot-required).",
+    &[],
+)
+.unit(Unit::Seconds);
+pub const REBOOT_REQUIRED_PACKAGES: Desc = Desc::gauge(
+    "vigie_reboot_required_packages",
+    "Number of packages that asked for a reboot (lines of /var/run/reboot-required.pkgs).",
+    &[],
+);
+pub const BOOT_TIME_SECONDS: Desc = Desc::gauge(
+    "vigie_boot_time_seconds",
+    "Unix time at which the host booted (btime of /proc/stat).",
+    &[],
+)
+.unit(Unit::Seconds);
+
+/// The families this collector exports, in export order.
+pub const FAMILIES: &[&Desc] = &[
+    &REBOOT_REQUIRED,
+    &REBOOT_REQUIRED_SINCE_TIMESTAMP_SECONDS,
+    &REBOOT_REQUIRED_PACKAGES,
+    &BOOT_TIME_SECONDS,
+];
+
+/// Settings of the reboot collector: it has no flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RebootConfig {}
+
+impl Settings for RebootConfig {
+    fn register(&self, context: &Context) -> Registration {
+        // Boot time and the reboot-required flag change rarely and are
+        // alerted on in days: a background refresh every 30 s is plenty, and
+        // keeps the read of the large /proc/stat off the scrape path.
+        Registration {
+            collector: Arc::new(RebootCollector::new(context.paths.clone())),
+            refresh: Refresh::Every(Duration::from_secs(30)),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 pub struct RebootCollector {
     paths: Paths,
@@ -54,7 +120,7 @@ impl Collector for RebootCollector {
         "reboot"
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         let mut errors = Partial::default();
 
         let mut host_file = |host: &str| {
@@ -65,10 +131,7 @@ impl Collector for RebootCollector {
         };
         let flag = host_file("/var/run/reboot-required");
         let pkgs_file = host_file("/var/run/reboot-required.pkgs");
-        out.gauge(
-            "vigie_reboot_required",
-            "1 if the system asks for a reboot (/var/run/reboot-required exists, Debian/Ubuntu), else 0.",
-        )
+        out.family(&REBOOT_REQUIRED)
         .sample(&[], if flag.is_some() { 1.0 } else { 0.0 });
         if let Some(flag) = &flag {
             match std::fs::symlink_metadata(flag).and_then(|m| m.modified()) {
@@ -77,10 +140,7 @@ impl Collector for RebootCollector {
                         .duration_since(UNIX_EPOCH)
                         .map(|d| d.as_secs_f64())
                         .unwrap_or(0.0);
-                    out.gauge_seconds(
-                        "vigie_reboot_required_since_timestamp_seconds",
-                        "Unix time at which a reboot was first requested (mtime of /var/run/reboot-required).",
-                    )
+                    out.family(&REBOOT_REQUIRED_SINCE_TIMESTAMP_SECONDS)
                     .sample(&[], since);
                 }
                 Err(e) => {
@@ -98,10 +158,7 @@ impl Collector for RebootCollector {
             },
             None => 0,
         };
-        out.gauge(
-            "vigie_reboot_required_packages",
-            "Number of packages that asked for a reboot (lines of /var/run/reboot-required.pkgs).",
-        )
+        out.family(&REBOOT_REQUIRED_PACKAGES)
         .sample(&[], pkgs as f64);
 
         let stat = self.paths.proc("stat");
@@ -109,10 +166,7 @@ impl Collector for RebootCollector {
             parse_btime(&t).ok_or_else(|| anyhow::anyhow!("{}: no btime line", stat.display()))
         }) {
             Ok(btime) => {
-                out.gauge_seconds(
-                    "vigie_boot_time_seconds",
-                    "Unix time at which the host booted (btime of /proc/stat).",
-                )
+                out.family(&BOOT_TIME_SECONDS)
                 .sample(&[], btime as f64);
             }
             Err(e) => {

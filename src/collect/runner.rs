@@ -1,5 +1,7 @@
-//! The runner: schedules collectors, bounds them with timeouts, keeps their
-//! last snapshot and exports how each one is doing.
+//! The runner: owns every collector's schedule, runs each refresh on the
+//! collector's own worker thread under its timeout, keeps the last snapshot,
+//! renders the collectors' own state on each scrape, and exports how each
+//! collector is doing (`vigie_collector_*`).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,8 +11,65 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::{Refresh, Registration};
-use crate::metrics::Families;
+use crate::metrics::{Families, Unit};
+use crate::schema::Desc;
 use crate::units::{human, unix_now};
+
+// The families this file emits: the metric schema's part for vigie itself.
+
+const COLLECTOR: &[&str] = &["collector"];
+const BUILD: &[&str] = &["version", "revision", "rustc"];
+
+pub const COLLECTOR_SUCCESS: Desc = Desc::gauge(
+    "vigie_collector_success",
+    "1 if the collector's last run succeeded, 0 if it failed, timed out or has not run yet.",
+    COLLECTOR,
+);
+pub const COLLECTOR_DURATION_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_duration_seconds",
+    "How long the collector's last run took (its timeout if it overran).",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
+pub const COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_last_success_timestamp_seconds",
+    "Unix time of the collector's last successful run; 0 if it never succeeded.",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
+pub const COLLECTOR_ERRORS: Desc = Desc::counter(
+    "vigie_collector_errors",
+    "Failed, timed-out or stuck runs of the collector since vigie started.",
+    COLLECTOR,
+);
+pub const COLLECTOR_REFRESH_INTERVAL_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_refresh_interval_seconds",
+    "How often the collector refreshes in the background; 0 if it runs on each scrape.",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
+pub const BUILD_INFO: Desc = Desc::gauge(
+    "vigie_build_info",
+    "A metric with a constant 1 value labelled by vigie's version, git revision and rustc version.",
+    BUILD,
+);
+pub const START_TIME_SECONDS: Desc = Desc::gauge(
+    "vigie_start_time_seconds",
+    "Unix time at which this vigie process started.",
+    &[],
+)
+.unit(Unit::Seconds);
+
+/// vigie's own families, after every collector's.
+pub const SELF_FAMILIES: &[&Desc] = &[
+    &COLLECTOR_SUCCESS,
+    &COLLECTOR_DURATION_SECONDS,
+    &COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS,
+    &COLLECTOR_ERRORS,
+    &COLLECTOR_REFRESH_INTERVAL_SECONDS,
+    &BUILD_INFO,
+    &START_TIME_SECONDS,
+];
 
 /// What the landing page and logs show of one collector.
 #[derive(Debug, Clone)]
@@ -64,9 +123,13 @@ impl Slot {
         }
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let weak = Arc::downgrade(self);
+        // Refreshes run inside the runtime's context, so that they may spawn
+        // tasks (the DNS probes) and wait for them.
+        let runtime = tokio::runtime::Handle::try_current().ok();
         std::thread::Builder::new()
             .name(format!("vigie-{}", self.name()))
             .spawn(move || {
+                let _context = runtime.as_ref().map(|h| h.enter());
                 while let Ok((started, done)) = rx.recv() {
                     let Some(slot) = weak.upgrade() else { break };
                     run_collector(&slot, started);
@@ -158,12 +221,9 @@ impl Runner {
     }
 
     /// Starts one background task per [`Refresh::Every`] collector (the first
-    /// run starts at once) and each collector's own background work
-    /// ([`super::Collector::start`]). Must be called from inside a Tokio
-    /// runtime.
+    /// run starts at once). Must be called from inside a Tokio runtime.
     pub fn start_background(&self) {
         for slot in &self.slots {
-            slot.reg.collector.clone().start();
             if let Refresh::Every(interval) = slot.reg.refresh {
                 let slot = slot.clone();
                 tokio::spawn(async move {
@@ -180,8 +240,8 @@ impl Runner {
     }
 
     /// Runs every background collector once, now, and waits for them (at
-    /// most their timeout). Used before the first scrape in tests and by
-    /// one-shot commands.
+    /// most their timeout). Used by tests and benchmarks before their first
+    /// scrape.
     pub async fn refresh_background_now(&self) {
         join_all(
             self.slots
@@ -193,9 +253,18 @@ impl Runner {
         .await;
     }
 
+    /// Ends the work of every collector that could outlive vigie
+    /// ([`super::Collector::stop`]). Called once, at shutdown.
+    pub fn stop(&self) {
+        for slot in &self.slots {
+            slot.reg.collector.stop();
+        }
+    }
+
     /// Gathers a snapshot for one scrape: runs the on-scrape collectors
     /// (concurrently, each for at most `min(its timeout, budget)`), then
-    /// returns every collector's latest families followed by vigie's own.
+    /// returns every collector's latest snapshot and rendered state, in
+    /// order, followed by vigie's own families.
     pub async fn gather(&self, budget: Duration) -> Vec<Arc<Families>> {
         join_all(
             self.slots
@@ -205,18 +274,23 @@ impl Runner {
                 .collect(),
         )
         .await;
-        for slot in self
-            .slots
-            .iter()
-            .filter(|s| s.reg.refresh == Refresh::Inline)
-        {
-            run_collector(slot, Instant::now());
+        let mut out: Vec<Arc<Families>> = Vec::with_capacity(self.slots.len() + 1);
+        for slot in &self.slots {
+            out.push(slot.lock().families.clone());
+            let mut rendered = Families::new();
+            let render = AssertUnwindSafe(|| slot.reg.collector.render(&mut rendered));
+            if let Err(panic) = std::panic::catch_unwind(render) {
+                log::error!(
+                    "collector {}: rendering panicked: {}",
+                    slot.name(),
+                    panic_message(panic.as_ref())
+                );
+                continue;
+            }
+            if rendered.iter().next().is_some() {
+                out.push(Arc::new(rendered));
+            }
         }
-        let mut out: Vec<Arc<Families>> = self
-            .slots
-            .iter()
-            .map(|s| s.lock().families.clone())
-            .collect();
         out.push(Arc::new(self.self_metrics()));
         out
     }
@@ -229,42 +303,22 @@ impl Runner {
             let name = slot.name();
             let st = slot.lock();
             let l = [("collector", name)];
-            f.gauge(
-                "vigie_collector_success",
-                "1 if the collector's last run succeeded, 0 if it failed, timed out or has not run yet.",
-            )
-            .sample(&l, if st.success == Some(true) { 1.0 } else { 0.0 });
-            f.gauge_seconds(
-                "vigie_collector_duration_seconds",
-                "How long the collector's last run took (its timeout if it overran).",
-            )
-            .sample(&l, st.duration.as_secs_f64());
-            f.gauge_seconds(
-                "vigie_collector_last_success_timestamp_seconds",
-                "Unix time of the collector's last successful run; 0 if it never succeeded.",
-            )
-            .sample(&l, st.last_success.unwrap_or(0.0));
-            f.counter(
-                "vigie_collector_errors",
-                "Failed, timed-out or stuck runs of the collector since vigie started.",
-                None,
-            )
-            .sample(&l, st.errors_total as f64);
+            f.family(&COLLECTOR_SUCCESS)
+                .sample(&l, if st.success == Some(true) { 1.0 } else { 0.0 });
+            f.family(&COLLECTOR_DURATION_SECONDS)
+                .sample(&l, st.duration.as_secs_f64());
+            f.family(&COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS)
+                .sample(&l, st.last_success.unwrap_or(0.0));
+            f.family(&COLLECTOR_ERRORS)
+                .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {
-                Refresh::OnScrape | Refresh::Inline => 0.0,
+                Refresh::OnScrape => 0.0,
                 Refresh::Every(d) => d.as_secs_f64(),
             };
-            f.gauge_seconds(
-                "vigie_collector_refresh_interval_seconds",
-                "How often the collector refreshes in the background; 0 if it runs on each scrape.",
-            )
-            .sample(&l, interval);
+            f.family(&COLLECTOR_REFRESH_INTERVAL_SECONDS)
+                .sample(&l, interval);
         }
-        f.gauge(
-            "vigie_build_info",
-            "A metric with a constant 1 value labelled by vigie's version, git revision and rustc version.",
-        )
-        .sample(
+        f.family(&BUILD_INFO).sample(
             &[
                 ("version", env!("CARGO_PKG_VERSION")),
                 ("revision", env!("VIGIE_GIT_REVISION")),
@@ -272,11 +326,7 @@ impl Runner {
             ],
             1.0,
         );
-        f.gauge_seconds(
-            "vigie_start_time_seconds",
-            "Unix time at which this vigie process started.",
-        )
-        .sample(&[], self.start_time);
+        f.family(&START_TIME_SECONDS).sample(&[], self.start_time);
         f
     }
 
@@ -298,7 +348,7 @@ impl Runner {
     }
 }
 
-/// Runs `slot`'s collector once on a blocking thread and waits at most
+/// Refreshes `slot`'s collector once on its worker thread and waits at most
 /// `wait` for it. When a previous run is still in flight, no new run starts:
 /// this waits (at most `wait`) for that run instead, so a hung collector
 /// costs one stuck thread, never a growing pile of them.
@@ -358,18 +408,26 @@ async fn run_once(slot: &Arc<Slot>, wait: Duration) {
     }
 }
 
-/// Runs the collector once, on the worker thread, and records the outcome.
+/// The message of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|m| m.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Refreshes the collector once, on its worker thread, and records the
+/// outcome.
 fn run_collector(s: &Slot, started: Instant) {
     let mut families = Families::new();
     let result =
-        std::panic::catch_unwind(AssertUnwindSafe(|| s.reg.collector.collect(&mut families)))
+        std::panic::catch_unwind(AssertUnwindSafe(|| s.reg.collector.refresh(&mut families)))
             .unwrap_or_else(|panic| {
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|m| m.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(anyhow::anyhow!("collector panicked: {msg}"))
+                Err(anyhow::anyhow!(
+                    "collector panicked: {}",
+                    panic_message(panic.as_ref())
+                ))
             });
     s.finish(families, result, started.elapsed());
     s.running.store(false, Ordering::Release);

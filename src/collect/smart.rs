@@ -5,10 +5,19 @@
 //! Devices come from `smartctl --scan-open --json`, or from
 //! `--collector.smart.device` (`/dev/sda`, `/dev/bus/0:megaraid,4`: a type
 //! after `:` is passed as `-d`). Each device is read with one
-//! `smartctl --json=c --all --nocheck=standby` per interval, a few devices at
-//! a time, on vigie's own thread; a run that exceeds the timeout is killed
-//! (with its whole process group) and reaped. Scrapes render the per-device
-//! cache and never wait for smartctl.
+//! `smartctl --json=c --all --nocheck=standby` per round, a few devices at
+//! a time. The runner schedules the rounds (one per interval, on the
+//! collector's worker thread) and bounds each by the interval: a round that
+//! has not ended when the next one is due is stuck, and reported as a
+//! failing collector. Within a round, a smartctl run that exceeds the
+//! timeout is killed (with its whole process group) and reaped. Scrapes
+//! render the per-device cache and never wait for smartctl. The process
+//! groups in flight are the collector's own state; `stop` kills them.
+//!
+//! This file owns the collector: its entry and flags, the per-device cache
+//! and the rounds that fill it. Running smartctl is in [`super::smartctl`],
+//! the series a device's cache gives in `smart_series`, and the parsing of
+//! smartctl's JSON in [`super::smart_json`].
 //!
 //! A sleeping disk is not woken: smartctl skips it (exit bit 1 with a
 //! "STANDBY mode" message), vigie reports `vigie_smart_device_standby 1` and
@@ -16,43 +25,104 @@
 //! data: a device error, with smartctl's message in the log. Bits 2-7 are
 //! facts about the disk and are exported as `vigie_smart_exit_status_bit`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::os::unix::process::CommandExt;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::Collector;
+use clap::Args;
+
+use super::registry::{self, Context, Entry, Settings, entry};
 use super::smart_json::{self, ExitFlag, SmartReport};
+use super::smart_series;
+use super::smartctl::{ProcessGroups, parse_scan, run_with_timeout};
+use super::{Collector, Refresh, Registration};
 use crate::metrics::Families;
-use crate::units::unix_now;
+use crate::units::{human, parse_flag_duration, unix_now};
 
-/// Settings of the SMART collector.
-#[derive(Debug, Clone)]
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "smart",
+    SmartConfig,
+    default_enabled: true,
+    summary: "SMART health and pre-fail counters of every disk",
+    details: "SMART health and pre-fail counters of every disk (ATA attributes, NVMe health log, \
+              SCSI defect and error counters), read with smartctl without waking sleeping disks",
+    metrics: smart_series::FAMILIES,
+);
+
+/// Settings of the SMART collector: its flags.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "SMART collector")]
 pub struct SmartConfig {
+    /// The smartctl program (from smartmontools).
+    #[arg(
+        id = "collector.smart.smartctl-path",
+        long = "collector.smart.smartctl-path",
+        value_name = "PATH",
+        default_value = "smartctl"
+    )]
     pub smartctl: PathBuf,
+
+    /// How often every disk is read.
+    #[arg(id = "collector.smart.interval", long = "collector.smart.interval",
+          value_name = "DURATION", default_value = "5m", value_parser = parse_flag_duration)]
     pub interval: Duration,
+
+    /// How long one smartctl run may take; then it is killed and the disk reported in error.
+    #[arg(id = "collector.smart.timeout", long = "collector.smart.timeout",
+          value_name = "DURATION", default_value = "30s", value_parser = parse_flag_duration)]
     pub timeout: Duration,
-    /// `--nocheck` value: never, sleep, standby or idle.
+
+    /// Leave disks in this power mode or lower alone (smartctl --nocheck): never, sleep,
+    /// standby or idle. The default keeps sleeping disks asleep.
+    #[arg(id = "collector.smart.powermode", long = "collector.smart.powermode",
+          value_name = "MODE", default_value = "standby",
+          value_parser = ["never", "sleep", "standby", "idle"])]
     pub powermode: String,
-    /// Explicit devices; empty means discovery with `--scan-open`.
+
+    /// Disks to read instead of discovering them; empty means discovery
+    /// with `--scan-open`.
+    #[arg(
+        id = "collector.smart.device",
+        long = "collector.smart.device",
+        value_name = "DEVICE[:TYPE]",
+        help = "A disk to read instead of discovering them with smartctl --scan-open, e.g. /dev/sda or \
+                  /dev/bus/0:megaraid,4 (the type after ':' is passed as -d). Repeatable"
+    )]
     pub devices: Vec<SmartDevice>,
-    /// Devices read at the same time.
-    pub parallel: usize,
+
+    /// Disks read at the same time.
+    #[arg(id = "collector.smart.parallel", long = "collector.smart.parallel",
+          value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallel: u32,
 }
 
 impl Default for SmartConfig {
     fn default() -> Self {
-        SmartConfig {
-            smartctl: PathBuf::from("smartctl"),
-            interval: Duration::from_secs(300),
-            timeout: Duration::from_secs(30),
-            powermode: "standby".into(),
-            devices: Vec::new(),
-            parallel: 4,
+        registry::defaults()
+    }
+}
+
+impl Settings for SmartConfig {
+    fn register(&self, _context: &Context) -> Registration {
+        // A round reads every disk, each smartctl run under its own timeout;
+        // a scrape only renders the per-device cache.
+        if self.timeout >= self.interval {
+            log::warn!(
+                "smart: --collector.smart.timeout ({}) is not shorter than --collector.smart.interval ({}): \
+                 a disk that never answers will make its round overrun and the collector report a failure",
+                human(self.timeout),
+                human(self.interval)
+            );
+        }
+        Registration {
+            collector: Arc::new(SmartCollector::new(self.clone())),
+            refresh: Refresh::Every(self.interval),
+            timeout: SmartCollector::round_timeout(self),
         }
     }
 }
@@ -95,16 +165,16 @@ impl std::str::FromStr for SmartDevice {
 
 /// What vigie knows of one device.
 #[derive(Debug, Clone, Default)]
-struct DeviceState {
+pub(super) struct DeviceState {
     /// The last report with data (kept while the disk sleeps or fails to answer).
-    report: Option<SmartReport>,
+    pub(super) report: Option<SmartReport>,
     /// The type smartctl used (from discovery, the flag, or the report).
-    kind: String,
-    standby: bool,
+    pub(super) kind: String,
+    pub(super) standby: bool,
     /// Why the last run gave no data, if it did not.
-    error: Option<String>,
-    last_success: Option<f64>,
-    duration: Duration,
+    pub(super) error: Option<String>,
+    pub(super) last_success: Option<f64>,
+    pub(super) duration: Duration,
     /// A killed smartctl of an earlier round that has not died yet.
     unreaped: Option<Arc<AtomicBool>>,
 }
@@ -122,135 +192,11 @@ struct Shared {
 pub struct SmartCollector {
     config: SmartConfig,
     shared: Arc<Mutex<Shared>>,
+    groups: Arc<ProcessGroups>,
 }
 
 fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Process groups of the smartctl runs in flight, so that vigie can end
-/// them when it stops (a hung smartctl lives in its own group and would
-/// otherwise outlive vigie).
-static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
-
-/// Kills every smartctl run still in flight (called at shutdown).
-pub fn kill_running() {
-    let groups = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|p| p.into_inner()));
-    for pgid in groups {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pgid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-/// What running smartctl once gave.
-#[derive(Debug)]
-pub struct Run {
-    pub stdout: String,
-    /// The process exit code (None if killed by a signal).
-    pub code: Option<i32>,
-    pub timed_out: bool,
-    pub duration: Duration,
-    /// Set when the killed process could not be reaped yet (stuck in the
-    /// kernel on a dying disk): a reaper thread waits for it and sets the
-    /// flag to true once it is gone.
-    pub unreaped: Option<Arc<AtomicBool>>,
-}
-
-/// How long a killed process may take to die before it is left to a reaper.
-const REAP_GRACE: Duration = Duration::from_secs(5);
-
-/// Runs `cmd` in its own process group; kills the group after `timeout`
-/// and reaps it. stdout is read on a helper thread so a chatty child cannot
-/// block on a full pipe. A process SIGKILL cannot end (uninterruptible I/O
-/// on a dying disk) never blocks the caller for more than `timeout` plus a
-/// few seconds: it is handed to a reaper thread.
-pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<Run> {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()?;
-    let pgid = child.id() as i32;
-    RUNNING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(pgid);
-    let forget = move || {
-        RUNNING
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&pgid);
-    };
-    let Some(mut stdout) = child.stdout.take() else {
-        forget();
-        return Err(std::io::Error::other("no stdout pipe"));
-    };
-    let reader = std::thread::Builder::new()
-        .name("vigie-smartctl-out".into())
-        .spawn(move || {
-            let mut buf = Vec::new();
-            // Cap what a broken smartctl can make vigie hold.
-            let _ = (&mut stdout).take(16 << 20).read_to_end(&mut buf);
-            buf
-        })?;
-    let mut timed_out = false;
-    let mut killed_at: Option<Instant> = None;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) => {}
-            Err(e) => {
-                forget();
-                return Err(e);
-            }
-        }
-        match killed_at {
-            None if start.elapsed() >= timeout => {
-                timed_out = true;
-                let group = nix::unistd::Pid::from_raw(pgid);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.kill();
-                killed_at = Some(Instant::now());
-            }
-            Some(t) if t.elapsed() >= REAP_GRACE => break None,
-            _ => {}
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let Some(status) = status else {
-        // Still alive after SIGKILL: leave it to a reaper thread.
-        let gone = Arc::new(AtomicBool::new(false));
-        let flag = gone.clone();
-        let _ = std::thread::Builder::new()
-            .name("vigie-smartctl-reaper".into())
-            .spawn(move || {
-                let _ = child.wait();
-                let _ = reader.join();
-                forget();
-                flag.store(true, Ordering::Release);
-            });
-        return Ok(Run {
-            stdout: String::new(),
-            code: None,
-            timed_out: true,
-            duration: start.elapsed(),
-            unreaped: Some(gone),
-        });
-    };
-    forget();
-    // The group is gone (or exited): the pipe closes and the reader ends.
-    let bytes = reader.join().unwrap_or_default();
-    Ok(Run {
-        stdout: String::from_utf8_lossy(&bytes).into_owned(),
-        code: status.code(),
-        timed_out,
-        duration: start.elapsed(),
-        unreaped: None,
-    })
 }
 
 /// True when smartctl skipped a sleeping disk (`--nocheck`): exit bit 1
@@ -267,35 +213,21 @@ fn is_standby(report: &SmartReport) -> bool {
         })
 }
 
-/// Parses `smartctl --scan-open --json`: (device, type) pairs.
-pub fn parse_scan(json: &str) -> Result<Vec<(String, String)>, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("scan output is not JSON: {e}"))?;
-    let devices = v
-        .get("devices")
-        .and_then(|d| d.as_array())
-        .cloned()
-        .unwrap_or_default();
-    Ok(devices
-        .iter()
-        .filter_map(|d| {
-            let name = d.get("name")?.as_str()?.to_string();
-            let kind = d
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("auto")
-                .to_string();
-            Some((name, kind))
-        })
-        .collect())
-}
-
 impl SmartCollector {
     pub fn new(config: SmartConfig) -> Self {
         SmartCollector {
             config,
             shared: Arc::default(),
+            groups: Arc::default(),
         }
+    }
+
+    /// How long a round may run before the runner reports it stuck: until
+    /// the next one is due. A hung disk costs its round the per-run timeout
+    /// (then smartctl is killed), so with the defaults (5 min, 30 s) only a
+    /// round that stops making progress overruns.
+    pub fn round_timeout(config: &SmartConfig) -> Duration {
+        config.interval
     }
 
     fn smartctl(&self) -> Command {
@@ -323,7 +255,8 @@ impl SmartCollector {
         }
         let mut cmd = self.smartctl();
         cmd.args(["--scan-open", "--json=c"]);
-        let run = run_with_timeout(cmd, self.config.timeout).map_err(|e| self.spawn_error(&e))?;
+        let run = run_with_timeout(cmd, self.config.timeout, &self.groups)
+            .map_err(|e| self.spawn_error(&e))?;
         if run.timed_out {
             return Err(format!(
                 "smartctl --scan-open did not finish within {:?}",
@@ -371,7 +304,7 @@ impl SmartCollector {
             cmd.args(["-d", k]);
         }
         cmd.arg(&dev.name);
-        let outcome = run_with_timeout(cmd, self.config.timeout);
+        let outcome = run_with_timeout(cmd, self.config.timeout, &self.groups);
         let mut sh = lock(&self.shared);
         let st = sh.devices.entry(dev.clone()).or_default();
         if let Some(k) = &dev.kind {
@@ -427,8 +360,9 @@ impl SmartCollector {
         }
     }
 
-    /// One round: discovery, then every device, `parallel` at a time.
-    pub fn round(&self) {
+    /// One round: discovery, then every device, `parallel` at a time. A
+    /// discovery failure fails the round; a failing device does not.
+    pub fn round(&self) -> anyhow::Result<()> {
         let devices = match self.devices() {
             Ok(d) => {
                 let mut sh = lock(&self.shared);
@@ -459,14 +393,14 @@ impl SmartCollector {
                 if sh.discovery_error.as_deref() != Some(e.as_str()) {
                     log::warn!("smart: {e}");
                 }
-                sh.discovery_error = Some(e);
+                sh.discovery_error = Some(e.clone());
                 sh.rounds += 1;
-                return;
+                anyhow::bail!("{e}");
             }
         };
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
-            for _ in 0..self.config.parallel.clamp(1, devices.len().max(1)) {
+            for _ in 0..(self.config.parallel as usize).clamp(1, devices.len().max(1)) {
                 s.spawn(|| {
                     while let Some(dev) = devices.get(next.fetch_add(1, Ordering::Relaxed)) {
                         self.read_device(dev);
@@ -475,6 +409,7 @@ impl SmartCollector {
             }
         });
         lock(&self.shared).rounds += 1;
+        Ok(())
     }
 
     /// Rounds finished since start.
@@ -486,316 +421,28 @@ impl SmartCollector {
 /// The error of a disk smartctl no longer finds.
 const VANISHED: &str = "no longer found by smartctl --scan-open (disk dead or removed?)";
 
-/// NVMe critical_warning bits (NVMe base specification, SMART / Health log).
-const NVME_WARNINGS: [(u8, &str); 6] = [
-    (0, "spare_below_threshold"),
-    (1, "temperature"),
-    (2, "reliability_degraded"),
-    (3, "read_only"),
-    (4, "volatile_memory_backup_failed"),
-    (5, "persistent_memory_read_only"),
-];
-
-/// The ATA pre-fail counters exported under their own names.
-const ATA_COUNTERS: [(u8, &str, &str); 6] = [
-    (
-        5,
-        "vigie_smart_reallocated_sectors",
-        "Reallocated sectors (ATA attribute 5, raw value).",
-    ),
-    (
-        187,
-        "vigie_smart_reported_uncorrectable",
-        "Errors the drive could not correct (ATA attribute 187, raw value).",
-    ),
-    (
-        188,
-        "vigie_smart_command_timeouts",
-        "Aborted commands due to timeouts (ATA attribute 188; the low 16 bits of the raw value, which Seagate packs with two other counters).",
-    ),
-    (
-        197,
-        "vigie_smart_pending_sectors",
-        "Unstable sectors waiting to be remapped (ATA attribute 197, raw value).",
-    ),
-    (
-        198,
-        "vigie_smart_offline_uncorrectable",
-        "Sectors found uncorrectable by offline scans (ATA attribute 198, raw value).",
-    ),
-    (
-        199,
-        "vigie_smart_udma_crc_errors",
-        "Interface CRC errors, usually a bad cable (ATA attribute 199, raw value).",
-    ),
-];
-
-impl SmartCollector {
-    fn render(&self, out: &mut Families, name: &str, st: &DeviceState) {
-        let none = SmartReport::default();
-        let r = st.report.as_ref().unwrap_or(&none);
-        let (model, serial, wwn) = (
-            r.model.clone().unwrap_or_default(),
-            r.serial.clone().unwrap_or_default(),
-            r.wwn.clone().unwrap_or_default(),
-        );
-        let l: [(&'static str, &str); 5] = [
-            ("device", name),
-            ("type", st.kind.as_str()),
-            ("model", model.as_str()),
-            ("serial", serial.as_str()),
-            ("wwn", wwn.as_str()),
-        ];
-        let b = |v: bool| if v { 1.0 } else { 0.0 };
-        out.gauge(
-            "vigie_smart_device_error",
-            "1 if the last smartctl run on the device gave no usable data (see the log), else 0.",
-        )
-        .sample(&l, b(st.error.is_some()));
-        out.gauge("vigie_smart_device_standby", "1 if the disk was asleep at the last run and was left asleep (its last values are kept), else 0.")
-            .sample(&l, b(st.standby));
-        out.gauge_seconds(
-            "vigie_smart_last_success_timestamp_seconds",
-            "Unix time of the last smartctl run that gave data for the device; 0 if none yet.",
-        )
-        .sample(&l, st.last_success.unwrap_or(0.0));
-        out.gauge_seconds(
-            "vigie_smart_run_duration_seconds",
-            "How long the last smartctl run on the device took.",
-        )
-        .sample(&l, st.duration.as_secs_f64());
-        if st.report.is_none() {
-            return;
-        }
-        let firmware = r.firmware.clone().unwrap_or_default();
-        let protocol = r.protocol.clone().unwrap_or_default();
-        out.gauge(
-            "vigie_smart_device_info",
-            "Always 1: identity of a disk (model, serial, firmware, protocol).",
-        )
-        .sample(
-            &[
-                l[0],
-                l[1],
-                l[2],
-                l[3],
-                l[4],
-                ("firmware", firmware.as_str()),
-                ("protocol", protocol.as_str()),
-            ],
-            1.0,
-        );
-        for flag in ExitFlag::ALL.into_iter().filter(|f| !f.is_fatal()) {
-            let bit = flag.bit().to_string();
-            out.gauge(
-                "vigie_smart_exit_status_bit",
-                "smartctl exit status bits 2-7 of the last run with data: 3 disk failing, 4 prefail attributes at or below threshold, 6 errors in the error log, 7 self-test errors.",
-            )
-            .sample(&[l[0], l[1], l[2], l[3], l[4], ("bit", bit.as_str()), ("meaning", flag.name())], b(r.exit().has(flag)));
-        }
-        out.gauge("vigie_smart_healthy", "1 if the disk's overall SMART self-assessment passed, 0 if the disk says it is failing.")
-            .sample_some(&l, r.healthy.map(b));
-        out.gauge_bytes("vigie_smart_capacity_bytes", "User capacity of the disk.")
-            .sample_some(&l, r.capacity_bytes.map(|v| v as f64));
-        out.gauge(
-            "vigie_smart_rotation_rate_rpm",
-            "Rotation rate in rpm; 0 for solid-state disks.",
-        )
-        .sample_some(&l, r.rotation_rate.map(|v| v as f64));
-        out.gauge_seconds(
-            "vigie_smart_power_on_seconds",
-            "Time the disk has been powered on (power-on hours x 3600).",
-        )
-        .sample_some(&l, r.power_on_hours.map(|v| v as f64 * 3600.0));
-        out.gauge(
-            "vigie_smart_temperature_celsius",
-            "Current temperature of the disk.",
-        )
-        .sample_some(&l, r.temperature_celsius);
-        let mut seen = [false; 256];
-        for a in &r.ata_attributes {
-            // Firmware that lists an attribute twice would give duplicate
-            // series: the first row wins.
-            if std::mem::replace(&mut seen[a.id as usize], true) {
-                continue;
-            }
-            let id = a.id.to_string();
-            let al = [
-                l[0],
-                l[1],
-                l[2],
-                l[3],
-                l[4],
-                ("id", id.as_str()),
-                ("name", a.name.as_str()),
-                ("prefail", if a.prefail { "1" } else { "0" }),
-            ];
-            out.gauge("vigie_smart_attribute_raw", "Raw value of an ATA SMART attribute (raw.value as smartctl decodes it; some vendors pack several fields).")
-                .sample_some(&al, a.raw.map(|v| v as f64));
-            out.gauge(
-                "vigie_smart_attribute_value",
-                "Normalised value of an ATA SMART attribute (lower is worse).",
-            )
-            .sample_some(&al, a.value.map(|v| v as f64));
-            out.gauge(
-                "vigie_smart_attribute_worst",
-                "Worst normalised value an ATA SMART attribute has had.",
-            )
-            .sample_some(&al, a.worst.map(|v| v as f64));
-            out.gauge("vigie_smart_attribute_threshold", "Failure threshold of an ATA SMART attribute: at or below it, the disk says it fails.")
-                .sample_some(&al, a.thresh.map(|v| v as f64));
-        }
-        for (id, metric, help) in ATA_COUNTERS {
-            if let Some(raw) = r.attribute(id).and_then(|a| a.raw) {
-                let v = if id == 188 { raw & 0xffff } else { raw };
-                out.gauge(metric, help).sample(&l, v as f64);
-            }
-        }
-        out.gauge(
-            "vigie_smart_error_log_entries",
-            "Errors recorded in the disk's ATA error log.",
-        )
-        .sample_some(&l, r.ata_error_count.map(|v| v as f64));
-        out.gauge(
-            "vigie_smart_self_test_failed",
-            "Failed tests in the disk's self-test log.",
-        )
-        .sample_some(&l, r.self_test_failed_count.map(|v| v as f64));
-        out.gauge(
-            "vigie_smart_self_test_latest_passed",
-            "1 if the most recent completed self-test passed, 0 if it failed.",
-        )
-        .sample_some(&l, r.self_test_latest_passed.map(b));
-        if let Some(n) = &r.nvme {
-            if let Some(cw) = n.critical_warning {
-                out.gauge(
-                    "vigie_smart_nvme_critical_warning",
-                    "NVMe critical warning byte; anything but 0 needs attention.",
-                )
-                .sample(&l, cw as f64);
-                for (bit, meaning) in NVME_WARNINGS {
-                    let bs = bit.to_string();
-                    out.gauge(
-                        "vigie_smart_nvme_critical_warning_bit",
-                        "One bit of the NVMe critical warning byte, with its meaning.",
-                    )
-                    .sample(
-                        &[
-                            l[0],
-                            l[1],
-                            l[2],
-                            l[3],
-                            l[4],
-                            ("bit", bs.as_str()),
-                            ("meaning", meaning),
-                        ],
-                        b(cw & (1 << bit) != 0),
-                    );
-                }
-            }
-            let mut put = |name: &'static str, help: &'static str, v: Option<u64>, scale: f64| {
-                out.gauge(name, help)
-                    .sample_some(&l, v.map(|v| v as f64 * scale));
-            };
-            put(
-                "vigie_smart_nvme_media_errors",
-                "Unrecovered data integrity errors (NVMe media_errors).",
-                n.media_errors,
-                1.0,
-            );
-            put(
-                "vigie_smart_nvme_error_log_entries",
-                "Entries in the NVMe error log over the device's life.",
-                n.num_err_log_entries,
-                1.0,
-            );
-            put(
-                "vigie_smart_nvme_wear_ratio",
-                "Estimated share of the device's rated endurance used (percentage_used / 100; may exceed 1).",
-                n.percentage_used,
-                0.01,
-            );
-            put(
-                "vigie_smart_nvme_available_spare_ratio",
-                "Remaining spare capacity (available_spare / 100).",
-                n.available_spare,
-                0.01,
-            );
-            put(
-                "vigie_smart_nvme_available_spare_threshold_ratio",
-                "Spare capacity below which the device raises a critical warning (available_spare_threshold / 100).",
-                n.available_spare_threshold,
-                0.01,
-            );
-            put(
-                "vigie_smart_nvme_unsafe_shutdowns",
-                "Power losses without a clean shutdown.",
-                n.unsafe_shutdowns,
-                1.0,
-            );
-        }
-        if let Some(s) = &r.scsi {
-            out.gauge("vigie_smart_scsi_grown_defects", "Sectors the SCSI/SAS disk has remapped since it left the factory (grown defect list).")
-                .sample_some(&l, s.grown_defect_list.map(|v| v as f64));
-            for (op, v) in [
-                ("read", s.read_uncorrected),
-                ("write", s.write_uncorrected),
-                ("verify", s.verify_uncorrected),
-            ] {
-                if let Some(v) = v {
-                    out.gauge(
-                        "vigie_smart_scsi_uncorrected_errors",
-                        "Errors the SCSI/SAS disk could not correct, by operation.",
-                    )
-                    .sample(&[l[0], l[1], l[2], l[3], l[4], ("operation", op)], v as f64);
-                }
-            }
-        }
-    }
-}
-
 impl Collector for SmartCollector {
     fn name(&self) -> &'static str {
         "smart"
     }
 
-    /// Starts the reading loop on a thread of its own (smartctl runs are
-    /// blocking and may hang).
-    fn start(self: Arc<Self>) {
-        let spawned = std::thread::Builder::new()
-            .name("vigie-smart".into())
-            .spawn(move || {
-                loop {
-                    let started = Instant::now();
-                    let round =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.round()));
-                    if let Err(p) = round {
-                        let msg = p
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| p.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        log::error!("smart: a reading round panicked: {msg}");
-                    }
-                    std::thread::sleep(self.config.interval.saturating_sub(started.elapsed()));
-                }
-            });
-        if let Err(e) = spawned {
-            log::error!("smart: cannot start the reading thread: {e}");
-        }
+    /// One round of smartctl runs; the series come from [`Self::render`].
+    fn refresh(&self, _out: &mut Families) -> anyhow::Result<()> {
+        self.round()
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn render(&self, out: &mut Families) {
         let sh = lock(&self.shared);
         for (dev, st) in &sh.devices {
-            self.render(out, &dev.name, st);
+            smart_series::render_device(out, &dev.name, st);
         }
-        out.gauge("vigie_smart_devices", "Disks vigie reads with smartctl.")
+        out.family(&smart_series::SMART_DEVICES)
             .sample(&[], sh.devices.len() as f64);
-        match &sh.discovery_error {
-            Some(e) => anyhow::bail!("{e}"),
-            None => Ok(()),
-        }
+    }
+
+    /// Kills the smartctl runs in flight and refuses new ones.
+    fn stop(&self) {
+        self.groups.stop();
     }
 }
 
@@ -844,23 +491,6 @@ mod tests {
     }
 
     #[test]
-    fn scan_output() {
-        let json = r#"{"smartctl":{"exit_status":0},"devices":[
-            {"name":"/dev/sda","info_name":"/dev/sda [SAT]","type":"sat","protocol":"ATA"},
-            {"name":"/dev/nvme0","info_name":"/dev/nvme0","type":"nvme","protocol":"NVMe"},
-            {"info_name":"broken"}]}"#;
-        assert_eq!(
-            parse_scan(json).unwrap(),
-            vec![
-                ("/dev/sda".to_string(), "sat".to_string()),
-                ("/dev/nvme0".to_string(), "nvme".to_string())
-            ]
-        );
-        assert!(parse_scan("garbage").is_err());
-        assert_eq!(parse_scan(r#"{"smartctl":{}}"#).unwrap(), vec![]);
-    }
-
-    #[test]
     fn standby_is_recognised() {
         let r = smart_json::parse(
             r#"{"smartctl":{"exit_status":2,"messages":[{"string":"Device is in STANDBY mode, exit(2)","severity":"information"}]},"device":{"name":"/dev/sdb"}}"#,
@@ -874,15 +504,5 @@ mod tests {
         assert!(!is_standby(&r));
     }
 
-    #[test]
-    fn hung_child_is_killed_with_its_group() {
-        let mut cmd = Command::new("sh");
-        // The shell's child (sleep) holds stdout too: killing only the shell
-        // would leave the reader waiting.
-        cmd.args(["-c", "echo started; sleep 30; echo never"]);
-        let run = run_with_timeout(cmd, Duration::from_millis(300)).unwrap();
-        assert!(run.timed_out);
-        assert!(run.duration < Duration::from_secs(5), "{:?}", run.duration);
-        assert_eq!(run.stdout, "started\n");
-    }
+
 }

@@ -10,10 +10,127 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
-use super::{Collector, Partial, read_file};
+use clap::Args;
+
+use super::registry::{Context, Entry, Settings, entry};
+use super::{Collector, Partial, Refresh, Registration, read_file};
 use crate::metrics::{Families, Unit};
+use crate::schema::Desc;
 use crate::paths::Paths;
+
+/// The collector's registry entry.
+pub const COLLECTOR: Entry = entry!(
+    "swap",
+    SwapConfig,
+    default_enabled: true,
+    summary: "swap usage, swap-in/out and memory pressure",
+    details: "swap size, free and cached bytes, swap-in/out totals, per-device rows, \
+              memory pressure (PSI)",
+    metrics: FAMILIES,
+);
+
+// The families this file emits: the metric schema's part for the swap collector.
+
+const SWAP_DEVICE: &[&str] = &["device", "type"];
+
+pub const SWAP_IN_BYTES: Desc = Desc::counter(
+    "vigie_swap_in_bytes",
+    "Bytes read back in from swap since boot (pswpin x page size). A sustained rate means the host is short of RAM.",
+    &[],
+).unit(Unit::Bytes);
+pub const SWAP_OUT_BYTES: Desc = Desc::counter(
+    "vigie_swap_out_bytes",
+    "Bytes written out to swap since boot (pswpout x page size).",
+    &[],
+)
+.unit(Unit::Bytes);
+pub const SWAP_DEVICE_SIZE_BYTES: Desc = Desc::gauge(
+    "vigie_swap_device_size_bytes",
+    "Size of one swap device or file.",
+    SWAP_DEVICE,
+)
+.unit(Unit::Bytes);
+pub const SWAP_DEVICE_USED_BYTES: Desc = Desc::gauge(
+    "vigie_swap_device_used_bytes",
+    "Used space of one swap device or file.",
+    SWAP_DEVICE,
+)
+.unit(Unit::Bytes);
+pub const SWAP_DEVICE_PRIORITY: Desc = Desc::gauge(
+    "vigie_swap_device_priority",
+    "Priority of one swap device or file (higher is used first).",
+    SWAP_DEVICE,
+);
+pub const PRESSURE_MEMORY_WAITING_SECONDS: Desc = Desc::counter(
+    "vigie_pressure_memory_waiting_seconds",
+    "Time in which at least one task was stalled waiting for memory (PSI 'some').",
+    &[],
+)
+.unit(Unit::Seconds);
+pub const PRESSURE_MEMORY_STALLED_SECONDS: Desc = Desc::counter(
+    "vigie_pressure_memory_stalled_seconds",
+    "Time in which all non-idle tasks were stalled waiting for memory (PSI 'full').",
+    &[],
+)
+.unit(Unit::Seconds);
+pub const SWAP_SIZE_BYTES: Desc = Desc::gauge(
+    "vigie_swap_size_bytes",
+    "Total swap space (SwapTotal); 0 when the host has no swap.",
+    &[],
+)
+.unit(Unit::Bytes);
+pub const SWAP_FREE_BYTES: Desc = Desc::gauge(
+    "vigie_swap_free_bytes",
+    "Unused swap space (SwapFree).",
+    &[],
+)
+.unit(Unit::Bytes);
+pub const SWAP_CACHED_BYTES: Desc = Desc::gauge(
+    "vigie_swap_cached_bytes",
+    "Memory that is both in RAM and in swap (SwapCached).",
+    &[],
+)
+.unit(Unit::Bytes);
+pub const MEMORY_TOTAL_BYTES: Desc =
+    Desc::gauge("vigie_memory_total_bytes", "Usable RAM (MemTotal).", &[]).unit(Unit::Bytes);
+pub const MEMORY_AVAILABLE_BYTES: Desc = Desc::gauge(
+    "vigie_memory_available_bytes",
+    "RAM available for new work without swapping (MemAvailable).",
+    &[],
+)
+.unit(Unit::Bytes);
+
+/// The families this collector exports, in export order.
+pub const FAMILIES: &[&Desc] = &[
+    &SWAP_IN_BYTES,
+    &SWAP_OUT_BYTES,
+    &SWAP_DEVICE_SIZE_BYTES,
+    &SWAP_DEVICE_USED_BYTES,
+    &SWAP_DEVICE_PRIORITY,
+    &PRESSURE_MEMORY_WAITING_SECONDS,
+    &PRESSURE_MEMORY_STALLED_SECONDS,
+    &SWAP_SIZE_BYTES,
+    &SWAP_FREE_BYTES,
+    &SWAP_CACHED_BYTES,
+    &MEMORY_TOTAL_BYTES,
+    &MEMORY_AVAILABLE_BYTES,
+];
+
+/// Settings of the swap collector: it has no flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SwapConfig {}
+
+impl Settings for SwapConfig {
+    fn register(&self, context: &Context) -> Registration {
+        Registration {
+            collector: Arc::new(SwapCollector::new(context.paths.clone())),
+            refresh: Refresh::OnScrape,
+            timeout: context.scrape_timeout,
+        }
+    }
+}
 
 pub struct SwapCollector {
     paths: Paths,
@@ -163,7 +280,7 @@ impl Collector for SwapCollector {
         "swap"
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         // Each source is independent: export what could be read, report the
         // first failure after.
         let mut errors = Partial::default();
@@ -171,36 +288,17 @@ impl Collector for SwapCollector {
         match read_file(&self.paths.proc("meminfo")) {
             Ok(text) => {
                 let m = parse_meminfo(&text);
-                let mut put = |name, help, v: Option<u64>| {
+                for (desc, v) in [
+                    (&SWAP_SIZE_BYTES, m.swap_total),
+                    (&SWAP_FREE_BYTES, m.swap_free),
+                    (&SWAP_CACHED_BYTES, m.swap_cached),
+                    (&MEMORY_TOTAL_BYTES, m.mem_total),
+                    (&MEMORY_AVAILABLE_BYTES, m.mem_available),
+                ] {
                     if let Some(v) = v {
-                        out.gauge_bytes(name, help).sample(&[], v as f64);
+                        out.family(desc).sample(&[], v as f64);
                     }
-                };
-                put(
-                    "vigie_swap_size_bytes",
-                    "Total swap space (SwapTotal); 0 when the host has no swap.",
-                    m.swap_total,
-                );
-                put(
-                    "vigie_swap_free_bytes",
-                    "Unused swap space (SwapFree).",
-                    m.swap_free,
-                );
-                put(
-                    "vigie_swap_cached_bytes",
-                    "Memory that is both in RAM and in swap (SwapCached).",
-                    m.swap_cached,
-                );
-                put(
-                    "vigie_memory_total_bytes",
-                    "Usable RAM (MemTotal).",
-                    m.mem_total,
-                );
-                put(
-                    "vigie_memory_available_bytes",
-                    "RAM available for new work without swapping (MemAvailable).",
-                    m.mem_available,
-                );
+                }
                 if m.swap_total.is_none() || m.swap_free.is_none() {
                     errors.note(anyhow::anyhow!(
                         "{}: no SwapTotal/SwapFree line",
@@ -214,17 +312,9 @@ impl Collector for SwapCollector {
         match read_file(&self.paths.proc("vmstat")) {
             Ok(text) => match parse_vmstat(&text) {
                 (Some(pin), Some(pout)) => {
-                    out.counter(
-                        "vigie_swap_in_bytes",
-                        "Bytes read back in from swap since boot (pswpin x page size). A sustained rate means the host is short of RAM.",
-                        Some(Unit::Bytes),
-                    )
+                    out.family(&SWAP_IN_BYTES)
                     .sample(&[], (pin * self.page_size) as f64);
-                    out.counter(
-                        "vigie_swap_out_bytes",
-                        "Bytes written out to swap since boot (pswpout x page size).",
-                        Some(Unit::Bytes),
-                    )
+                    out.family(&SWAP_OUT_BYTES)
                     .sample(&[], (pout * self.page_size) as f64);
                 }
                 _ => errors.note(anyhow::anyhow!(
@@ -240,20 +330,11 @@ impl Collector for SwapCollector {
                 let (devs, bad_rows) = parse_swaps(&text);
                 for d in &devs {
                     let l = [("device", d.filename.as_str()), ("type", d.kind.as_str())];
-                    out.gauge_bytes(
-                        "vigie_swap_device_size_bytes",
-                        "Size of one swap device or file.",
-                    )
+                    out.family(&SWAP_DEVICE_SIZE_BYTES)
                     .sample(&l, d.size as f64);
-                    out.gauge_bytes(
-                        "vigie_swap_device_used_bytes",
-                        "Used space of one swap device or file.",
-                    )
+                    out.family(&SWAP_DEVICE_USED_BYTES)
                     .sample(&l, d.used as f64);
-                    out.gauge(
-                        "vigie_swap_device_priority",
-                        "Priority of one swap device or file (higher is used first).",
-                    )
+                    out.family(&SWAP_DEVICE_PRIORITY)
                     .sample(&l, d.priority as f64);
                 }
                 if let Some(e) = bad_rows.first() {
@@ -270,19 +351,11 @@ impl Collector for SwapCollector {
             Ok(Some(text)) => {
                 let (some, full) = parse_psi(&text);
                 if let Some(v) = some {
-                    out.counter(
-                        "vigie_pressure_memory_waiting_seconds",
-                        "Time in which at least one task was stalled waiting for memory (PSI 'some').",
-                        Some(Unit::Seconds),
-                    )
+                    out.family(&PRESSURE_MEMORY_WAITING_SECONDS)
                     .sample(&[], v);
                 }
                 if let Some(v) = full {
-                    out.counter(
-                        "vigie_pressure_memory_stalled_seconds",
-                        "Time in which all non-idle tasks were stalled waiting for memory (PSI 'full').",
-                        Some(Unit::Seconds),
-                    )
+                    out.family(&PRESSURE_MEMORY_STALLED_SECONDS)
                     .sample(&[], v);
                 }
             }

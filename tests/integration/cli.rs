@@ -50,7 +50,7 @@ fn serve_help_lists_every_flag() {
     ] {
         assert!(text.contains(flag), "{flag} missing from serve --help");
     }
-    for c in vigie::collect::KNOWN {
+    for c in vigie::collect::ALL {
         assert!(
             text.contains(&format!("--collector.{}", c.name)),
             "{}",

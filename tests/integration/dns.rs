@@ -449,3 +449,34 @@ fn a_dead_resolver_costs_one_timeout_per_interval_never_a_queue() {
         "{timeouts} timeouts in 2.6 s"
     );
 }
+
+#[test]
+fn dns_self_metrics_report_the_real_interval_and_the_last_round() {
+    use crate::smart::self_metrics;
+    let (slow, received) = fake_resolver(Fault::Slow(Duration::from_millis(300)));
+    // The default interval: one round at start, the next in 30 s.
+    let v = Vigie::start(&[
+        "--collector.disable-defaults",
+        "--collector.dns",
+        "--collector.dns.resolver-from-resolv-conf=false",
+        &format!("--collector.dns.resolver={slow}"),
+    ]);
+    let body = v.scrape_until(|b| {
+        b.contains("vigie_dns_probe_success{") && self_metrics(b, "dns").1.unwrap_or(0.0) > 0.0
+    });
+    let (success, round, interval) = self_metrics(&body, "dns");
+    assert_eq!(success, Some(1.0), "{body}");
+    assert_eq!(interval, Some(30.0), "{body}");
+    // The round ended once its probe was answered, not before.
+    let answered = value(&body, "vigie_dns_last_success_timestamp_seconds{").unwrap();
+    let round = round.unwrap();
+    assert!(
+        round >= answered && round - answered < 1.0,
+        "round {round}, answer {answered}"
+    );
+    // Later scrapes do not move it: no round ran since.
+    std::thread::sleep(Duration::from_millis(1200));
+    let later = get(v.addr, "/metrics").body;
+    assert_eq!(self_metrics(&later, "dns").1, Some(round), "{later}");
+    assert_eq!(received.load(Ordering::SeqCst), 1);
+}

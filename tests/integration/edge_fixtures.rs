@@ -54,7 +54,7 @@ fn filesystem_on_host_tree() {
     };
     let c = FilesystemCollector::new(tree_paths(&host), config);
     let mut f = Families::new();
-    c.collect(&mut f).unwrap();
+    c.refresh(&mut f).unwrap();
 
     // Pseudo filesystems, kubelet volumes and snaps are skipped; the escaped
     // space is decoded.
@@ -158,7 +158,7 @@ fn watched_path_forces_its_filesystem_even_when_filtered_out() {
     };
     let mut f = Families::new();
     FilesystemCollector::new(tree_paths(&host), config)
-        .collect(&mut f)
+        .refresh(&mut f)
         .unwrap();
     assert!(mountpoints(&f, "vigie_filesystem_avail_bytes").contains(&"/data".to_string()));
 }
@@ -168,7 +168,7 @@ fn swap_on_host_tree() {
     let host = fixture("host");
     let mut f = Families::new();
     SwapCollector::new(tree_paths(&host))
-        .collect(&mut f)
+        .refresh(&mut f)
         .unwrap();
     assert_eq!(
         f.value("vigie_swap_size_bytes", &[]),
@@ -215,7 +215,7 @@ fn no_swap_and_no_psi_is_not_an_error() {
     let bare = fixture("bare");
     let mut f = Families::new();
     SwapCollector::new(tree_paths(&bare))
-        .collect(&mut f)
+        .refresh(&mut f)
         .unwrap();
     assert_eq!(f.value("vigie_swap_size_bytes", &[]), Some(0.0));
     assert_eq!(f.value("vigie_swap_free_bytes", &[]), Some(0.0));
@@ -232,7 +232,7 @@ fn missing_btime_fails_the_collector_but_keeps_the_rest() {
     let bare = fixture("bare");
     let mut f = Families::new();
     let err = RebootCollector::new(tree_paths(&bare))
-        .collect(&mut f)
+        .refresh(&mut f)
         .unwrap_err();
     assert!(err.to_string().contains("no btime line"), "{err}");
     assert!(f.get("vigie_boot_time_seconds").is_none());
@@ -253,7 +253,7 @@ fn reboot_required_through_var_run_symlink() {
         .unwrap();
     let mut f = Families::new();
     RebootCollector::new(tree_paths(dir.path()))
-        .collect(&mut f)
+        .refresh(&mut f)
         .unwrap();
     assert_eq!(f.value("vigie_reboot_required", &[]), Some(1.0));
     assert_eq!(
@@ -272,7 +272,7 @@ fn reboot_required_through_var_run_symlink() {
     std::fs::remove_file(dir.path().join("root/run/reboot-required.pkgs")).unwrap();
     let mut f = Families::new();
     RebootCollector::new(tree_paths(dir.path()))
-        .collect(&mut f)
+        .refresh(&mut f)
         .unwrap();
     assert_eq!(f.value("vigie_reboot_required", &[]), Some(0.0));
     assert!(

@@ -94,3 +94,76 @@ fn openmetrics_exposition_on_fixture_root() {
         }
     });
 }
+
+/// The label names of a sample line (`le` included), in order.
+fn label_names(line: &str) -> Vec<String> {
+    let Some((_, rest)) = line.split_once('{') else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let mut chars = rest.chars();
+    loop {
+        let name: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if name.is_empty() || name.starts_with('}') {
+            return names;
+        }
+        names.push(name.trim_start_matches(',').to_string());
+        assert_eq!(chars.next(), Some('"'), "{line}");
+        let mut escaped = false;
+        for c in chars.by_ref() {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => break,
+                _ => escaped = false,
+            }
+        }
+        match chars.next() {
+            Some(',') => continue,
+            _ => return names,
+        }
+    }
+}
+
+/// Every collector on the fixture host (three disks, a resolver, a pending
+/// reboot) exports exactly the schema: each family is declared with the
+/// type it has on the wire, each sample carries the declared label names in
+/// order, and each declared family is exported. The binary under test is a
+/// debug build, where emitting undeclared labels also panics.
+#[test]
+fn the_fixture_host_exports_exactly_the_schema() {
+    let (_dir, _disks, v) = start_on_fixture();
+    let body = dns_probed(&v);
+    let schema = vigie::schema::families();
+    let mut exported = std::collections::BTreeSet::new();
+    for line in body.lines() {
+        if let Some(t) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = t.split_once(' ').unwrap();
+            let desc = schema
+                .iter()
+                .find(|d| d.exposed_name() == name)
+                .unwrap_or_else(|| panic!("{name} is not in the schema"));
+            assert_eq!(format!("{:?}", desc.kind).to_lowercase(), kind, "{name}");
+            exported.insert(desc.name);
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let series = line.split(['{', ' ']).next().unwrap();
+        let desc = schema
+            .iter()
+            .find(|d| d.series_names().iter().any(|s| s == series))
+            .unwrap_or_else(|| panic!("{series} is not in the schema"));
+        let mut names = label_names(line);
+        if series.ends_with("_bucket") {
+            assert_eq!(names.pop().as_deref(), Some("le"), "{line}");
+        }
+        assert_eq!(names, desc.labels, "{line}");
+    }
+    let missing: Vec<_> = schema
+        .iter()
+        .map(|d| d.name)
+        .filter(|n| !exported.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "declared, not exported: {missing:?}");
+}

@@ -16,13 +16,15 @@ use crate::common::{get, request};
 /// Sleeps, then exports one sample.
 struct Slow(Duration);
 
+const SLOW: vigie::schema::Desc = vigie::schema::Desc::gauge("vigie_slow", "Slow.", &[]);
+
 impl Collector for Slow {
     fn name(&self) -> &'static str {
         "slow"
     }
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         std::thread::sleep(self.0);
-        out.gauge("vigie_slow", "Slow.").sample(&[], 1.0);
+        out.family(&SLOW).sample(&[], 1.0);
         Ok(())
     }
 }

@@ -7,7 +7,8 @@
 //! - `edge_fixtures`: fixture trees written for vigie: escaped mount points,
 //!   watched paths through symlinks, no swap, no PSI, no btime, a pending reboot.
 //! - `exposition`: the real binary on a fixture root; golden snapshots of
-//!   both formats; `promtool check metrics`.
+//!   both formats; `promtool check metrics`; exactly the schema's families,
+//!   types and label names.
 //! - `live`: the real binary on this machine against statvfs, df and
 //!   /proc/stat; SIGTERM; a port already in use.
 //! - `prometheus`: real Prometheus scrapes the real binary on a fixture root.
@@ -19,8 +20,9 @@
 //!   (silent, SERVFAIL, REFUSED, slow, malformed, truncated).
 //! - `smart`: the SMART collector through the real binary and a fake
 //!   smartctl (`tests/fake-smartctl`) replaying real captures: discovery,
-//!   explicit devices, a sleeping disk, a hang, garbage, exit bits; and the
-//!   real smartctl on this machine.
+//!   explicit devices, a sleeping disk, a hang, garbage, exit bits, the
+//!   collector's self-metrics and a stuck round; and the real smartctl on
+//!   this machine.
 //! - `smart_corpus`: the smartctl JSON parser on all 48 shared captures.
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
 //! - `rules`: `vigie gen-rules` output through promtool (check and test) for
@@ -30,7 +32,8 @@
 //! - `dashboards`: the generated Grafana dashboards type-check against
 //!   npm `@grafana/schema` (`tsc --strict`), a broken one does not; every
 //!   panel query returns series from real Prometheus; snapshots.
-//! - `docs`: the README documents every metric and collector, and no other.
+//! - `docs`: the README documents every metric of the schema (with its
+//!   type) and every collector of the registry, and no other.
 
 mod common;
 

@@ -72,7 +72,7 @@ fn meminfo_swap_values_equal_expected_json() {
 
         // Through the collector, as exported.
         let mut f = Families::new();
-        let result = SwapCollector::new(paths(&tree)).collect(&mut f);
+        let result = SwapCollector::new(paths(&tree)).refresh(&mut f);
         assert_eq!(
             f.value("vigie_swap_size_bytes", &[]),
             Some(u(&exp, &["meminfo", "SwapTotal_bytes"]) as f64)
@@ -115,7 +115,7 @@ fn swaps_rows_equal_expected_json() {
         );
 
         let mut f = Families::new();
-        let _ = SwapCollector::new(paths(&tree)).collect(&mut f);
+        let _ = SwapCollector::new(paths(&tree)).refresh(&mut f);
         let d = &devs[0];
         assert_eq!(
             f.value("vigie_swap_device_used_bytes", &[("device", names[0])]),
@@ -129,7 +129,7 @@ fn boot_time_equals_expected_json() {
     for tree in trees() {
         let exp = expected(&tree);
         let mut f = Families::new();
-        RebootCollector::new(paths(&tree)).collect(&mut f).unwrap();
+        RebootCollector::new(paths(&tree)).refresh(&mut f).unwrap();
         assert_eq!(
             f.value("vigie_boot_time_seconds", &[]),
             Some(u(&exp, &["stat", "btime"]) as f64)
@@ -203,7 +203,7 @@ fn filesystem_collector_falls_back_to_pid_1() {
     };
     let c = FilesystemCollector::with_stat(paths(&tree), FilesystemConfig::default(), fake_stat());
     let mut f = Families::new();
-    c.collect(&mut f).unwrap();
+    c.refresh(&mut f).unwrap();
     assert_eq!(
         exported(&f),
         vec![
@@ -231,7 +231,7 @@ fn filesystem_collector_keeps_the_top_of_stacked_mounts() {
         fake_stat(),
     );
     let mut f = Families::new();
-    c.collect(&mut f).unwrap();
+    c.refresh(&mut f).unwrap();
     assert_eq!(
         exported(&f),
         vec![

@@ -144,7 +144,7 @@ fn prometheus_scrapes_every_collector() {
     prom.wait_for("up{job=\"vigie\"}", |r| r.len() == 1 && r[0].1 == 1.0);
     // Every collector reports success.
     let ok = prom.wait_for("vigie_collector_success == 1", |r| {
-        r.len() == vigie::collect::KNOWN.len()
+        r.len() == vigie::collect::ALL.len()
     });
     assert_eq!(ok.len(), 5, "{ok:?}");
     // Values from the fixtures, through Prometheus.

@@ -32,12 +32,15 @@ enum Behaviour {
     Panic,
 }
 
+const FAKE_VALUE: vigie::schema::Desc =
+    vigie::schema::Desc::gauge("vigie_fake_value", "Fake.", &["name"]);
+
 impl Collector for Fake {
     fn name(&self) -> &'static str {
         self.name
     }
 
-    fn collect(&self, out: &mut Families) -> anyhow::Result<()> {
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match self.delay {
             Some(d) => std::thread::sleep(d),
@@ -45,8 +48,7 @@ impl Collector for Fake {
                 std::thread::park();
             },
         }
-        out.gauge("vigie_fake_value", "Fake.")
-            .sample(&[("name", self.name)], 1.0);
+        out.family(&FAKE_VALUE).sample(&[("name", self.name)], 1.0);
         match self.behaviour {
             Behaviour::Ok => Ok(()),
             Behaviour::Fail => anyhow::bail!("disk on fire"),
@@ -309,7 +311,7 @@ fn one_failing_and_one_hung_mount_do_not_hide_the_others() {
     for round in 0..2 {
         let mut f = Families::new();
         let t = Instant::now();
-        c.collect(&mut f).unwrap();
+        c.refresh(&mut f).unwrap();
         let took = t.elapsed();
         assert!(took < Duration::from_secs(3), "round {round} took {took:?}");
         for ok in ["/", "/run", "/srv/backup disk"] {

@@ -93,6 +93,25 @@ fn alive(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
+/// Stops vigie with SIGTERM (it must exit cleanly) and checks that the
+/// smartctl `pid` does not outlive it.
+fn stop_and_check_smartctl_ends(v: &mut Vigie, pid: i32) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(v.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(v.child.wait().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "smartctl (pid {pid}) outlived vigie"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn capture(name: &str) -> Option<PathBuf> {
     shared_fixture(&format!("smartctl/{name}"))
 }
@@ -301,9 +320,12 @@ fn a_hung_smartctl_is_killed_and_scrapes_stay_fast() {
         Some(304.0),
         "{body}"
     );
-    // After the timeout: sdc is an error, and the hung process is gone.
-    let body =
-        v.scrape_until(|b| value(b, "vigie_smart_device_error{device=\"/dev/sdc\"") == Some(1.0));
+    // After the timeout: sdc is an error, and the hung process is gone. The
+    // round then ends (in success or not).
+    let body = v.scrape_until(|b| {
+        value(b, "vigie_smart_device_error{device=\"/dev/sdc\"") == Some(1.0)
+            && first_round_ended(b, "smart")
+    });
     assert_eq!(
         value(&body, "vigie_smart_device_error{device=\"/dev/sdd\""),
         Some(1.0)
@@ -356,20 +378,7 @@ fn a_smartctl_still_running_when_vigie_stops_is_ended_with_it() {
     let mut v = f.start(&["--collector.smart.timeout=1h"]);
     let pid = read_pid(&f.path("sda.pid"));
     assert!(alive(pid));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(v.child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(v.child.wait().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(pid) {
-        assert!(
-            Instant::now() < deadline,
-            "smartctl (pid {pid}) outlived vigie"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    stop_and_check_smartctl_ends(&mut v, pid);
 }
 
 #[test]
@@ -433,7 +442,9 @@ fn real_smartctl_on_this_machine() {
     };
     assert!(out.status.success());
     let v = Vigie::start(&["--collector.disable-defaults", "--collector.smart"]);
-    let body = v.scrape_until(|b| b.contains("vigie_smart_devices "));
+    // Once the first round has ended, in success or not.
+    let body =
+        v.scrape_until(|b| b.contains("vigie_smart_devices ") && first_round_ended(b, "smart"));
     assert_eq!(
         value(&body, "vigie_collector_success{collector=\"smart\"}"),
         Some(1.0),
@@ -503,4 +514,100 @@ fn a_disk_that_vanishes_is_flagged_not_forgotten() {
             .any(|l| l.contains("/dev/sda") && l.contains("no longer found")),
         "{log:?}"
     );
+}
+
+/// True once the first refresh of collector `name` has ended, in success
+/// or not.
+pub fn first_round_ended(body: &str, name: &str) -> bool {
+    self_metrics(body, name).0 == Some(1.0)
+        || value(
+            body,
+            &format!("vigie_collector_errors_total{{collector=\"{name}\"}}"),
+        )
+        .is_some_and(|e| e > 0.0)
+}
+
+/// `vigie_collector_*{collector="NAME"}` of a scrape: (success, last
+/// success timestamp, refresh interval).
+pub fn self_metrics(body: &str, name: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let l = format!("{{collector=\"{name}\"}}");
+    (
+        value(body, &format!("vigie_collector_success{l}")),
+        value(
+            body,
+            &format!("vigie_collector_last_success_timestamp_seconds{l}"),
+        ),
+        value(
+            body,
+            &format!("vigie_collector_refresh_interval_seconds{l}"),
+        ),
+    )
+}
+
+#[test]
+fn smart_self_metrics_report_the_real_interval_and_the_last_round() {
+    let Some(hgst) = capture("libblockdev__HGST_HUS726060ALA640.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &hgst).scan(&[("/dev/sda", "sat")]);
+    // The default interval: one round at start, the next in 5 minutes.
+    let v = f.start(&[]);
+    let body = v.scrape_until(|b| {
+        b.contains("vigie_smart_device_info{") && self_metrics(b, "smart").1.unwrap_or(0.0) > 0.0
+    });
+    let (success, round, interval) = self_metrics(&body, "smart");
+    assert_eq!(success, Some(1.0), "{body}");
+    assert_eq!(interval, Some(300.0), "{body}");
+    // The last success is the round's, which read the disk: not later than
+    // the disk's own last read by more than the round's end.
+    let disk = value(&body, "vigie_smart_last_success_timestamp_seconds{").unwrap();
+    let round = round.unwrap();
+    assert!(
+        round >= disk && round - disk < 2.0,
+        "round {round}, disk {disk}"
+    );
+    // Later scrapes do not move it: no round ran since.
+    std::thread::sleep(Duration::from_millis(1200));
+    let later = get(v.addr, "/metrics").body;
+    assert_eq!(self_metrics(&later, "smart").1, Some(round), "{later}");
+    assert_eq!(
+        f.calls()
+            .lines()
+            .filter(|l| l.ends_with("/dev/sda"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_stuck_smart_round_turns_the_collector_to_failure() {
+    // The disk never answers and the per-run timeout is far away: the round
+    // stops making progress. It must show as a failing collector within
+    // one interval plus the round's timeout (which is the interval).
+    let f = FakeDisks::new();
+    f.behave("sda", "hang", "").scan(&[("/dev/sda", "sat")]);
+    let interval = Duration::from_secs(2);
+    let t0 = Instant::now();
+    let mut v = f.start(&[
+        "--collector.smart.interval=2s",
+        "--collector.smart.timeout=1h",
+    ]);
+    let pid = read_pid(&f.path("sda.pid"));
+    let body = v.scrape_until(|b| self_metrics(b, "smart").0 == Some(0.0));
+    let took = t0.elapsed();
+    assert!(
+        took < interval * 2 + Duration::from_millis(1500),
+        "success turned 0 after {took:?}"
+    );
+    assert_eq!(self_metrics(&body, "smart").2, Some(2.0), "{body}");
+    let log = v.wait_log(|l| l.contains("collector smart") && l.contains("timed out"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("collector smart") && l.contains("timed out")),
+        "{log:?}"
+    );
+    // The stuck smartctl is ended when vigie stops.
+    assert!(alive(pid));
+    stop_and_check_smartctl_ends(&mut v, pid);
 }
