@@ -32,6 +32,8 @@
 //! - `dashboards`: the generated Grafana dashboards type-check against
 //!   npm `@grafana/schema` (`tsc --strict`), a broken one does not; every
 //!   panel query returns series from real Prometheus; snapshots.
+//! - `contract`: every metric the generated rules and dashboards read is
+//!   one the exporter's schema declares, for every thresholds file.
 //! - `docs`: the README documents every metric of the schema (with its
 //!   type) and every collector of the registry, and no other.
 
@@ -39,6 +41,7 @@ mod common;
 
 mod alerts_e2e;
 mod cli;
+mod contract;
 mod dashboards;
 mod dns;
 mod docs;
