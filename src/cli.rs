@@ -47,6 +47,199 @@ pub enum Command {
     /// Write alerting rules, their promtool tests and Grafana dashboards from a thresholds file.
     #[command(after_help = GEN_AFTER_HELP)]
     GenRules(GenRulesArgs),
+    /// Evaluate the thresholds file on this host now (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
+}
+
+const CHECK_AFTER_HELP: &str =
+    "Runs the collectors once, each under its timeout, and compares every enabled signal of
+the thresholds file with its levels, as the alert rules do. Exit status (Monitoring Plugins):
+0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check itself could not run).
+
+Examples:
+  vigie check                                         built-in thresholds, a table
+  vigie check --thresholds /etc/vigie/thresholds.yaml --state /var/lib/vigie/check.json
+  vigie check --args-from /etc/default/vigie --format nagios --only filesystem,swap";
+
+/// `vigie check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// A table for people, in the thresholds file's language.
+    #[default]
+    Table,
+    /// One status line with performance data (Nagios, Icinga).
+    Nagios,
+    /// A JSON document.
+    Json,
+}
+
+/// `vigie check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The thresholds file (YAML); the built-in defaults without one.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+
+    /// Check only these sections: filesystem, smart, swap, reboot, dns.
+    #[arg(long, value_name = "SECTIONS", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Keep each run's free bytes (and counters) in FILE, for the time-to-full
+    /// forecast and rates.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// The instance name overrides are matched against (default: the host
+    /// name; give host:port to match the instance label Prometheus uses).
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
+
+    /// Also read the collector and path flags of the exporter's environment
+    /// file (VIGIE_ARGS=... in /etc/default/vigie); flags given here win.
+    #[arg(long = "args-from", value_name = "FILE")]
+    pub args_from: Option<PathBuf>,
+
+    /// procfs mount point.
+    #[arg(
+        long = "path.procfs",
+        value_name = "DIR",
+        default_value = "/proc",
+        help_heading = "Paths"
+    )]
+    pub procfs: PathBuf,
+
+    /// sysfs mount point.
+    #[arg(
+        long = "path.sysfs",
+        value_name = "DIR",
+        default_value = "/sys",
+        help_heading = "Paths"
+    )]
+    pub sysfs: PathBuf,
+
+    /// Where the host's root filesystem is.
+    #[arg(
+        long = "path.rootfs",
+        value_name = "DIR",
+        default_value = "/",
+        help_heading = "Paths"
+    )]
+    pub rootfs: PathBuf,
+
+    /// The collector switches and every collector's own flags, as for serve.
+    #[command(flatten)]
+    pub collectors: CollectorArgs,
+}
+
+impl CheckArgs {
+    /// The collectors' configuration these flags describe.
+    pub fn to_config(&self) -> Config {
+        Config {
+            paths: Paths {
+                procfs: self.procfs.clone(),
+                sysfs: self.sysfs.clone(),
+                rootfs: self.rootfs.clone(),
+            },
+            collectors: self.collectors.enabled.clone(),
+            ..Config::default()
+        }
+    }
+}
+
+/// The flags of an environment file such as `/etc/default/vigie`
+/// (`VIGIE_ARGS="--a=b --c"`, shell-style quotes), keeping the ones `check`
+/// shares with `serve`: `--collector.*`, `--no-collector.*`, `--path.*`.
+pub fn args_from_file(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some(value) = line.strip_prefix("VIGIE_ARGS=") else {
+            continue;
+        };
+        // The shell assigns the unquoted value; systemd's `$VIGIE_ARGS`
+        // then splits it into words.
+        let words = shell_words(&shell_words(value).join(" "));
+        let mut i = 0;
+        while i < words.len() {
+            let w = &words[i];
+            let shared = ["--collector.", "--no-collector.", "--path."]
+                .iter()
+                .any(|p| w.starts_with(p));
+            if shared {
+                out.push(w.clone());
+                // `--flag value`: take the value along.
+                if !w.contains('=')
+                    && !w.starts_with("--no-")
+                    && words.get(i + 1).is_some_and(|n| !n.starts_with('-'))
+                    && !is_switch(w)
+                {
+                    out.push(words[i + 1].clone());
+                    i += 1;
+                }
+            } else if !w.contains('=') && words.get(i + 1).is_some_and(|n| !n.starts_with('-')) {
+                i += 1;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `--collector.NAME` and `--collector.disable-defaults` take no value.
+fn is_switch(flag: &str) -> bool {
+    let name = flag.trim_start_matches("--collector.");
+    name == "disable-defaults" || crate::collect::ALL.iter().any(|e| e.name == name)
+}
+
+/// Splits a shell word list with single and double quotes and backslashes.
+fn shell_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut has = false;
+    let mut chars = s.chars();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                has = true;
+            }
+            (None, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                    has = true;
+                }
+            }
+            (None, '#') if !has => break,
+            (None, c) if c.is_whitespace() => {
+                if has {
+                    words.push(std::mem::take(&mut cur));
+                    has = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                has = true;
+            }
+        }
+    }
+    if has {
+        words.push(cur);
+    }
+    words
 }
 
 const GEN_AFTER_HELP: &str =
@@ -204,7 +397,7 @@ impl Cli {
     pub fn serve_args(&self) -> &ServeArgs {
         match &self.command {
             Some(Command::Serve(a)) => a,
-            None | Some(Command::GenRules(_)) => &self.serve,
+            None | Some(Command::GenRules(_)) | Some(Command::Check(_)) => &self.serve,
         }
     }
 }
@@ -310,6 +503,50 @@ mod tests {
         let e = Cli::try_parse_from(["vigie", "--collector.filesystem.mount-points-exclude=("])
             .unwrap_err();
         assert!(e.to_string().contains("invalid regular expression"), "{e}");
+    }
+
+    #[test]
+    fn environment_file_flags() {
+        let text = "# vigie\nVIGIE_ARGS=\"--web.listen-address=:9 --collector.filesystem.watch-path=/var/lib/etcd=control-plane --no-collector.smart --log.level debug --path.rootfs '/host root'\"\nOTHER=1\n";
+        assert_eq!(
+            args_from_file(text),
+            [
+                "--collector.filesystem.watch-path=/var/lib/etcd=control-plane",
+                "--no-collector.smart",
+                "--path.rootfs",
+                "/host root"
+            ]
+        );
+        assert_eq!(
+            shell_words("a 'b c' \"d\\\"e\" f\\ g # x"),
+            ["a", "b c", "d\"e", "f g"]
+        );
+    }
+
+    #[test]
+    fn check_subcommand() {
+        let cli = Cli::try_parse_from([
+            "vigie",
+            "check",
+            "--only",
+            "filesystem,swap",
+            "--format",
+            "json",
+            "--collector.filesystem.watch-path=/srv=data",
+            "--path.procfs=/x",
+        ])
+        .unwrap();
+        let Some(Command::Check(c)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(c.only, ["filesystem", "swap"]);
+        assert_eq!(c.format, CheckFormat::Json);
+        let config = c.to_config();
+        assert_eq!(config.paths.procfs, PathBuf::from("/x"));
+        assert_eq!(
+            config.collector::<FilesystemConfig>().unwrap().watch_paths[0].role,
+            "data"
+        );
     }
 
     #[test]

@@ -30,9 +30,16 @@
 //! - [`generate`]: `vigie gen-rules`: alerting rules, their promtool tests
 //!   and the Grafana dashboards.
 //!
+//! Joining the two:
+//! - [`check`]: `vigie check`: the collectors run once in-process and the
+//!   value expressions of the rules evaluated on their samples by a small
+//!   PromQL evaluator, compared with the thresholds file's levels. Neither
+//!   half imports it.
+//!
 //! [`units`] (durations, human formatting and time) is the only module the
 //! two halves share; neither imports the other.
 
+pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod config;

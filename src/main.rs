@@ -6,6 +6,10 @@ use std::time::Duration;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "check") {
+        return check(argv);
+    }
     let cli = vigie::cli::Cli::parse();
     if let Some(vigie::cli::Command::GenRules(g)) = &cli.command {
         return gen_rules(g);
@@ -89,4 +93,89 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `vigie check`: the Monitoring Plugins' exit codes, 0 OK, 1 WARNING,
+/// 2 CRITICAL, 3 UNKNOWN (bad flags or thresholds file included).
+fn check(mut argv: Vec<std::ffi::OsString>) -> ExitCode {
+    use std::io::IsTerminal;
+    use vigie::cli::{CheckFormat, Cli, Command};
+    let unknown = |format: Option<CheckFormat>, msg: &str| {
+        if format == Some(CheckFormat::Nagios) {
+            println!("VIGIE UNKNOWN - {}", msg.lines().next().unwrap_or(""));
+        }
+        eprintln!("vigie: {msg}");
+        ExitCode::from(3)
+    };
+    let parse = |argv: &[std::ffi::OsString]| match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Some(Command::Check(c)),
+            ..
+        }) => Ok(c),
+        Ok(_) => unreachable!("the first argument is check"),
+        Err(e) => Err(e),
+    };
+    let mut args = match parse(&argv) {
+        Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::from(3);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    if let Some(file) = args.args_from.clone() {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                return unknown(
+                    Some(args.format),
+                    &format!("--args-from {}: {e}", file.display()),
+                );
+            }
+        };
+        // The file's flags first, so the command line's win.
+        let extra = vigie::cli::args_from_file(&text);
+        argv.splice(2..2, extra.into_iter().map(Into::into));
+        args = match parse(&argv) {
+            Ok(c) => c,
+            Err(e) => {
+                return unknown(
+                    Some(args.format),
+                    &format!("--args-from {}: {}", file.display(), e.kind()),
+                );
+            }
+        };
+    }
+    let instance = args.instance.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    });
+    let opts = vigie::check::Options {
+        thresholds: args.thresholds.clone(),
+        config: args.to_config(),
+        only: args.only.clone(),
+        state: args.state.clone(),
+        instance,
+    };
+    let report = match vigie::check::run(&opts) {
+        Ok(r) => r,
+        Err(e) => return unknown(Some(args.format), &e.to_string()),
+    };
+    let out = match args.format {
+        CheckFormat::Table => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            vigie::check::output::table(&report, color)
+        }
+        CheckFormat::Nagios => vigie::check::output::nagios(&report),
+        CheckFormat::Json => vigie::check::output::json(&report),
+    };
+    print!("{out}");
+    ExitCode::from(report.status.code())
 }
