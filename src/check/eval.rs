@@ -503,6 +503,15 @@ pub fn range_metrics(expr: &str) -> Result<Vec<String>, EvalError> {
     Ok(out)
 }
 
+/// The labels as Prometheus stores them: a label with an empty value is
+/// no label.
+fn scraped(l: &Labels) -> Labels {
+    l.iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 fn selects(labels: &Labels, name: &str, matchers: &[LabelMatcher]) -> bool {
     labels.get("__name__").map(String::as_str) == Some(name)
         && matchers
@@ -526,7 +535,10 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
             d.current
                 .iter()
                 .filter(|s| selects(&s.labels, name, matchers))
-                .cloned()
+                .map(|s| Sample {
+                    labels: scraped(&s.labels),
+                    value: s.value,
+                })
                 .collect(),
         ),
         Node::Selector {
@@ -552,7 +564,7 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
                     })
                     .unwrap_or_default();
                 pts.push((d.now, s.value));
-                out.push((s.labels.clone(), pts));
+                out.push((scraped(&s.labels), pts));
             }
             Value::Matrix(out)
         }

@@ -400,6 +400,13 @@ fn render(template: &str, labels: &Labels, value: f64, avail: Option<f64>) -> St
     for (k, v) in labels {
         s = s.replace(&format!("{{{{ $labels.{k} }}}}"), v);
     }
+    // A label the series does not have (a disk without serial).
+    while let Some(i) = s.find("{{ $labels.") {
+        match s[i..].find("}}") {
+            Some(j) => s.replace_range(i..i + j + 2, "?"),
+            None => break,
+        }
+    }
     s
 }
 
@@ -411,7 +418,10 @@ pub fn evaluate(
     instance: &str,
     with_state: bool,
 ) -> Result<Report, CheckError> {
-    let scope = t.scope();
+    // Every local sample is this host's: the file's selector (which may
+    // hold regular expressions about the fleet) is not applied; its
+    // equalities are labels of the samples instead ([`target_labels`]).
+    let scope = local_scope(t);
     let mut report = Report {
         instance: instance.to_string(),
         language: t.language,
@@ -497,13 +507,20 @@ pub fn evaluate(
                         .max_by_key(|o| o.matchers.len());
                     if let Some(o) = best {
                         levels = o.signals[spec.signal];
-                        note = Some(format!("override: {}", o.reason));
+                        note = Some(match t.language {
+                            Language::En => format!("override: {}", o.reason),
+                            Language::Fr => format!("dérogation : {}", o.reason),
+                        });
                     }
                 }
                 let scale = sig.scale;
                 let w = levels.warning.map(|v| v * scale);
                 let c = levels.critical.map(|v| v * scale);
-                let level = level_of(s.value, sig.direction, w, c);
+                let mut level = level_of(s.value, sig.direction, w, c);
+                // A disk smartctl gave no data for could not be checked.
+                if spec.signal == "smart.not_reporting" && s.value >= 1.0 {
+                    level = Level::Unknown;
+                }
                 let text = match t.language {
                     Language::En => spec.en,
                     Language::Fr => spec.fr,
@@ -555,7 +572,74 @@ pub fn evaluate(
             }
         }
     }
+    if sections.contains(&"filesystem") {
+        report.rows.extend(stuck_rows(t, data));
+    }
+    // Section by section, in the catalogue's order within each.
+    report.rows.sort_by_key(|r| {
+        let section = r.signal.split('.').next().unwrap_or("");
+        SECTIONS
+            .iter()
+            .position(|s| *s == section)
+            .unwrap_or(SECTIONS.len())
+    });
     Ok(report)
+}
+
+/// The scope of a check: the file's windows, no selector.
+fn local_scope(t: &Thresholds) -> crate::promql::Scope {
+    crate::promql::Scope {
+        sel: crate::promql::Selector::default(),
+        windows: t.windows,
+    }
+}
+
+/// A filesystem whose statfs failed or hung has no value: UNKNOWN.
+fn stuck_rows(t: &Thresholds, data: &Data) -> Vec<Row> {
+    data.current
+        .iter()
+        .filter(|s| {
+            s.labels.get("__name__").map(String::as_str) == Some(metric::FS_STAT_ERROR)
+                && s.value >= 1.0
+        })
+        .map(|s| {
+            let mut labels = s.labels.clone();
+            labels.remove("__name__");
+            let m = labels.get("mountpoint").cloned().unwrap_or_default();
+            let (note, summary, advice) = match t.language {
+                Language::En => (
+                    "statfs failed or did not answer in time".to_string(),
+                    format!("Filesystem {m} on {} could not be read: statfs failed or hung.", data_instance(&labels)),
+                    "A hung mount (a dead NFS server) blocks every process that touches it. Check the server or network behind it, then umount -l if it is gone for good.".to_string(),
+                ),
+                Language::Fr => (
+                    "statfs a échoué ou n'a pas répondu à temps".to_string(),
+                    format!("Le système de fichiers {m} de {} n'a pas pu être lu : statfs a échoué ou est bloqué.", data_instance(&labels)),
+                    "Un montage bloqué (serveur NFS mort) bloque tout processus qui y touche. Vérifier le serveur ou le réseau derrière, puis umount -l s'il a disparu pour de bon.".to_string(),
+                ),
+            };
+            Row {
+                signal: "filesystem.free_percent".into(),
+                alert: "VigieFilesystemAlmostFull".into(),
+                role: None,
+                where_: m,
+                labels,
+                value: None,
+                unit: "%",
+                warning: None,
+                critical: None,
+                lower_is_worse: true,
+                level: Level::Unknown,
+                note: Some(note),
+                summary: Some(summary),
+                advice: Some(advice),
+            }
+        })
+        .collect()
+}
+
+fn data_instance(l: &Labels) -> String {
+    l.get("instance").cloned().unwrap_or_default()
 }
 
 /// The forecast rows when it gives no value: for each filesystem in scope,
@@ -568,7 +652,7 @@ fn forecast_notes(
     data: &Data,
     with_state: bool,
 ) -> Result<Vec<Row>, CheckError> {
-    let scope = t.scope();
+    let scope = local_scope(t);
     let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
     let avail = scope.metric(metric::FS_AVAIL);
     let series = match role {

@@ -19,12 +19,15 @@ pub fn value_text(row: &Row, lang: Language) -> String {
     }
     match row.unit {
         "%" => format!("{v:.1} %"),
+        "d" if v.abs() < 1.0 => format!("{:.1} h", v * 24.0),
         "d" => format!("{v:.1} d"),
         "s" if v < 1.0 => format!("{:.0} ms", v * 1000.0),
         "s" => format!("{v:.2} s"),
         "B/s" => format!("{}B/s", humanize1024(v)),
         "°C" => format!("{v:.0} °C"),
         _ if row.signal.starts_with("smart.") && !is_condition(row) => format!("{v:.0}"),
+        // A share (the failing resolvers): as a number.
+        _ if v != 0.0 && v != 1.0 => format!("{v:.2}"),
         _ => match (v != 0.0, lang) {
             (true, Language::En) => "yes".into(),
             (false, Language::En) => "no".into(),

@@ -16,6 +16,12 @@
 //! - `http`: routes, negotiation, header-read timeout, concurrency cap,
 //!   graceful shutdown.
 //! - `cli`: `--help` snapshots and flag errors.
+//! - `check`: `vigie check` on fixture trees (each signal family and level,
+//!   roles, `--only`, exit codes, `--args-from`), a hung smartctl and a dead
+//!   resolver, the `--state` forecast over several runs on a tmpfs, Debian's
+//!   `check_disk` as a peer on the same tmpfs filesystems, a strict parser
+//!   of the Monitoring Plugins' perfdata grammar, the evaluator against
+//!   promtool on the same samples, snapshots of the table (en, fr) and JSON.
 //! - `dns`: the DNS collector against dnsmasq and against fake resolvers
 //!   (silent, SERVFAIL, REFUSED, slow, malformed, truncated).
 //! - `smart`: the SMART collector through the real binary and a fake
@@ -40,6 +46,7 @@
 mod common;
 
 mod alerts_e2e;
+mod check;
 mod cli;
 mod contract;
 mod dashboards;
