@@ -189,6 +189,13 @@ pub fn collect(config: &Config, sections: &[&str]) -> Result<Collected, CheckErr
         .into_iter()
         .filter(|r| sections.contains(&r.collector.name()))
         .collect();
+    collect_from(regs)
+}
+
+/// Runs these collectors once, each under its timeout, and returns their
+/// samples and the failures of those that failed. A collector stuck in a
+/// system call is left behind on its thread; the check does not wait for it.
+pub fn collect_from(regs: Vec<crate::collect::Registration>) -> Result<Collected, CheckError> {
     let runner = Runner::new(regs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -992,3 +992,104 @@ fn series_text(l: &Labels) -> String {
         .collect();
     format!("{name}{{{}}}", inner.join(", "))
 }
+
+// ---- Timing: a hung mount, a silent resolver ----------------------------------
+
+/// A filesystem collector on the fixture host whose statfs never returns
+/// on `/mnt/nfs` (a hard NFS mount whose server is gone).
+#[test]
+fn check_a_hung_mount_is_unknown_and_does_not_hang_the_check() {
+    use vigie::collect::filesystem::{FilesystemCollector, FilesystemConfig, FsStat};
+    use vigie::collect::{Refresh, Registration};
+    let root = fixture("host");
+    let paths = vigie::paths::Paths {
+        procfs: root.join("proc"),
+        sysfs: root.join("sys"),
+        rootfs: root.join("root"),
+    };
+    let stat = std::sync::Arc::new(|p: &Path| {
+        if p.ends_with("mnt/nfs") {
+            loop {
+                std::thread::park();
+            }
+        }
+        Ok(FsStat {
+            size: 100 << 30,
+            free: 40 << 30,
+            avail: 35 << 30,
+            files: 1000,
+            files_free: 900,
+            read_only: false,
+        })
+    });
+    let timeout = Duration::from_millis(500);
+    let c = FilesystemCollector::with_stat(
+        paths,
+        FilesystemConfig {
+            stat_timeout: timeout,
+            ..FilesystemConfig::default()
+        },
+        stat,
+    );
+    let start = Instant::now();
+    let (samples, failed) = vigie::check::collect_from(vec![Registration {
+        collector: std::sync::Arc::new(c),
+        refresh: Refresh::Every(Duration::from_secs(15)),
+        timeout: timeout + Duration::from_secs(5),
+    }])
+    .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        failed.is_empty(),
+        "a stuck mount is the mount's problem: {failed:?}"
+    );
+    let t = Thresholds::parse("", Path::new("t.yaml"), 20_000).unwrap();
+    let mut current = samples;
+    for s in &mut current {
+        s.labels.insert("instance".into(), "h".into());
+    }
+    let d = Data {
+        now: now(),
+        current,
+        ..Data::default()
+    };
+    let r = evaluate(&t, &d, &["filesystem"], "h", false).unwrap();
+    let nfs: Vec<_> = r.rows.iter().filter(|x| x.where_ == "/mnt/nfs").collect();
+    assert_eq!(nfs.len(), 1, "{nfs:#?}");
+    assert_eq!(nfs[0].level, Level::Unknown);
+    assert!(nfs[0].note.as_deref().unwrap().contains("statfs"));
+    assert!(
+        r.rows.iter().any(|x| x.where_ == "/"
+            && x.signal == "filesystem.free_percent"
+            && x.level == Level::Ok)
+    );
+}
+
+/// A resolver that receives and never answers: CRITICAL after the DNS
+/// timeout, not a hang.
+#[test]
+fn check_a_silent_resolver_is_critical_after_its_timeout() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let (_dir, mut args) = host();
+    args.extend([
+        "--collector.dns.resolver-from-resolv-conf=false".into(),
+        format!("--collector.dns.resolver={addr}"),
+        "--collector.dns.timeout=1s".into(),
+        "--only=dns".into(),
+        "--format=json".into(),
+    ]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = vigie_check(&a, &[]);
+    assert!(r.took < Duration::from_secs(6), "took {:?}", r.took);
+    assert_eq!(
+        level_of(&r.json(), "dns.all_resolvers_failing", ""),
+        "CRITICAL"
+    );
+    assert_eq!(r.code, 2);
+    drop(silent);
+}
