@@ -128,3 +128,76 @@ pub fn save(
         let _ = std::fs::remove_file(&tmp);
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::eval::Sample;
+
+    fn labels(m: &str) -> Labels {
+        Labels::from([
+            ("__name__".to_string(), m.to_string()),
+            ("mountpoint".to_string(), "/".to_string()),
+        ])
+    }
+
+    #[test]
+    fn history_is_bounded_and_written_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let kept = BTreeSet::from(["a".to_string()]);
+        let horizon = 3600.0;
+        // A first run, then 2000 points a second apart: at most MAX_POINTS
+        // kept, none older than the horizon, other metrics not kept.
+        let run = |now: f64, history| Data {
+            now,
+            current: vec![
+                Sample {
+                    labels: labels("a"),
+                    value: now,
+                },
+                Sample {
+                    labels: labels("not_kept"),
+                    value: 1.0,
+                },
+            ],
+            history,
+        };
+        save(&path, &run(9_000.0, BTreeMap::new()), &kept, horizon).unwrap();
+        let loaded = load(&path, 10_000.0, horizon).unwrap();
+        assert_eq!(loaded[&labels("a")], [(9_000.0, 9_000.0)]);
+        let long: Vec<Point> = (0..2000).map(|i| (8_000.0 + i as f64, 0.0)).collect();
+        let now = 10_000.0;
+        save(
+            &path,
+            &run(now, BTreeMap::from([(labels("a"), long)])),
+            &kept,
+            horizon,
+        )
+        .unwrap();
+        let h = load(&path, now + 1.0, horizon).unwrap();
+        assert_eq!(h.len(), 1, "only the kept metric");
+        let pts = &h[&labels("a")];
+        assert_eq!(pts.len(), MAX_POINTS);
+        assert_eq!(*pts.last().unwrap(), (10_000.0, 10_000.0));
+        // Later, everything is older than the horizon.
+        assert!(
+            load(&path, now + horizon + 10.0, horizon)
+                .unwrap()
+                .is_empty()
+        );
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_file_is_no_history_and_a_corrupt_one_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert!(load(&path, 1.0, 10.0).unwrap().is_empty());
+        std::fs::write(&path, "{not json").unwrap();
+        let e = load(&path, 1.0, 10.0).unwrap_err();
+        assert!(e.to_string().contains("remove it"), "{e}");
+    }
+}

@@ -1093,3 +1093,41 @@ fn check_a_silent_resolver_is_critical_after_its_timeout() {
     assert_eq!(r.code, 2);
     drop(silent);
 }
+
+/// On a terminal (a pseudo-terminal from util-linux' `script`) the levels
+/// are coloured, unless NO_COLOR is set; piped, never.
+#[test]
+fn check_colour_on_a_terminal_unless_no_color() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("NOTICE: no script(1); skipping the terminal test");
+        return;
+    }
+    let (_dir, args) = host();
+    let cmd = format!(
+        "{} check {} --only=swap",
+        env!("CARGO_BIN_EXE_vigie"),
+        args.iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let on_tty = |no_color: Option<&str>| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]);
+        c.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    };
+    assert!(
+        on_tty(None).contains("\x1b[1;31mCRITICAL"),
+        "{:?}",
+        on_tty(None)
+    );
+    assert!(!on_tty(Some("1")).contains('\x1b'));
+    // NO_COLOR set but empty does not count.
+    assert!(on_tty(Some("")).contains('\x1b'));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(!vigie_check(&a, &[]).stdout.contains('\x1b'));
+}
