@@ -87,6 +87,10 @@ pub struct Row {
     pub signal: String,
     /// The alert the rules would raise.
     pub alert: String,
+    /// Which of the signal's series, when several alerts share a signal
+    /// (`smart.counter_growing`: the counter that grew).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The filesystem role, for rows of a watched path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -315,6 +319,7 @@ fn collector_row(t: &Thresholds, name: &str, why: &str) -> Row {
     Row {
         signal: format!("collector.{name}"),
         alert: "VigieCollectorFailing".into(),
+        detail: None,
         role: None,
         where_: String::new(),
         labels: BTreeMap::from([("collector".to_string(), name.to_string())]),
@@ -560,9 +565,16 @@ pub fn evaluate(
                 };
                 let mut labels = s.labels.clone();
                 labels.remove("__name__");
+                let shared = ALERTS.iter().filter(|a| a.signal == spec.signal).count() > 1;
+                let detail = spec
+                    .inputs
+                    .first()
+                    .filter(|_| shared)
+                    .map(|(m, _)| m.trim_start_matches("vigie_smart_").to_string());
                 report.rows.push(Row {
                     signal: spec.signal.to_string(),
                     alert,
+                    detail,
                     role: role.map(str::to_string),
                     where_: where_of(sig.series, &s.labels, role),
                     labels,
@@ -628,6 +640,7 @@ fn stuck_rows(t: &Thresholds, data: &Data) -> Vec<Row> {
             Row {
                 signal: "filesystem.free_percent".into(),
                 alert: "VigieFilesystemAlmostFull".into(),
+                detail: None,
                 role: None,
                 where_: m,
                 labels,
@@ -710,6 +723,7 @@ fn forecast_notes(
                 Some(r) => crate::generate::rules::role_alert_name(spec, r),
                 None => spec.name.to_string(),
             },
+            detail: None,
             role: role.map(str::to_string),
             where_: where_of(Series::Filesystem, &s.labels, role),
             labels,

@@ -43,9 +43,13 @@ fn is_condition(row: &Row) -> bool {
 }
 
 fn signal_text(row: &Row) -> String {
+    let mut s = row.signal.clone();
+    if let Some(d) = &row.detail {
+        s = format!("{s}:{d}");
+    }
     match &row.role {
-        Some(r) => format!("{} [{r}]", row.signal),
-        None => row.signal.clone(),
+        Some(r) => format!("{s} [{r}]"),
+        None => s,
     }
 }
 

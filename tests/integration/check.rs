@@ -801,7 +801,8 @@ fn synthetic_at(now: f64) -> Data {
     let sda = disk("/dev/sda", "sat", "HDD 4TB", "S4A1");
     add(SMART_HEALTHY, &sda, 1.0, None);
     add(SMART_REALLOCATED, &sda, 3.0, Some(0.0));
-    add(SMART_PENDING, &sda, 0.0, Some(0.0));
+    // Pending sectors grew by one a minute: a growing counter.
+    add(SMART_PENDING, &sda, 30.0, Some(1.0));
     add(SMART_TEMPERATURE, &sda, 38.0, None);
     add(SMART_DEVICE_ERROR, &sda, 0.0, None);
     let nvme = disk("/dev/nvme0", "nvme", "NVME 1TB", "N1");
@@ -920,6 +921,18 @@ fn check_evaluator_agrees_with_promtool() {
             exprs.push(signals::outside_roles(v.clone(), &scope, &roles).to_string());
             exprs.push(signals::in_role(v, &scope, "control-plane").to_string());
         }
+    }
+    // The range functions' raw values too (the signals compare some of
+    // them with 0 only).
+    for raw in [
+        "delta(vigie_smart_pending_sectors{}[1d])",
+        "delta(vigie_smart_pending_sectors{}[10m])",
+        "deriv(vigie_filesystem_avail_bytes{}[6h])",
+        "deriv(vigie_filesystem_avail_bytes{}[7m])",
+        "rate(vigie_swap_in_bytes_total{}[5m])",
+        "rate(vigie_swap_in_bytes_total{}[1h])",
+    ] {
+        exprs.push(raw.to_string());
     }
     exprs.sort();
     exprs.dedup();
