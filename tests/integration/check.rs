@@ -1144,3 +1144,35 @@ fn check_colour_on_a_terminal_unless_no_color() {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert!(!vigie_check(&a, &[]).stdout.contains('\x1b'));
 }
+
+/// `vigie check` joins the two halves; neither imports it.
+#[test]
+fn check_neither_half_imports_the_check_module() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut checked = 0;
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        if rel.starts_with("check/") || rel == "lib.rs" || rel == "main.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            !text.contains("crate::check") && !text.contains("vigie::check"),
+            "{rel} imports the check module"
+        );
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked}");
+}
