@@ -31,12 +31,16 @@
 //!   npm `@grafana/schema` (`tsc --strict`), a broken one does not; every
 //!   panel query returns series from real Prometheus; snapshots.
 //! - `docs`: the README documents every metric and collector, and no other.
+//! - `deploy`: the systemd unit (`systemd-analyze verify`) and what
+//!   `scripts/build-deb` puts in the package (the package itself is
+//!   installed in Debian 11 and 12 chroots by `scripts/test-deb-chroots`).
 
 mod common;
 
 mod alerts_e2e;
 mod cli;
 mod dashboards;
+mod deploy;
 mod dns;
 mod docs;
 mod edge_fixtures;
