@@ -34,6 +34,9 @@
 //! - `deploy`: the systemd unit (`systemd-analyze verify`) and what
 //!   `scripts/build-deb` puts in the package (the package itself is
 //!   installed in Debian 11 and 12 chroots by `scripts/test-deb-chroots`).
+//! - `k8s`: `deploy/kubernetes/` through kubernetes-validate and the
+//!   prometheus-operator CRD schemas, alone and through kustomize; generated
+//!   parts fresh.
 
 mod common;
 
@@ -46,6 +49,7 @@ mod docs;
 mod edge_fixtures;
 mod exposition;
 mod http;
+mod k8s;
 mod live;
 mod proc_fixtures;
 mod prometheus;
