@@ -37,6 +37,11 @@
 //! - `k8s`: `deploy/kubernetes/` through kubernetes-validate and the
 //!   prometheus-operator CRD schemas, alone and through kustomize; generated
 //!   parts fresh.
+//! - `recipe_e2e`: the README's "From zero to alerts" recipe for real: the
+//!   shipped prometheus.yml and rules in real Prometheus, the shipped
+//!   alertmanager.yml in real Alertmanager at night and in the day, a
+//!   webhook receiver; criticals go through at night, warnings wait; the
+//!   README's commands install the shipped files where the configs expect.
 
 mod common;
 
@@ -53,6 +58,7 @@ mod k8s;
 mod live;
 mod proc_fixtures;
 mod prometheus;
+mod recipe_e2e;
 mod resilience;
 mod rules;
 mod smart;
