@@ -42,6 +42,17 @@
 //!   one the exporter's schema declares, for every thresholds file.
 //! - `docs`: the README documents every metric of the schema (with its
 //!   type) and every collector of the registry, and no other.
+//! - `deploy`: the systemd unit (`systemd-analyze verify`) and what
+//!   `scripts/build-deb` puts in the package (the package itself is
+//!   installed in Debian 11 and 12 chroots by `scripts/test-deb-chroots`).
+//! - `k8s`: `deploy/kubernetes/` through kubernetes-validate and the
+//!   prometheus-operator CRD schemas, alone and through kustomize; generated
+//!   parts fresh.
+//! - `recipe_e2e`: the README's "From zero to alerts" recipe for real: the
+//!   shipped prometheus.yml and rules in real Prometheus, the shipped
+//!   alertmanager.yml in real Alertmanager at night and in the day, a
+//!   webhook receiver; criticals go through at night, warnings wait; the
+//!   README's commands install the shipped files where the configs expect.
 
 mod common;
 
@@ -50,14 +61,17 @@ mod check;
 mod cli;
 mod contract;
 mod dashboards;
+mod deploy;
 mod dns;
 mod docs;
 mod edge_fixtures;
 mod exposition;
 mod http;
+mod k8s;
 mod live;
 mod proc_fixtures;
 mod prometheus;
+mod recipe_e2e;
 mod resilience;
 mod rules;
 mod smart;
