@@ -252,6 +252,62 @@ Examples:
   vigie gen-rules --thresholds thresholds.yaml --out rules/ --check   (in CI: exit 1 if stale)
   promtool check rules rules/vigie-rules.yaml && promtool test rules rules/vigie-rules.test.yaml";
 
+/// A Kubernetes namespace: a DNS-1123 label (lower-case letters, digits and
+/// `-`, starting and ending with a letter or digit, at most 63 characters).
+fn kubernetes_namespace(s: &str) -> Result<String, String> {
+    let ok = s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a Kubernetes namespace: lower-case letters, digits and '-', \
+             starting and ending with a letter or digit, at most 63 characters"
+        ))
+    }
+}
+
+/// The name part of a Kubernetes label key, or a non-empty label value: at
+/// most 63 letters, digits, `-`, `_` and `.`, starting and ending with a
+/// letter or digit.
+fn kubernetes_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `KEY=VALUE`, a Kubernetes label: KEY is `[PREFIX/]NAME` (PREFIX a DNS
+/// subdomain), VALUE is empty or a name.
+fn kubernetes_label(s: &str) -> Result<(String, String), String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE, e.g. release=kube-prometheus-stack"))?;
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let prefix_ok = prefix
+        .is_none_or(|p| p.len() <= 253 && p.split('.').all(|l| kubernetes_namespace(l).is_ok()));
+    if !prefix_ok || !kubernetes_name(name) {
+        return Err(format!(
+            "{key:?} is not a Kubernetes label key: [PREFIX/]NAME, NAME at most 63 letters, digits, \
+             '-', '_' and '.', starting and ending with a letter or digit"
+        ));
+    }
+    if !value.is_empty() && !kubernetes_name(value) {
+        return Err(format!(
+            "{value:?} is not a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', \
+             starting and ending with a letter or digit"
+        ));
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
 /// `vigie gen-rules`.
 #[derive(Debug, Clone, Args)]
 pub struct GenRulesArgs {
@@ -277,6 +333,17 @@ pub struct GenRulesArgs {
     /// and the dashboards as ConfigMaps for the Grafana sidecar.
     #[arg(long, value_enum, default_value_t = RulesFormat::Plain)]
     pub format: RulesFormat,
+
+    /// With --format prometheus-operator: the namespace of the PrometheusRule
+    /// and of the dashboard ConfigMaps (none written by default: kubectl's).
+    #[arg(long, value_name = "NAMESPACE", value_parser = kubernetes_namespace)]
+    pub namespace: Option<String>,
+
+    /// With --format prometheus-operator: a label of the PrometheusRule, such
+    /// as the one the operator's ruleSelector matches
+    /// (release=kube-prometheus-stack with kube-prometheus-stack). Repeatable.
+    #[arg(long = "rule-label", value_name = "KEY=VALUE", value_parser = kubernetes_label)]
+    pub rule_labels: Vec<(String, String)>,
 }
 
 /// `gen-rules --format`. Declared here so that the command line does not

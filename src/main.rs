@@ -62,7 +62,19 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
         vigie::cli::RulesFormat::Plain => vigie::generate::Format::Plain,
         vigie::cli::RulesFormat::PrometheusOperator => vigie::generate::Format::PrometheusOperator,
     };
-    let files = match vigie::generate::generate(&t, format) {
+    if format == vigie::generate::Format::Plain
+        && (g.namespace.is_some() || !g.rule_labels.is_empty())
+    {
+        eprintln!(
+            "vigie: --namespace and --rule-label only apply with --format prometheus-operator"
+        );
+        return ExitCode::from(2);
+    }
+    let operator = vigie::generate::Operator {
+        namespace: g.namespace.clone(),
+        rule_labels: g.rule_labels.iter().cloned().collect(),
+    };
+    let files = match vigie::generate::generate_with(&t, format, &operator) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("vigie: {:#}", anyhow::Error::from(e));

@@ -355,30 +355,41 @@ struct RuleFileRef<'a> {
     groups: &'a [Group],
 }
 
-/// The groups as a Prometheus Operator `PrometheusRule` object.
-pub fn to_prometheus_rule(groups: &[Group]) -> Result<String, GenerateError> {
+/// The groups as a Prometheus Operator `PrometheusRule` object, with the
+/// namespace and extra labels of `operator` (they win over vigie's own).
+pub fn to_prometheus_rule(
+    groups: &[Group],
+    operator: &super::Operator,
+) -> Result<String, GenerateError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Object<'a> {
         api_version: &'static str,
         kind: &'static str,
-        metadata: Metadata,
+        metadata: Metadata<'a>,
         spec: RuleFileRef<'a>,
     }
     #[derive(Serialize)]
-    struct Metadata {
+    struct Metadata<'a> {
         name: &'static str,
-        labels: BTreeMap<&'static str, &'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<&'a str>,
+        labels: BTreeMap<&'a str, &'a str>,
+    }
+    let mut labels = BTreeMap::from([
+        ("app.kubernetes.io/name", "vigie"),
+        ("app.kubernetes.io/part-of", "vigie"),
+    ]);
+    for (k, v) in &operator.rule_labels {
+        labels.insert(k, v);
     }
     serde_saphyr::to_string(&Object {
         api_version: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: Metadata {
             name: "vigie",
-            labels: BTreeMap::from([
-                ("app.kubernetes.io/name", "vigie"),
-                ("app.kubernetes.io/part-of", "vigie"),
-            ]),
+            namespace: operator.namespace.as_deref(),
+            labels,
         },
         spec: RuleFileRef { groups },
     })

@@ -258,3 +258,108 @@ fn kubernetes_generated_files_are_fresh() {
         );
     }
 }
+
+/// `gen-rules --format prometheus-operator --namespace --rule-label`: the
+/// PrometheusRule carries the namespace and labels (kube-prometheus-stack's
+/// `release` selector), the ConfigMaps the namespace, and both still pass
+/// the Kubernetes and CRD schemas.
+#[test]
+fn gen_rules_sets_the_operator_objects_namespace_and_labels() {
+    let out = tempfile::tempdir().unwrap();
+    let status = assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["gen-rules", "--thresholds"])
+        .arg(repo("rules/thresholds.yaml"))
+        .arg("--out")
+        .arg(out.path())
+        .args([
+            "--format=prometheus-operator",
+            "--namespace=monitoring",
+            "--rule-label=release=kube-prometheus-stack",
+            "--rule-label=example.org/team=",
+        ])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let rule_path = out.path().join("vigie-prometheusrule.yaml");
+    let rule = &documents(&std::fs::read_to_string(&rule_path).unwrap())[0];
+    let meta = &rule["metadata"];
+    assert_eq!(meta["namespace"], "monitoring", "{meta}");
+    assert_eq!(meta["labels"]["release"], "kube-prometheus-stack", "{meta}");
+    assert_eq!(meta["labels"]["example.org/team"], "", "{meta}");
+    assert_eq!(meta["labels"]["app.kubernetes.io/name"], "vigie", "{meta}");
+    let cm_path = out.path().join("vigie-dashboards-configmap.yaml");
+    let cms = documents(&std::fs::read_to_string(&cm_path).unwrap());
+    assert_eq!(cms.len(), 2);
+    for cm in &cms {
+        assert_eq!(cm["metadata"]["namespace"], "monitoring", "{cm}");
+        assert!(cm["metadata"]["labels"].get("release").is_none(), "{cm}");
+    }
+    let Some(crds) = shared_fixture("crds") else {
+        return;
+    };
+    let Some(py) = validator_python() else {
+        return;
+    };
+    let (ok, report) = validate(&py, &crds, &[rule_path, cm_path]);
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("PrometheusRule/vigie (CRD schema)"),
+        "{report}"
+    );
+}
+
+/// Bad metadata is refused before anything is written, exit 2, saying why.
+#[test]
+fn gen_rules_refuses_bad_operator_metadata() {
+    for (args, says) in [
+        (
+            vec!["--namespace=Monitoring"],
+            "is not a Kubernetes namespace",
+        ),
+        (vec!["--namespace=-x"], "is not a Kubernetes namespace"),
+        (vec!["--rule-label=release"], "is not KEY=VALUE"),
+        (vec!["--rule-label=a b=c"], "is not a Kubernetes label key"),
+        (
+            vec!["--rule-label=Example.org/x=y"],
+            "is not a Kubernetes label key",
+        ),
+        (
+            vec!["--rule-label=release=kube prometheus"],
+            "is not a Kubernetes label value",
+        ),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let o = assert_cmd::Command::cargo_bin("vigie")
+            .unwrap()
+            .args(["gen-rules", "--format=prometheus-operator", "--thresholds"])
+            .arg(repo("rules/thresholds.yaml"))
+            .arg("--out")
+            .arg(out.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            0,
+            "{args:?}"
+        );
+    }
+    // Without the operator's format the flags mean nothing: say so.
+    let out = tempfile::tempdir().unwrap();
+    let o = assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["gen-rules", "--namespace=monitoring", "--thresholds"])
+        .arg(repo("rules/thresholds.yaml"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("only apply with --format prometheus-operator")
+    );
+}

@@ -16,7 +16,10 @@ pub fn to_json(v: &Value) -> String {
 /// and the Grafana Helm chart (label `grafana_dashboard: "1"`), one per
 /// dashboard so each stays well under the 256 KiB that client-side
 /// `kubectl apply` can store in its annotation.
-pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, GenerateError> {
+pub fn configmaps(
+    dashboards: &[(&str, Value)],
+    namespace: Option<&str>,
+) -> Result<String, GenerateError> {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct ConfigMap<'a> {
@@ -28,6 +31,8 @@ pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, GenerateError>
     #[derive(serde::Serialize)]
     struct Metadata<'a> {
         name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<&'a str>,
         labels: std::collections::BTreeMap<&'a str, &'a str>,
         annotations: std::collections::BTreeMap<&'a str, &'a str>,
     }
@@ -42,6 +47,7 @@ pub fn configmaps(dashboards: &[(&str, Value)]) -> Result<String, GenerateError>
             kind: "ConfigMap",
             metadata: Metadata {
                 name,
+                namespace,
                 labels: [
                     ("grafana_dashboard", "1"),
                     ("app.kubernetes.io/name", "vigie"),
