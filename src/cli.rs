@@ -49,15 +49,16 @@ pub enum Command {
     GenRules(GenRulesArgs),
 }
 
-const GEN_AFTER_HELP: &str =
-    "Writes vigie-rules.yaml, vigie-rules.test.yaml and dashboards/vigie-fleet.json,
+const GEN_AFTER_HELP: &str = "Writes vigie-rules.yaml, its promtool tests vigie-rules.test.yaml and
+vigie-rules.long.test.yaml (the fill forecast, over days) and dashboards/vigie-fleet.json,
 dashboards/vigie-host.json (Grafana). Exit status: 0 written or up to date, 1 out of date
 (--check), 2 bad thresholds file or unwritable output.
 
 Examples:
   vigie gen-rules --thresholds thresholds.yaml --out rules/
   vigie gen-rules --thresholds thresholds.yaml --out rules/ --check   (in CI: exit 1 if stale)
-  promtool check rules rules/vigie-rules.yaml && promtool test rules rules/vigie-rules.test.yaml";
+  promtool check rules rules/vigie-rules.yaml
+  promtool test rules rules/vigie-rules.test.yaml rules/vigie-rules.long.test.yaml";
 
 /// `vigie gen-rules`.
 #[derive(Debug, Clone, Args)]

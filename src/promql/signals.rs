@@ -101,23 +101,74 @@ pub fn inodes_free_percent(s: &Scope) -> Expr {
     percent(s.metric(FS_FILES_FREE), s.metric(FS_FILES))
 }
 
-/// The rate at which available bytes fall over the trend window, per
-/// second (positive while filling).
-fn falling_rate(s: &Scope) -> Expr {
-    Expr::call("deriv", [s.metric(FS_AVAIL).over(s.windows.trend_secs)]).negated()
+/// Available bytes at their lowest over the last day: what is left once
+/// the nightly churn (a backup written then deleted) has passed through.
+pub fn daily_low(s: &Scope) -> Expr {
+    Expr::call(
+        "min_over_time",
+        [s.metric(FS_AVAIL).over(s.windows.day_secs)],
+    )
 }
 
-/// Days until full: available bytes over the falling rate of the whole
-/// trend window, only while the recent sixth of the window still falls, so
-/// a write burst that has ended does not keep the forecast alive.
+/// Available bytes at their highest over the day ending `offset` ago: the
+/// level between bursts, which a burst of writes does not move.
+fn daily_high(s: &Scope, offset: u64) -> Expr {
+    let range = s.metric(FS_AVAIL).over(s.windows.day_secs);
+    let range = if offset > 0 {
+        range.offset(offset)
+    } else {
+        range
+    };
+    Expr::call("max_over_time", [range])
+}
+
+/// 1% of the size freed since the day before: the day's highest free space
+/// rose by more than that over the previous day's. Someone made room, so
+/// the day's low (from before) no longer says how full the disk is.
+pub fn space_freed(s: &Scope) -> Expr {
+    daily_high(s, 0)
+        .bin(Op::Sub, daily_high(s, s.windows.day_secs))
+        .bin(Op::Gt, s.metric(FS_SIZE).bin(Op::Div, n(100.0)))
+}
+
+/// Free space in percent at the day's lowest, unless space was freed since
+/// (see [`space_freed`]): a nightly burst keeps it low all day (no alert
+/// that resolves each morning and fires again each night), a clean-up
+/// clears it at once.
+pub fn free_percent_low(s: &Scope) -> Expr {
+    percent(daily_low(s), s.metric(FS_SIZE))
+        .paren()
+        .bin(Op::Unless, space_freed(s))
+}
+
+/// Filesystems with fewer than `bytes` available at the day's lowest: the
+/// only ones the free-space percentage alerts on at a level whose floor is
+/// `bytes`.
+pub fn free_below(s: &Scope, bytes: u64) -> Expr {
+    daily_low(s).bin(Op::Lt, n(bytes as f64))
+}
+
+/// The rate at which free space falls, per second (positive while
+/// filling): how far the day's highest free space fell over the trend
+/// window. Highs are the level between bursts: a nightly backup written
+/// and deleted, or a one-off burst, does not move them; a clean-up raises
+/// them at once.
+fn falling_rate(s: &Scope) -> Expr {
+    let trend = s.windows.trend_secs;
+    daily_high(s, trend)
+        .bin(Op::Sub, daily_high(s, 0))
+        .paren()
+        .bin(Op::Div, n(trend as f64))
+}
+
+/// Days until full: the day's lowest free space over the rate its highest
+/// fell over the trend window; 0 for a filesystem with no byte left, which
+/// stays alerting until it has room again.
 pub fn days_until_full(s: &Scope) -> Expr {
     let filling = falling_rate(s).bin(Op::Gt, n(0.0)).paren();
-    let still_falling =
-        Expr::call("deriv", [s.metric(FS_AVAIL).over(s.windows.recent())]).bin(Op::Lt, n(0.0));
-    s.metric(FS_AVAIL)
-        .bin(Op::Div, filling)
-        .bin(Op::Div, n(DAY))
-        .bin(Op::And, still_falling)
+    let forecast = daily_low(s).bin(Op::Div, filling).bin(Op::Div, n(DAY));
+    let full_now = s.metric(FS_AVAIL).bin(Op::Eq, n(0.0));
+    forecast.bin(Op::Or, full_now)
 }
 
 /// [`days_until_full`] for a graph: every filesystem gets a value, at most

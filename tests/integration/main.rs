@@ -27,6 +27,9 @@
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
 //! - `rules`: `vigie gen-rules` output through promtool (check and test) for
 //!   the shipped file and four fixtures; `--check`; 500 overrides.
+//! - `replays`: multi-day replays of incident 1, a disk that stays full and
+//!   two steady states (`tests/replays/`), through promtool against the
+//!   shipped rules: which alerts fire, when, and that they do not flap.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
 //! - `dashboards`: the generated Grafana dashboards type-check against
@@ -48,6 +51,7 @@ mod http;
 mod live;
 mod proc_fixtures;
 mod prometheus;
+mod replays;
 mod resilience;
 mod rules;
 mod smart;
