@@ -459,6 +459,16 @@ impl Expr {
         }
     }
 
+    /// `agg without(labels) (e)`: keeps every other label (the selector's too).
+    pub fn agg_without(agg: Agg, without: &[&str], e: Expr) -> Expr {
+        Expr(format!(
+            "{} without({}) ({})",
+            agg.as_str(),
+            without.join(", "),
+            e.0
+        ))
+    }
+
     /// As [`Expr::agg`] with `e` on lines of its own (for long unions).
     pub fn agg_block(agg: Agg, by: &[&str], e: Expr) -> Expr {
         Expr(format!(

@@ -29,6 +29,7 @@ pub mod metric {
     pub const SMART_REPORTED_UNCORRECTABLE: &str = "vigie_smart_reported_uncorrectable";
     pub const SMART_UDMA_CRC: &str = "vigie_smart_udma_crc_errors";
     pub const SMART_SCSI_GROWN_DEFECTS: &str = "vigie_smart_scsi_grown_defects";
+    pub const SMART_SCSI_UNCORRECTED: &str = "vigie_smart_scsi_uncorrected_errors";
     pub const NVME_MEDIA_ERRORS: &str = "vigie_smart_nvme_media_errors";
     pub const NVME_CRITICAL_WARNING: &str = "vigie_smart_nvme_critical_warning";
     pub const NVME_WEAR: &str = "vigie_smart_nvme_wear_ratio";
@@ -215,9 +216,11 @@ pub fn swap_used_percent(s: &Scope) -> Expr {
     percent(swap_used_bytes(s).paren(), size)
 }
 
-/// Bytes per second read back from swap.
+/// Bytes per second read back from swap, over 10 minutes: at least four
+/// samples with a scrape interval up to 2.5 minutes (5 minutes needed
+/// 75-second scrapes or shorter to be sure of two).
 pub fn swap_in_rate(s: &Scope) -> Expr {
-    Expr::call("rate", [s.metric(SWAP_IN).over(300)])
+    Expr::call("rate", [s.metric(SWAP_IN).over(600)])
 }
 
 pub fn days_since_boot(s: &Scope) -> Expr {
@@ -243,6 +246,12 @@ pub fn smart_value(s: &Scope, metric: &str) -> Expr {
 pub fn counter_growing(s: &Scope, metric: &str) -> Expr {
     let grown = Expr::call("delta", [s.metric(metric).over(s.windows.growth_secs)]);
     Expr::call("clamp_max", [grown.bin(Op::Gt, n(0.0)), n(1.0)])
+}
+
+/// Uncorrected read, write and verify errors of a SAS/SCSI disk, summed
+/// over the operation (one series per disk).
+pub fn scsi_uncorrected_errors(s: &Scope) -> Expr {
+    Expr::agg_without(Agg::Sum, &["operation"], s.metric(SMART_SCSI_UNCORRECTED))
 }
 
 /// 1 when any NVMe critical warning bit is set.

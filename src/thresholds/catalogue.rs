@@ -195,9 +195,17 @@ catalogue! {
         nvme_critical_warning: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
         nvme_wear_percent: sig(WearPercent, Hi, Disk).levels(Some(80.0), Some(95.0)),
         nvme_spare_low: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
-        self_test_failed: sig(Condition, Hi, Disk).levels(Some(1.0), None),
+        // The disk found an error testing itself: critical while the latest
+        // test stands failed (incident 3: no RAID, days lost restoring).
+        self_test_failed: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        // SAS/SCSI disks have no ATA attributes: their grown defect list
+        // plays the part of reallocated sectors, uncorrected read/write/
+        // verify errors that of reported uncorrectable errors.
+        scsi_grown_defects: sig(Count, Hi, Disk).levels(Some(1.0), Some(50.0)),
+        scsi_uncorrected_errors: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
         temperature_celsius: sig(Celsius, Hi, Disk).levels(Some(55.0), Some(65.0)).after(900),
-        not_reporting: sig(Condition, Hi, Disk).levels(Some(1.0), None).after(3600),
+        // 15m: three failed rounds at the default 5-minute interval.
+        not_reporting: sig(Condition, Hi, Disk).levels(Some(1.0), None).after(900),
     } extra { growth_window: Option<Spanned<String>> };
     RawSwap "swap" {
         // Incident 4: swap at 100% on a server not rebooted for 33 weeks.

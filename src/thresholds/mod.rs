@@ -216,7 +216,7 @@ impl Thresholds {
             &at,
             "smart.growth_window",
             &raw.smart.growth_window,
-            24 * 3600,
+            7 * 86400,
         )?;
 
         let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, today)?;

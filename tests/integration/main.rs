@@ -27,8 +27,8 @@
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
 //! - `rules`: `vigie gen-rules` output through promtool (check and test) for
 //!   the shipped file and four fixtures; `--check`; 500 overrides.
-//! - `replays`: multi-day replays of incident 1, a disk that stays full and
-//!   two steady states (`tests/replays/`), through promtool against the
+//! - `replays`: multi-day replays of incident 1, a disk that stays full,
+//!   two steady states and a failing SMART disk (`tests/replays/`), through promtool against the
 //!   shipped rules: which alerts fire, when, and that they do not flap.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.

@@ -1,6 +1,7 @@
 //! Multi-day replays (`tests/replays/*.test.yaml`, written by
-//! `tests/replays/generate.py`) of incident 1, a disk that stays full and
-//! two steady states, run by `promtool test rules` against the shipped
+//! `tests/replays/generate.py`) of incident 1, a disk that stays full, two
+//! steady states and a SMART disk whose counter grew once and whose
+//! self-test failed (incident 3), run by `promtool test rules` against the shipped
 //! `rules/vigie-rules.yaml`: which alerts fire, at which severity, when they
 //! first fire, and that they never resolve and fire again while the disk
 //! keeps filling.
@@ -45,6 +46,7 @@ fn shipped_rules_pass_every_replay() {
         "stays-full.test.yaml",
         "nightly-dump.test.yaml",
         "backup-disk.test.yaml",
+        "smart-disk.test.yaml",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }

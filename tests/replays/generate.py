@@ -63,14 +63,21 @@ def host(n):
 
 
 def sel(alert, severity):
+    where = MP if "=" in MP else f'mountpoint="{MP}"'
     return (
         f'ALERTS{{alertname="{alert}",severity="{severity}",'
-        f'alertstate="firing",mountpoint="{MP}"}}'
+        f'alertstate="firing",{where}}}'
     )
 
 
 # The shipped rules' `for:` of the alerts the replays expect (seconds).
-FOR = {"VigieFilesystemFillingUp": 3600, "VigieFilesystemAlmostFull": 600}
+FOR = {
+    "VigieFilesystemFillingUp": 3600,
+    "VigieFilesystemAlmostFull": 600,
+    "VigieDiskReallocatedSectors": 0,
+    "VigieDiskReallocatedSectorsGrowing": 0,
+    "VigieDiskSelfTestFailed": 0,
+}
 
 MP = None  # set per replay: the mount point the assertions look at
 
@@ -266,6 +273,34 @@ def stays_full():
     return "stays-full", doc, series, end, expect, "/var"
 
 
+def smart_disk():
+    """Incident 3: a disk without RAID. Its reallocated sectors go from 0 to
+    8 on day 1 at 06:00 and stay there; on day 3 at 12:00 a self-test fails.
+    The growth stays critical for the growth window (7 days: still firing at
+    the end, 6.75 days later), the count stays a warning, the failed
+    self-test stays critical while it stands."""
+    days = 8
+    n = days * DAY // STEP
+    disk = f'{JOB},device="/dev/sda",type="sat",model="WDC WD20EFRX",serial="WD-1",wwn="0x50014ee2b1"'
+    grew, test_failed = DAY + 6 * HOUR, 3 * DAY + 12 * HOUR
+    realloc = [0 if i * STEP < grew else 8 for i in range(n)]
+    passed = [1 if i * STEP < test_failed else 0 for i in range(n)]
+    series = (
+        host(n)
+        + series_line("vigie_smart_reallocated_sectors", disk, realloc)
+        + series_line("vigie_smart_self_test_latest_passed", disk, passed)
+        + series_line("vigie_smart_healthy", disk, const(1, n))
+        + series_line("vigie_smart_device_error", disk, const(0, n))
+    )
+    expect = {
+        ("VigieDiskReallocatedSectors", "warning"): (grew, grew + STEP),
+        ("VigieDiskReallocatedSectorsGrowing", "critical"): (grew, grew + STEP),
+        ("VigieDiskSelfTestFailed", "critical"): (test_failed, test_failed + STEP),
+    }
+    doc = "Incident 3: reallocated sectors 0 -> 8 once, then a failed self-test; growth critical for 7 days."
+    return "smart-disk", doc, series, (n - 1) * STEP, expect, 'serial="WD-1"'
+
+
 def resolved_after(end, alerts, freed):
     """Assertions that `alerts` are not firing at `end` (after `freed`)."""
     out = ""
@@ -282,7 +317,7 @@ def main():
     global MP
     check = "--check" in sys.argv
     stale = []
-    for make in (incident1, nightly_dump, backup_disk, stays_full):
+    for make in (incident1, nightly_dump, backup_disk, stays_full, smart_disk):
         name, doc, series, end, expect, mp = make()
         MP = mp
         if name == "stays-full":
