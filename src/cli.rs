@@ -242,15 +242,16 @@ fn shell_words(s: &str) -> Vec<String> {
     words
 }
 
-const GEN_AFTER_HELP: &str =
-    "Writes vigie-rules.yaml, vigie-rules.test.yaml and dashboards/vigie-fleet.json,
+const GEN_AFTER_HELP: &str = "Writes vigie-rules.yaml, its promtool tests vigie-rules.test.yaml and
+vigie-rules.long.test.yaml (the fill forecast, over days) and dashboards/vigie-fleet.json,
 dashboards/vigie-host.json (Grafana). Exit status: 0 written or up to date, 1 out of date
 (--check), 2 bad thresholds file or unwritable output.
 
 Examples:
   vigie gen-rules --thresholds thresholds.yaml --out rules/
   vigie gen-rules --thresholds thresholds.yaml --out rules/ --check   (in CI: exit 1 if stale)
-  promtool check rules rules/vigie-rules.yaml && promtool test rules rules/vigie-rules.test.yaml";
+  promtool check rules rules/vigie-rules.yaml
+  promtool test rules rules/vigie-rules.test.yaml rules/vigie-rules.long.test.yaml";
 
 /// A Kubernetes namespace: a DNS-1123 label (lower-case letters, digits and
 /// `-`, starting and ending with a letter or digit, at most 63 characters).

@@ -5,7 +5,7 @@
 //! series that give a chosen value.
 
 use crate::promql::signals::{metric::*, *};
-use crate::promql::{Expr, Scope};
+use crate::promql::{Expr, Scope, Windows};
 use crate::thresholds::catalogue::{Signal, signal};
 
 /// Text of one alert in one language. `{{ $labels.x }}` and
@@ -42,6 +42,12 @@ pub struct AlertSpec {
     /// For filesystem alerts whose text shows the bytes left ([`crate::avail!`]):
     /// those bytes in the test series, from `v` and the evaluation time.
     pub avail: Option<fn(f64, f64) -> f64>,
+    /// A condition the value must also meet at a level (`"warning"`,
+    /// `"critical"`), joined on the filesystem: the free-space floor.
+    pub gate: Option<fn(&Scope, &str) -> Expr>,
+    /// How much history the value needs before it can fire (seconds), for
+    /// the length of its tests.
+    pub history: Option<fn(&Windows) -> u64>,
 }
 
 /// Template text: the filesystem's available bytes, humanized
@@ -110,52 +116,58 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemAlmostFull",
         signal: "filesystem.free_percent",
-        value: free_percent,
+        // At the day's lowest (a nightly burst keeps it low all day rather
+        // than resolving each morning), and only under the level's floor
+        // of free bytes.
+        value: free_percent_low,
         // avail = 10 v out of 1000 bytes: v% free.
         inputs: &[(FS_SIZE, thousand), (FS_AVAIL, tenfold)],
         en: Text {
             summary: concat!(
-                "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} has only {{ printf \"%.1f\" $value }}% free space left (",
+                "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} fell to {{ printf \"%.1f\" $value }}% free space within the last day (",
                 avail!(),
-                ")."
+                " free now)."
             ),
-            description: "Applications writing to {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} will fail when it is full. First free space: old backups, logs, caches, trash; then plan to grow the disk.",
+            description: "Applications writing to {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }}, and the nightly backups, fail as soon as it is full. First free space: old backups, logs, caches, trash (du -xh --max-depth=2 {{ $labels.mountpoint }}); then plan to grow the disk.",
         },
         fr: Text {
             summary: concat!(
-                "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} n'a plus que {{ printf \"%.1f\" $value }} % d'espace libre (",
+                "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} est descendu à {{ printf \"%.1f\" $value }} % d'espace libre dans la dernière journée (",
                 avail!(),
-                ")."
+                " libres maintenant)."
             ),
-            description: "Les applications qui écrivent sur {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} échoueront quand il sera plein. D'abord libérer de la place : vieilles sauvegardes, journaux, caches, corbeilles ; puis prévoir d'agrandir le disque.",
+            description: "Les applications qui écrivent sur {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }}, et les sauvegardes de la nuit, échouent dès qu'il est plein. D'abord libérer de la place : vieilles sauvegardes, journaux, caches, corbeilles (du -xh --max-depth=2 {{ $labels.mountpoint }}) ; puis prévoir d'agrandir le disque.",
         },
         avail: Some(avail_tenfold),
+        gate: Some(free_floor),
+        history: None,
     },
     AlertSpec {
         name: "VigieFilesystemFillingUp",
         signal: "filesystem.full_in",
-        // Available bytes over the falling rate of the whole window, in days;
-        // only while the recent sixth of the window still falls, so a write
-        // burst that has ended does not keep the forecast alive.
+        // The day's lowest free space over the rate the day's highest fell
+        // over the trend window (bursts do not move it), in days; 0 when full.
         value: days_until_full,
         inputs: &[(FS_AVAIL, falling_avail)],
         en: Text {
             summary: concat!(
-                "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at its current rate (",
+                "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full in about {{ printf \"%.1f\" $value }} days at the rate it has been filling (",
                 avail!(),
                 " left)."
             ),
-            description: "It has been filling steadily: free space now, before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 {{ $labels.mountpoint }}.",
+            description: "It has been losing free space for days (0 days: it is full now, and stays in this alert until it has room again): free space before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 {{ $labels.mountpoint }}.",
         },
         fr: Text {
             summary: concat!(
-                "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} sera plein dans environ {{ printf \"%.1f\" $value }} jours à ce rythme (reste ",
+                "Le système de fichiers {{ $labels.mountpoint }} de {{ $labels.instance }} sera plein dans environ {{ printf \"%.1f\" $value }} jours au rythme où il se remplit (reste ",
                 avail!(),
                 ")."
             ),
-            description: "Il se remplit régulièrement : libérer de la place dès maintenant (vieilles sauvegardes, journaux, caches, corbeilles) ou agrandir le disque. Trouver ce qui grossit avec du -xh --max-depth=2 {{ $labels.mountpoint }}.",
+            description: "Il perd de la place depuis des jours (0 jour : il est plein, et l'alerte reste jusqu'à ce qu'il ait de nouveau de la place) : libérer de la place avant qu'il n'en manque (vieilles sauvegardes, journaux, caches, corbeilles) ou agrandir le disque. Trouver ce qui grossit avec du -xh --max-depth=2 {{ $labels.mountpoint }}.",
         },
         avail: Some(avail_at_eval),
+        gate: None,
+        history: Some(|w| w.trend_secs + w.day_secs),
     },
     AlertSpec {
         name: "VigieFilesystemReadOnly",
@@ -171,6 +183,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Plus rien ne peut y être écrit : souvent le noyau l'a remonté après des erreurs disque. D'abord lire le journal du noyau (dmesg), puis vérifier le disque avant de le remonter.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieFilesystemInodesRunningOut",
@@ -186,6 +200,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Sans inode libre, aucun fichier ne peut plus être créé sur {{ $labels.mountpoint }}, même s'il reste de la place. D'abord chercher les répertoires aux millions de petits fichiers (sessions, caches, files de courrier) et les nettoyer.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieSwapAlmostFull",
@@ -202,6 +218,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "{{ $labels.instance }} manque de mémoire ; swap plein, le noyau tue des processus. D'abord trouver le processus qui a grossi (top, trié par mémoire), le redémarrer, et prévoir le redémarrage ou plus de RAM.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieRebootOverdue",
@@ -217,6 +235,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Plus un serveur tourne longtemps, plus son prochain redémarrage est risqué (mises à jour en attente, swap, modifications oubliées). Prévoir un redémarrage de maintenance à une heure calme, avec quelqu'un pour surveiller.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskFailing",
@@ -232,6 +252,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "L'auto-diagnostic SMART du disque a échoué : il peut s'arrêter à tout moment. Vérifier tout de suite que les sauvegardes sont récentes, puis remplacer le disque.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskReallocatedSectors",
@@ -247,6 +269,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Le disque remplace des secteurs défectueux : il s'use. D'abord vérifier les sauvegardes de ce qu'il contient, puis prévoir son remplacement ; si le nombre augmente encore, le remplacer tout de suite.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskPendingSectors",
@@ -262,6 +286,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Les données de ces secteurs n'ont pas pu être lues. D'abord vérifier les sauvegardes, puis lancer un test long (smartctl -t long) et prévoir le remplacement du disque.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskOfflineUncorrectable",
@@ -277,6 +303,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Les données de ces secteurs sont perdues. D'abord vérifier les sauvegardes, puis remplacer le disque.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskReportedUncorrectable",
@@ -292,6 +320,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Des lectures ont échoué sur ce disque. Vérifier les sauvegardes, lancer un test long (smartctl -t long) et prévoir le remplacement.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskCrcErrors",
@@ -307,6 +337,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "En général un câble abîmé ou mal branché, pas le disque lui-même. Rebrancher ou changer le câble SATA à la prochaine maintenance.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieNvmeMediaErrors",
@@ -322,6 +354,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "La mémoire flash a perdu des données qu'elle n'a pas pu récupérer. Vérifier les sauvegardes et prévoir le remplacement du disque.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieNvmeCriticalWarning",
@@ -337,6 +371,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Voir vigie_smart_nvme_critical_warning_bit pour savoir lequel (réserve, température, fiabilité, lecture seule, alimentation de secours). D'abord vérifier les sauvegardes, puis prévoir le remplacement.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieNvmeWornOut",
@@ -352,6 +388,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Une mémoire flash usée lâche sans prévenir. Prévoir son remplacement ; d'ici là garder les sauvegardes à jour.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskSelfTestFailed",
@@ -359,14 +397,16 @@ pub const ALERTS: &[AlertSpec] = &[
         value: self_test_failed,
         inputs: &[(SMART_SELF_TEST_PASSED, one_minus)],
         en: Text {
-            summary: "The last self-test of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} failed.",
-            description: "The disk found an error while testing itself. Read smartctl -l selftest {{ $labels.device }}, check the backups and plan the replacement.",
+            summary: "The last self-test of disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} failed: the disk may lose data at any time.",
+            description: "The disk found an error while testing itself. Check the backups first, read smartctl -l selftest {{ $labels.device }} and replace the disk; this stays critical until a new self-test passes.",
         },
         fr: Text {
-            summary: "Le dernier auto-test du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a échoué.",
-            description: "Le disque a trouvé une erreur en se testant. Lire smartctl -l selftest {{ $labels.device }}, vérifier les sauvegardes et prévoir le remplacement.",
+            summary: "Le dernier auto-test du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a échoué : le disque peut perdre des données à tout moment.",
+            description: "Le disque a trouvé une erreur en se testant. D'abord vérifier les sauvegardes, lire smartctl -l selftest {{ $labels.device }} et remplacer le disque ; l'alerte reste critique jusqu'à ce qu'un nouvel auto-test réussisse.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskHot",
@@ -382,6 +422,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "La chaleur raccourcit la vie d'un disque. Vérifier les ventilateurs et la circulation d'air du serveur (et de la salle).",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskNotReporting",
@@ -397,6 +439,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Un disque qui disparaît ou ne répond plus est peut-être mort. Lire le journal de vigie et celui du noyau (dmesg) pour {{ $labels.device }}.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieSwapping",
@@ -412,6 +456,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "La machine manque de RAM et tout y est lent. Trouver le processus qui a grossi (top, trié par mémoire) et le redémarrer ; prévoir plus de RAM ou moins de services.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieRebootRequired",
@@ -427,6 +473,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Les mises à jour de sécurité (noyau, libc) ne s'appliquent qu'après un redémarrage. En prévoir un à une heure calme ; /var/run/reboot-required.pkgs dit pourquoi.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDnsResolverFailing",
@@ -442,6 +490,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Les autres résolveurs répondent encore, mais le courrier et les applications de {{ $labels.instance }} dépendent maintenant d'eux seuls. Vérifier le résolveur (est-il allumé ? dig @{{ $labels.resolver }} {{ $labels.query }} répond-il ?).",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDnsAllResolversFailing",
@@ -457,6 +507,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Le courrier et la plupart des applications de {{ $labels.instance }} échouent sans DNS. D'abord vérifier les résolveurs de /etc/resolv.conf (allumés ? joignables ?), puis faire pointer la machine vers un résolveur qui marche.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDnsSlow",
@@ -472,6 +524,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Un DNS lent ralentit le courrier et le web. Vérifier la charge du résolveur et ses serveurs en amont.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskReallocatedSectorsGrowing",
@@ -487,6 +541,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Un disque dont les secteurs réalloués augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskPendingSectorsGrowing",
@@ -502,6 +558,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Un disque dont les secteurs illisibles (en attente) augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieDiskOfflineUncorrectableGrowing",
@@ -517,6 +575,8 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Un disque dont les secteurs irrécupérables augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieNvmeMediaErrorsGrowing",
@@ -532,6 +592,59 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Un disque dont les erreurs de support augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
         },
         avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
+        name: "VigieDiskGrownDefects",
+        signal: "smart.scsi_grown_defects",
+        value: |s| smart_value(s, SMART_SCSI_GROWN_DEFECTS),
+        inputs: &[(SMART_SCSI_GROWN_DEFECTS, id)],
+        en: Text {
+            summary: "SAS disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} has {{ printf \"%.0f\" $value }} grown defects: it is wearing out and may lose data soon.",
+            description: "The disk remapped blocks it could no longer trust. First check the backups of what it holds, then plan its replacement; if the list keeps growing, replace it now (smartctl -x {{ $labels.device }}).",
+        },
+        fr: Text {
+            summary: "Le disque SAS {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a {{ printf \"%.0f\" $value }} défauts apparus : il s'use et peut bientôt perdre des données.",
+            description: "Le disque a remplacé des blocs auxquels il ne pouvait plus se fier. D'abord vérifier les sauvegardes de ce qu'il contient, puis prévoir son remplacement ; si la liste s'allonge encore, le remplacer tout de suite (smartctl -x {{ $labels.device }}).",
+        },
+        avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
+        name: "VigieDiskUncorrectedErrors",
+        signal: "smart.scsi_uncorrected_errors",
+        value: scsi_uncorrected_errors,
+        inputs: &[(SMART_SCSI_UNCORRECTED, id)],
+        en: Text {
+            summary: "SAS disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} failed {{ printf \"%.0f\" $value }} reads, writes or verifies it could not correct: data may already be lost.",
+            description: "Check the backups now, read smartctl -x {{ $labels.device }} (error counter log) and plan the replacement of the disk.",
+        },
+        fr: Text {
+            summary: "Le disque SAS {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a échoué {{ printf \"%.0f\" $value }} lectures, écritures ou vérifications sans pouvoir les corriger : des données sont peut-être déjà perdues.",
+            description: "Vérifier les sauvegardes tout de suite, lire smartctl -x {{ $labels.device }} (journal des compteurs d'erreurs) et prévoir le remplacement du disque.",
+        },
+        avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
+        name: "VigieDiskGrownDefectsGrowing",
+        signal: "smart.counter_growing",
+        value: |s| counter_growing(s, SMART_SCSI_GROWN_DEFECTS),
+        inputs: &[(SMART_SCSI_GROWN_DEFECTS, growing)],
+        en: Text {
+            summary: "The grown defects of SAS disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} increased within the growth window: it is failing now.",
+            description: "A disk whose defect list keeps growing is failing now. Check the backups today and replace the disk as soon as possible.",
+        },
+        fr: Text {
+            summary: "Les défauts apparus du disque SAS {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} ont augmenté dans la fenêtre de croissance : il est en train de lâcher.",
+            description: "Un disque dont la liste de défauts s'allonge est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
+        },
+        avail: None,
+        gate: None,
+        history: None,
     },
     AlertSpec {
         name: "VigieNvmeSpareLow",
@@ -547,8 +660,24 @@ pub const ALERTS: &[AlertSpec] = &[
             description: "Sous son seuil de réserve, le disque ne peut plus remplacer les blocs usés et peut passer en lecture seule. Vérifier les sauvegardes et remplacer le disque.",
         },
         avail: None,
+        gate: None,
+        history: None,
     },
 ];
+
+/// The free-space floor of `level`: fewer bytes than it left at the day's
+/// lowest.
+fn free_floor(s: &Scope, level: &str) -> Expr {
+    let f = s.free_floor;
+    free_below(
+        s,
+        if level == "critical" {
+            f.critical_bytes
+        } else {
+            f.warning_bytes
+        },
+    )
+}
 
 /// Spare 5% (below a 10% threshold) when `v` is 1, 50% otherwise.
 fn spare(v: f64, _: f64) -> (f64, f64) {

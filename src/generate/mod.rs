@@ -32,6 +32,9 @@ use crate::thresholds::Thresholds;
 /// Output files, named and in order.
 pub const RULES_FILE: &str = "vigie-rules.yaml";
 pub const TESTS_FILE: &str = "vigie-rules.test.yaml";
+/// The promtool tests of values that need days of history (the fill
+/// forecast), sampled every ten minutes.
+pub const LONG_TESTS_FILE: &str = "vigie-rules.long.test.yaml";
 pub const OPERATOR_FILE: &str = "vigie-prometheusrule.yaml";
 
 /// What `gen-rules` writes besides the plain rules and their tests.
@@ -77,7 +80,7 @@ pub fn generate_with(
     );
     let groups = rules::groups(t);
     let rules_yaml = rules::to_yaml(&groups)?;
-    let tests_yaml = promtool_tests::to_yaml(t, RULES_FILE)?;
+    let (tests_yaml, long_tests_yaml) = promtool_tests::to_yaml(t, RULES_FILE)?;
     let mut files = vec![
         (RULES_FILE.to_string(), format!("{header}{rules_yaml}")),
         (TESTS_FILE.to_string(), format!("{header}{tests_yaml}")),
@@ -89,6 +92,10 @@ pub fn generate_with(
             dashboards::to_json(d),
         ));
     }
+    files.push((
+        LONG_TESTS_FILE.to_string(),
+        format!("{header}{long_tests_yaml}"),
+    ));
     if format == Format::PrometheusOperator {
         files.push((
             OPERATOR_FILE.to_string(),

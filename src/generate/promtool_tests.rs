@@ -217,10 +217,29 @@ fn quiet_value(dir: Direction, kind: ValueKind, first: f64) -> f64 {
 }
 
 /// When a test evaluates (seconds) and how many one-minute samples its series
-/// hold: `for` plus ten minutes, enough for 5-minute rates to settle.
-fn span(for_secs: u64) -> (u64, u64) {
-    let eval = for_secs + 600;
-    (eval, eval / 60 + 1)
+/// hold: `for` plus ten minutes, enough for 5-minute rates to settle, plus
+/// the history the value needs (the fill forecast's days).
+/// Tests with history (days) sample and evaluate every [`LONG_STEP`]
+/// seconds instead of every minute, in their own file
+/// ([`super::LONG_TESTS_FILE`]), so promtool does not evaluate every rule
+/// minute by minute over days.
+fn span(for_secs: u64, history_secs: u64) -> (u64, u64) {
+    let step = step_of(history_secs);
+    let eval = (for_secs + 600 + history_secs).div_ceil(step) * step;
+    (eval, eval / step + 1)
+}
+
+/// Seconds between samples and evaluations in the long tests.
+const LONG_STEP: u64 = 600;
+
+/// Seconds between samples of a test whose value needs `history_secs`.
+fn step_of(history_secs: u64) -> u64 {
+    if history_secs > 0 { LONG_STEP } else { 60 }
+}
+
+/// The history `spec`'s value needs before it can fire.
+fn history(t: &Thresholds, spec: &AlertSpec) -> u64 {
+    spec.history.map_or(0, |h| h(&t.windows))
 }
 
 fn one_test(
@@ -308,7 +327,7 @@ fn path_info(t: &Thresholds, spec: &AlertSpec, role: &str, for_secs: u64) -> Inp
     let mut info = series_labels(t, spec);
     info.insert("path".into(), ROLE_PATH.into());
     info.insert("role".into(), role.into());
-    let (_, minutes) = span(for_secs);
+    let (_, minutes) = span(for_secs, history(t, spec));
     InputSeries {
         series: series_name(PATH_INFO, &info),
         values: format!("1+0x{minutes}"),
@@ -372,7 +391,9 @@ fn one_test_with(
     name: String,
     replace: &BTreeMap<String, String>,
 ) -> TestGroup {
-    let (eval, minutes) = span(for_secs);
+    let (eval, minutes) = span(for_secs, history(t, spec));
+    // Per sample rather than per minute in the long tests.
+    let per_sample = (step_of(history(t, spec)) / 60) as f64;
     let mut alert_labels = series_labels(t, spec);
     alert_labels.extend(replace.clone());
     let inputs = spec
@@ -380,6 +401,7 @@ fn one_test_with(
         .iter()
         .map(|(metric, f)| {
             let (start, step) = f(v, eval as f64);
+            let step = step * per_sample;
             let values = if step < 0.0 {
                 format!("{start}-{}x{minutes}", -step)
             } else {
@@ -422,7 +444,7 @@ fn one_test_with(
         .collect();
     TestGroup {
         name,
-        interval: "1m",
+        interval: if per_sample > 1.0 { "10m" } else { "1m" },
         input_series: inputs,
         alert_rule_test: vec![AlertTest {
             eval_time: prom_duration(eval),
@@ -461,8 +483,10 @@ fn cases(sig: &Signal, l: &Levels, scale: f64) -> Vec<(f64, Vec<&'static str>, S
     out
 }
 
-/// The promtool test file for the rules of `t`.
-pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, GenerateError> {
+/// The promtool test files for the rules of `t`: the tests evaluated every
+/// minute, and those of values that need days of history (the fill
+/// forecast), evaluated every ten minutes.
+pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), GenerateError> {
     let mut tests = Vec::new();
     for spec in ALERTS {
         let sig = spec.sig();
@@ -492,12 +516,17 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<String, GenerateError
     tests.extend(lookalike_role_tests(t));
     tests.extend(override_tests(t));
     tests.extend(monitoring_tests(t));
-    serde_saphyr::to_string(&TestFile {
-        rule_files: vec![rules_file],
-        evaluation_interval: "1m",
-        tests,
-    })
-    .map_err(|e| GenerateError::yaml("the promtool tests", e))
+    let (long, short): (Vec<TestGroup>, Vec<TestGroup>) =
+        tests.into_iter().partition(|g| g.interval != "1m");
+    let file = |tests, evaluation_interval| {
+        serde_saphyr::to_string(&TestFile {
+            rule_files: vec![rules_file],
+            evaluation_interval,
+            tests,
+        })
+        .map_err(|e| GenerateError::yaml("the promtool tests", e))
+    };
+    Ok((file(short, "1m")?, file(long, "10m")?))
 }
 
 /// For every override of a threshold alert: a series it matches fires at
@@ -585,7 +614,7 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
         let for_secs = rule.for_.as_deref().map_or(0, |f| {
             crate::units::parse_duration(f).map_or(0, |d| d.as_secs())
         });
-        let (eval, minutes) = span(for_secs);
+        let (eval, minutes) = span(for_secs, 0);
         let (s, d) = (
             rule.annotations["summary"].as_str(),
             rule.annotations["description"].as_str(),

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
-use crate::promql::{Expr, Matcher, Op, Selector, signals};
+use crate::promql::{Expr, Matcher, Op, Scope, Selector, signals};
 use crate::thresholds::{Direction, Language, Levels, Thresholds};
 use crate::units::prom_duration;
 
@@ -94,6 +94,16 @@ fn alert_expr(op: Op, value: Expr, t: f64, keysets: &[Vec<String>], metric: &str
     Expr::union(clauses).expect("at least the default clause")
 }
 
+/// `value` where `spec`'s gate at `level` also holds (the free-space floor).
+pub fn gated(spec: &AlertSpec, scope: &Scope, level: &str, value: Expr) -> Expr {
+    match spec.gate {
+        Some(gate) => value
+            .paren()
+            .on(Op::And, signals::FILESYSTEM_KEY, gate(scope, level)),
+        None => value,
+    }
+}
+
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Vec<Group> {
     let scope = t.scope();
@@ -146,7 +156,13 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
             }) else {
                 continue;
             };
-            let expr = alert_expr(op, value.clone(), default, &keysets, &metric);
+            let expr = alert_expr(
+                op,
+                gated(spec, &scope, level, value.clone()),
+                default,
+                &keysets,
+                &metric,
+            );
             let text = match t.language {
                 Language::En => spec.en,
                 Language::Fr => spec.fr,
@@ -267,7 +283,9 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
         out.push(Rule {
             record: None,
             alert: Some(name.clone()),
-            expr: value.clone().paren().bin(op, Expr::num(v * scale)),
+            expr: gated(spec, &t.scope(), level, value.clone())
+                .paren()
+                .bin(op, Expr::num(v * scale)),
             for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
             labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
             annotations,

@@ -266,20 +266,25 @@ pub fn is_label_name(s: &str) -> bool {
 
 // ---- Windows -----------------------------------------------------------------
 
-/// The ranges the rules look back over: the trend of `filesystem.full_in`
-/// (and its recent sixth, at least a minute) and the growth of SMART
-/// counters.
+/// The ranges the rules look back over: the "day" whose lowest and highest
+/// free space the filesystem alerts read (a day and a bit, so a nightly
+/// job that starts a little later than the night before is still seen),
+/// how far back the fill forecast compares that day with, and the growth
+/// of SMART counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Windows {
+    pub day_secs: u64,
     pub trend_secs: u64,
     pub growth_secs: u64,
 }
 
-impl Windows {
-    /// The last sixth of the trend window, at least a minute.
-    pub fn recent(&self) -> u64 {
-        (self.trend_secs / 6).max(60)
-    }
+/// Free bytes under which the free-space percentage may alert, at the
+/// warning and critical levels: a large disk with more left than this is
+/// left to the fill forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeFloor {
+    pub warning_bytes: u64,
+    pub critical_bytes: u64,
 }
 
 /// What a signal's value is computed over: which series (the selector) and
@@ -288,6 +293,7 @@ impl Windows {
 pub struct Scope {
     pub sel: Selector,
     pub windows: Windows,
+    pub free_floor: FreeFloor,
 }
 
 impl Scope {
@@ -390,6 +396,11 @@ impl Expr {
         Expr(format!("{}[{}]", self.0, prom_duration(secs)))
     }
 
+    /// `self offset d`, for a selector or a range.
+    pub fn offset(self, secs: u64) -> Expr {
+        Expr(format!("{} offset {}", self.0, prom_duration(secs)))
+    }
+
     /// `self[$__rate_interval]`: Grafana's range for rates.
     pub fn over_rate_interval(self) -> Expr {
         Expr(format!("{}[$__rate_interval]", self.0))
@@ -446,6 +457,16 @@ impl Expr {
         } else {
             Expr(format!("{} by({}) ({})", agg.as_str(), by.join(", "), e.0))
         }
+    }
+
+    /// `agg without(labels) (e)`: keeps every other label (the selector's too).
+    pub fn agg_without(agg: Agg, without: &[&str], e: Expr) -> Expr {
+        Expr(format!(
+            "{} without({}) ({})",
+            agg.as_str(),
+            without.join(", "),
+            e.0
+        ))
     }
 
     /// As [`Expr::agg`] with `e` on lines of its own (for long unions).

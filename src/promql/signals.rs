@@ -29,6 +29,7 @@ pub mod metric {
     pub const SMART_REPORTED_UNCORRECTABLE: &str = "vigie_smart_reported_uncorrectable";
     pub const SMART_UDMA_CRC: &str = "vigie_smart_udma_crc_errors";
     pub const SMART_SCSI_GROWN_DEFECTS: &str = "vigie_smart_scsi_grown_defects";
+    pub const SMART_SCSI_UNCORRECTED: &str = "vigie_smart_scsi_uncorrected_errors";
     pub const NVME_MEDIA_ERRORS: &str = "vigie_smart_nvme_media_errors";
     pub const NVME_CRITICAL_WARNING: &str = "vigie_smart_nvme_critical_warning";
     pub const NVME_WEAR: &str = "vigie_smart_nvme_wear_ratio";
@@ -101,23 +102,74 @@ pub fn inodes_free_percent(s: &Scope) -> Expr {
     percent(s.metric(FS_FILES_FREE), s.metric(FS_FILES))
 }
 
-/// The rate at which available bytes fall over the trend window, per
-/// second (positive while filling).
-fn falling_rate(s: &Scope) -> Expr {
-    Expr::call("deriv", [s.metric(FS_AVAIL).over(s.windows.trend_secs)]).negated()
+/// Available bytes at their lowest over the last day: what is left once
+/// the nightly churn (a backup written then deleted) has passed through.
+pub fn daily_low(s: &Scope) -> Expr {
+    Expr::call(
+        "min_over_time",
+        [s.metric(FS_AVAIL).over(s.windows.day_secs)],
+    )
 }
 
-/// Days until full: available bytes over the falling rate of the whole
-/// trend window, only while the recent sixth of the window still falls, so
-/// a write burst that has ended does not keep the forecast alive.
+/// Available bytes at their highest over the day ending `offset` ago: the
+/// level between bursts, which a burst of writes does not move.
+fn daily_high(s: &Scope, offset: u64) -> Expr {
+    let range = s.metric(FS_AVAIL).over(s.windows.day_secs);
+    let range = if offset > 0 {
+        range.offset(offset)
+    } else {
+        range
+    };
+    Expr::call("max_over_time", [range])
+}
+
+/// 1% of the size freed since the day before: the day's highest free space
+/// rose by more than that over the previous day's. Someone made room, so
+/// the day's low (from before) no longer says how full the disk is.
+pub fn space_freed(s: &Scope) -> Expr {
+    daily_high(s, 0)
+        .bin(Op::Sub, daily_high(s, s.windows.day_secs))
+        .bin(Op::Gt, s.metric(FS_SIZE).bin(Op::Div, n(100.0)))
+}
+
+/// Free space in percent at the day's lowest, unless space was freed since
+/// (see [`space_freed`]): a nightly burst keeps it low all day (no alert
+/// that resolves each morning and fires again each night), a clean-up
+/// clears it at once.
+pub fn free_percent_low(s: &Scope) -> Expr {
+    percent(daily_low(s), s.metric(FS_SIZE))
+        .paren()
+        .bin(Op::Unless, space_freed(s))
+}
+
+/// Filesystems with fewer than `bytes` available at the day's lowest: the
+/// only ones the free-space percentage alerts on at a level whose floor is
+/// `bytes`.
+pub fn free_below(s: &Scope, bytes: u64) -> Expr {
+    daily_low(s).bin(Op::Lt, n(bytes as f64))
+}
+
+/// The rate at which free space falls, per second (positive while
+/// filling): how far the day's highest free space fell over the trend
+/// window. Highs are the level between bursts: a nightly backup written
+/// and deleted, or a one-off burst, does not move them; a clean-up raises
+/// them at once.
+fn falling_rate(s: &Scope) -> Expr {
+    let trend = s.windows.trend_secs;
+    daily_high(s, trend)
+        .bin(Op::Sub, daily_high(s, 0))
+        .paren()
+        .bin(Op::Div, n(trend as f64))
+}
+
+/// Days until full: the day's lowest free space over the rate its highest
+/// fell over the trend window; 0 for a filesystem with no byte left, which
+/// stays alerting until it has room again.
 pub fn days_until_full(s: &Scope) -> Expr {
     let filling = falling_rate(s).bin(Op::Gt, n(0.0)).paren();
-    let still_falling =
-        Expr::call("deriv", [s.metric(FS_AVAIL).over(s.windows.recent())]).bin(Op::Lt, n(0.0));
-    s.metric(FS_AVAIL)
-        .bin(Op::Div, filling)
-        .bin(Op::Div, n(DAY))
-        .bin(Op::And, still_falling)
+    let forecast = daily_low(s).bin(Op::Div, filling).bin(Op::Div, n(DAY));
+    let full_now = s.metric(FS_AVAIL).bin(Op::Eq, n(0.0));
+    forecast.bin(Op::Or, full_now)
 }
 
 /// [`days_until_full`] for a graph: every filesystem gets a value, at most
@@ -164,9 +216,11 @@ pub fn swap_used_percent(s: &Scope) -> Expr {
     percent(swap_used_bytes(s).paren(), size)
 }
 
-/// Bytes per second read back from swap.
+/// Bytes per second read back from swap, over 10 minutes: at least four
+/// samples with a scrape interval up to 2.5 minutes (5 minutes needed
+/// 75-second scrapes or shorter to be sure of two).
 pub fn swap_in_rate(s: &Scope) -> Expr {
-    Expr::call("rate", [s.metric(SWAP_IN).over(300)])
+    Expr::call("rate", [s.metric(SWAP_IN).over(600)])
 }
 
 pub fn days_since_boot(s: &Scope) -> Expr {
@@ -192,6 +246,12 @@ pub fn smart_value(s: &Scope, metric: &str) -> Expr {
 pub fn counter_growing(s: &Scope, metric: &str) -> Expr {
     let grown = Expr::call("delta", [s.metric(metric).over(s.windows.growth_secs)]);
     Expr::call("clamp_max", [grown.bin(Op::Gt, n(0.0)), n(1.0)])
+}
+
+/// Uncorrected read, write and verify errors of a SAS/SCSI disk, summed
+/// over the operation (one series per disk).
+pub fn scsi_uncorrected_errors(s: &Scope) -> Expr {
+    Expr::agg_without(Agg::Sum, &["operation"], s.metric(SMART_SCSI_UNCORRECTED))
 }
 
 /// 1 when any NVMe critical warning bit is set.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-use super::raw::{RawRole, section};
+use super::raw::{RawFloor, RawRole, section};
 
 /// Which way a value goes bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,12 +166,20 @@ macro_rules! catalogue {
 catalogue! {
     RawFilesystems "filesystem" {
         // Incident 1: a disk "with tens of GB free" filled in days. Percent
-        // alone misses it; the forecast catches it.
+        // alone misses it; the forecast catches it. Read at the day's lowest
+        // and only under `free_percent_floor` bytes (a 4 TB disk with 300 GB
+        // free is not almost full).
         free_percent: sig(Percent, Lo, Filesystem).levels(Some(15.0), Some(5.0)).after(600).by_role(),
         inodes_free_percent: sig(Percent, Lo, Filesystem).levels(Some(10.0), Some(3.0)).after(600).by_role(),
-        full_in: sig(Duration, Lo, Filesystem).levels(Some(7.0 * DAY), Some(DAY)).after(3600).shown_in(1.0 / DAY).by_role(),
+        // Critical 2 days ahead: a volunteer may only read it the next evening.
+        full_in: sig(Duration, Lo, Filesystem).levels(Some(7.0 * DAY), Some(2.0 * DAY)).after(3600).shown_in(1.0 / DAY).by_role(),
         readonly: sig(Condition, Hi, Filesystem).levels(None, Some(1.0)).after(60),
-    } extra { full_in_window: Option<Spanned<String>>, roles: BTreeMap<String, Spanned<RawRole>> };
+    } extra {
+        full_in_window: Option<Spanned<String>>,
+        full_in_day: Option<Spanned<String>>,
+        free_percent_floor: Option<Spanned<RawFloor>>,
+        roles: BTreeMap<String, Spanned<RawRole>>
+    };
     RawSmart "smart" {
         // Incident 3: pre-fail read errors on a disk without RAID.
         failing: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
@@ -187,9 +195,17 @@ catalogue! {
         nvme_critical_warning: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
         nvme_wear_percent: sig(WearPercent, Hi, Disk).levels(Some(80.0), Some(95.0)),
         nvme_spare_low: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
-        self_test_failed: sig(Condition, Hi, Disk).levels(Some(1.0), None),
+        // The disk found an error testing itself: critical while the latest
+        // test stands failed (incident 3: no RAID, days lost restoring).
+        self_test_failed: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        // SAS/SCSI disks have no ATA attributes: their grown defect list
+        // plays the part of reallocated sectors, uncorrected read/write/
+        // verify errors that of reported uncorrectable errors.
+        scsi_grown_defects: sig(Count, Hi, Disk).levels(Some(1.0), Some(50.0)),
+        scsi_uncorrected_errors: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
         temperature_celsius: sig(Celsius, Hi, Disk).levels(Some(55.0), Some(65.0)).after(900),
-        not_reporting: sig(Condition, Hi, Disk).levels(Some(1.0), None).after(3600),
+        // 15m: three failed rounds at the default 5-minute interval.
+        not_reporting: sig(Condition, Hi, Disk).levels(Some(1.0), None).after(900),
     } extra { growth_window: Option<Spanned<String>> };
     RawSwap "swap" {
         // Incident 4: swap at 100% on a server not rebooted for 33 weeks.

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::promql::{Scope, Selector, Windows};
+use crate::promql::{FreeFloor, Scope, Selector, Windows};
 use crate::units::today;
 use error::At;
 use levels::{levels, roles, window};
@@ -94,6 +94,8 @@ pub struct Thresholds {
     /// The range over which `filesystem.full_in` extrapolates the trend
     /// and the one over which a growing SMART counter raises its alert.
     pub windows: Windows,
+    /// Free bytes under which `filesystem.free_percent` may alert.
+    pub free_floor: FreeFloor,
     /// An always-firing alert for a dead-man's-switch receiver.
     pub watchdog: bool,
     pub overrides: Vec<Override>,
@@ -107,6 +109,7 @@ impl Thresholds {
         Scope {
             sel: self.selector.clone(),
             windows: self.windows,
+            free_floor: self.free_floor,
         }
     }
 
@@ -184,13 +187,36 @@ impl Thresholds {
             &at,
             "filesystems.full_in_window",
             &raw.filesystems.full_in_window,
-            6 * 3600,
+            3 * 86400,
         )?;
+        let full_in_day_secs = window(
+            &at,
+            "filesystems.full_in_day",
+            &raw.filesystems.full_in_day,
+            26 * 3600,
+        )?;
+        let floor = raw.filesystems.free_percent_floor.as_ref();
+        let free_floor = FreeFloor {
+            warning_bytes: floor
+                .and_then(|f| f.value.warning)
+                .unwrap_or(20 * 1024 * 1024 * 1024),
+            critical_bytes: floor
+                .and_then(|f| f.value.critical)
+                .unwrap_or(5 * 1024 * 1024 * 1024),
+        };
+        if let Some(f) = floor
+            && free_floor.warning_bytes < free_floor.critical_bytes
+        {
+            return Err(at.err(
+                f.referenced,
+                "filesystems.free_percent_floor: the warning floor must be at least the critical one",
+            ));
+        }
         let smart_growth_window_secs = window(
             &at,
             "smart.growth_window",
             &raw.smart.growth_window,
-            24 * 3600,
+            7 * 86400,
         )?;
 
         let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, today)?;
@@ -202,7 +228,9 @@ impl Thresholds {
             runbook_url,
             signals,
             roles,
+            free_floor,
             windows: Windows {
+                day_secs: full_in_day_secs,
                 trend_secs: full_in_window_secs,
                 growth_secs: smart_growth_window_secs,
             },

@@ -58,6 +58,16 @@ pub(super) enum RawValue {
 
 pub(super) type Slot = Option<Spanned<RawLevels>>;
 
+/// `free_percent_floor: {warning: 21474836480, critical: 5368709120}` (bytes).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFloor {
+    #[serde(default)]
+    pub(super) warning: Option<u64>,
+    #[serde(default)]
+    pub(super) critical: Option<u64>,
+}
+
 /// Declares a section: its signal fields (each `section.field`) and the
 /// list of (signal id, field) pairs used to walk it.
 macro_rules! section {

@@ -378,12 +378,12 @@ fn thresholds_and_language_reach_the_panels() {
             {"color": "green", "value": 15.0}
         ])
     );
-    // The forecast in days (file: 7d and 1d).
+    // The forecast in days (file: 7d and 2d).
     let forecast = find(host, "Forecast");
     assert_eq!(forecast["fieldConfig"]["defaults"]["unit"], "suffix: d");
     assert_eq!(
         steps(&forecast)[1..],
-        [("orange".into(), Some(1.0)), ("green".into(), Some(7.0))]
+        [("orange".into(), Some(2.0)), ("green".into(), Some(7.0))]
     );
     // The role of the shipped file: control-plane 30 / 15.
     let cp = find(host, "Free space of watched paths (control-plane)");

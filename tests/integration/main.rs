@@ -33,6 +33,9 @@
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
 //! - `rules`: `vigie gen-rules` output through promtool (check and test) for
 //!   the shipped file and four fixtures; `--check`; 500 overrides.
+//! - `replays`: multi-day replays of incident 1, a disk that stays full,
+//!   two steady states and a failing SMART disk (`tests/replays/`), through promtool against the
+//!   shipped rules: which alerts fire, when, and that they do not flap.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
 //! - `dashboards`: the generated Grafana dashboards type-check against
@@ -72,6 +75,7 @@ mod live;
 mod proc_fixtures;
 mod prometheus;
 mod recipe_e2e;
+mod replays;
 mod resilience;
 mod rules;
 mod smart;

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use vigie::generate::{Format, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate};
+use vigie::generate::{Format, LONG_TESTS_FILE, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate};
 use vigie::thresholds::Thresholds;
 
 use crate::common::fixture;
@@ -41,10 +41,14 @@ fn check_with_promtool(thresholds: &Path) -> (usize, String) {
     vigie::generate::write(&files, dir.path(), None, false).unwrap();
     let checked = promtool(&["check", "rules", RULES_FILE], dir.path())
         .unwrap_or_else(|e| panic!("{}: {e}", thresholds.display()));
-    let tested = promtool(&["test", "rules", TESTS_FILE], dir.path())
+    let tested = promtool(&["test", "rules", TESTS_FILE, LONG_TESTS_FILE], dir.path())
         .unwrap_or_else(|e| panic!("{}: {e}", thresholds.display()));
     assert!(tested.contains("SUCCESS"), "{tested}");
-    let tests = files[1].1.matches("\n- name: ").count();
+    let tests = files
+        .iter()
+        .filter(|(n, _)| n == TESTS_FILE || n == LONG_TESTS_FILE)
+        .map(|(_, c)| c.matches("\n- name: ").count())
+        .sum();
     (tests, checked)
 }
 
@@ -100,12 +104,18 @@ fn default_and_fixtures_pass_promtool() {
     eprintln!("{}", report.join("\n"));
 }
 
-/// The generated files, parsed.
+/// The generated rules and tests (both test files' groups in one list), parsed.
 fn parsed(files: &[(String, String)]) -> (serde_json::Value, serde_json::Value) {
-    (
-        serde_saphyr::from_str(&files[0].1).unwrap(),
-        serde_saphyr::from_str(&files[1].1).unwrap(),
-    )
+    let file = |name: &str| -> serde_json::Value {
+        let (_, c) = files.iter().find(|(n, _)| n == name).unwrap();
+        serde_saphyr::from_str(c).unwrap()
+    };
+    let mut tests = file(TESTS_FILE);
+    let long = file(LONG_TESTS_FILE);
+    if let (Some(all), Some(more)) = (tests["tests"].as_array_mut(), long["tests"].as_array()) {
+        all.extend(more.iter().cloned());
+    }
+    (file(RULES_FILE), tests)
 }
 
 #[test]
@@ -169,7 +179,7 @@ fn french_texts_and_runbook_links() {
         first["annotations"]["summary"]
             .as_str()
             .unwrap()
-            .contains("n'a plus que"),
+            .contains("est descendu à"),
         "French summaries"
     );
     assert_eq!(
@@ -242,12 +252,13 @@ fn prometheus_operator_form_wraps_the_same_groups() {
             TESTS_FILE,
             "dashboards/vigie-fleet.json",
             "dashboards/vigie-host.json",
+            LONG_TESTS_FILE,
             OPERATOR_FILE,
             "vigie-dashboards-configmap.yaml"
         ]
     );
     let plain: serde_json::Value = serde_saphyr::from_str(&files[0].1).unwrap();
-    let object: serde_json::Value = serde_saphyr::from_str(&files[4].1).unwrap();
+    let object: serde_json::Value = serde_saphyr::from_str(&files[5].1).unwrap();
     assert_eq!(object["kind"], "PrometheusRule");
     assert_eq!(object["apiVersion"], "monitoring.coreos.com/v1");
     assert_eq!(object["spec"]["groups"], plain["groups"]);
@@ -304,49 +315,6 @@ fn check_mode_through_the_binary() {
         String::from_utf8_lossy(&out.stderr)
             .contains("bad.yaml:2:27: warning of swap.used_percent: 140 is not a percentage")
     );
-}
-
-/// The forecast alert on four disks over 8 hours (1-minute samples): one
-/// filling steadily (full in about 3 days: warning), one that took a burst
-/// of writes 3 hours ago and is steady since, one steady, one shrinking.
-/// Only the first alerts; without the "still falling recently" condition the
-/// burst would (6-hour trend: full in about 2 days).
-#[test]
-fn forecast_catches_steady_filling_but_not_a_past_burst() {
-    let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    vigie::generate::write(
-        &generate(&t, Format::Plain).unwrap(),
-        dir.path(),
-        None,
-        false,
-    )
-    .unwrap();
-    let fs = |mp: &str| {
-        format!(
-            "vigie_filesystem_avail_bytes{{job=\"vigie\",instance=\"h:7361\",mountpoint=\"{mp}\",device=\"/dev/x\",fstype=\"ext4\"}}"
-        )
-    };
-    // Filling: 100 GB left at 480 min, losing 23148148 bytes a minute: full in 3 days.
-    let filling_start = 100e9 + 480.0 * 23_148_148.0;
-    let test = format!(
-        "rule_files: [{RULES_FILE}]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n  input_series:\n\
-         \x20 - series: '{}'\n    values: '{filling_start}-23148148x480'\n\
-         \x20 - series: '{}'\n    values: '1000000000000+0x299 1000000000000-10000000000x10 900000000000+0x170'\n\
-         \x20 - series: '{}'\n    values: '500000000000+0x480'\n\
-         \x20 - series: '{}'\n    values: '500000000000+1000000x480'\n\
-         \x20 alert_rule_test:\n  - eval_time: 480m\n    alertname: VigieFilesystemFillingUp\n    exp_alerts:\n\
-         \x20   - exp_labels: {{severity: warning, job: vigie, instance: 'h:7361', mountpoint: /filling, device: /dev/x, fstype: ext4}}\n\
-         \x20     exp_annotations:\n\
-         \x20       summary: 'Filesystem /filling on h:7361 will be full in about 3.0 days at its current rate (93.13GiB left).'\n\
-         \x20       description: 'It has been filling steadily: free space now, before it runs out (old backups, logs, caches, trash), or grow the disk. Find what grows with du -xh --max-depth=2 /filling.'\n",
-        fs("/filling"),
-        fs("/burst"),
-        fs("/steady"),
-        fs("/shrinking"),
-    );
-    std::fs::write(dir.path().join("forecast.test.yaml"), test).unwrap();
-    promtool(&["test", "rules", "forecast.test.yaml"], dir.path()).unwrap();
 }
 
 #[test]

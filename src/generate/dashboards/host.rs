@@ -131,8 +131,8 @@ fn filesystems(c: &mut Ctx) {
         (12, 8),
         c.tr("Forecast: days until full", "Prévision : jours avant saturation"),
         c.tr(
-            &format!("Days until each filesystem is full at the rate it filled over the last {} (the trend window of the thresholds file), coloured by filesystem.full_in. As for the alert, only while it is still filling over the last sixth of that window: a burst that has ended shows \"not filling\".", crate::units::prom_duration(t.windows.trend_secs)),
-            &format!("Jours avant que chaque système de fichiers soit plein au rythme des dernières {} (la fenêtre de tendance du fichier de seuils), coloré selon filesystem.full_in. Comme pour l'alerte, seulement s'il se remplit encore sur le dernier sixième de cette fenêtre : une rafale terminée s'affiche « ne se remplit pas ».", crate::units::prom_duration(t.windows.trend_secs)),
+            &format!("Days until each filesystem is full, as the alert computes it: the day's lowest free space (after the nightly churn) over how fast the day's highest free space fell over the last {} (the trend window of the thresholds file), coloured by filesystem.full_in; 0 when full. Write bursts that are deleted do not move it; a disk not losing space shows \"not filling\".", crate::units::prom_duration(t.windows.trend_secs)),
+            &format!("Jours avant que chaque système de fichiers soit plein, calculés comme par l'alerte : l'espace libre au plus bas de la journée (après les écritures de la nuit) divisé par la vitesse à laquelle l'espace libre au plus haut de la journée a baissé sur les dernières {} (la fenêtre de tendance du fichier de seuils), coloré selon filesystem.full_in ; 0 quand il est plein. Les rafales d'écriture effacées ensuite ne le font pas bouger ; un disque qui ne perd pas de place s'affiche « ne se remplit pas ».", crate::units::prom_duration(t.windows.trend_secs)),
         ),
         vec![json!({"expr": forecast, "legendFormat": "{{mountpoint}}", "range": false, "instant": true, "editorMode": "code"})],
         p,
