@@ -609,7 +609,7 @@ pub fn evaluate(
 fn local_scope(t: &Thresholds) -> crate::promql::Scope {
     crate::promql::Scope {
         sel: crate::promql::Selector::default(),
-        windows: t.windows,
+        ..t.scope()
     }
 }
 

@@ -910,7 +910,7 @@ fn check_evaluator_agrees_with_promtool() {
     // As the check evaluates them: without the fleet's selector.
     let scope = vigie::promql::Scope {
         sel: vigie::promql::Selector::default(),
-        windows: t.windows,
+        ..t.scope()
     };
     let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
     let mut exprs: Vec<String> = Vec::new();
