@@ -37,6 +37,13 @@ pub const COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
     COLLECTOR,
 )
 .unit(Unit::Seconds);
+pub const COLLECTOR_DATA_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_data_timestamp_seconds",
+    "Unix time at which the collector's last finished run ended: the age of the data served for it. \
+     A run that overruns keeps the last data served, so this stops moving; 0 if no run has finished.",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
 pub const COLLECTOR_ERRORS: Desc = Desc::counter(
     "vigie_collector_errors",
     "Failed, timed-out or stuck runs of the collector since vigie started.",
@@ -65,6 +72,7 @@ pub const SELF_FAMILIES: &[&Desc] = &[
     &COLLECTOR_SUCCESS,
     &COLLECTOR_DURATION_SECONDS,
     &COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS,
+    &COLLECTOR_DATA_TIMESTAMP_SECONDS,
     &COLLECTOR_ERRORS,
     &COLLECTOR_REFRESH_INTERVAL_SECONDS,
     &BUILD_INFO,
@@ -107,6 +115,8 @@ struct State {
     success: Option<bool>,
     duration: Duration,
     last_success: Option<f64>,
+    /// When the run whose families are served ended.
+    data_time: Option<f64>,
     errors_total: u64,
     last_error: Option<String>,
     /// When the run in flight started.
@@ -155,6 +165,7 @@ impl Slot {
     fn finish(&self, families: Families, result: anyhow::Result<()>, duration: Duration) {
         let mut st = self.lock();
         st.families = Arc::new(families);
+        st.data_time = Some(unix_now());
         st.duration = duration;
         st.running_since = None;
         match result {
@@ -181,16 +192,26 @@ impl Slot {
         st.last_error = Some(message);
     }
 
-    /// A run that did not return in time: its data (if any) is dropped so that
-    /// nothing stale is exported as fresh.
+    /// A run that did not return in time: the collector fails, and the data
+    /// of the last finished run is still served, its age visible in
+    /// `vigie_collector_data_timestamp_seconds` (a refresh that overruns on
+    /// a huge or slow host must not make `/` vanish from the dashboards).
     fn overran(&self, run: Instant, waited: Duration, message: String) {
         let mut st = self.lock();
         if st.running_since != Some(run) {
             // The run finished just as the wait gave up: its data is fresh.
             return;
         }
-        st.families = Arc::new(Families::new());
         st.duration = waited;
+        // (No age in the message: it would change at every overrun and
+        // defeat the log-once of `failed`; the age is the metric's.)
+        let message = match st.data_time {
+            Some(_) => format!(
+                "{message}; still serving the data of its last finished run \
+                 (vigie_collector_data_timestamp_seconds)"
+            ),
+            None => message,
+        };
         self.failed(&mut st, message);
     }
 }
@@ -309,6 +330,8 @@ impl Runner {
                 .sample(&l, st.duration.as_secs_f64());
             f.family(&COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS)
                 .sample(&l, st.last_success.unwrap_or(0.0));
+            f.family(&COLLECTOR_DATA_TIMESTAMP_SECONDS)
+                .sample(&l, st.data_time.unwrap_or(0.0));
             f.family(&COLLECTOR_ERRORS)
                 .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {

@@ -280,3 +280,28 @@ fn reboot_required_through_var_run_symlink() {
             .is_none()
     );
 }
+
+#[test]
+fn unparseable_mount_table_lines_are_counted() {
+    let tree = copy_tree(&fixture("host"));
+    let mountinfo = tree.path().join("proc/self/mountinfo");
+    let mut text = std::fs::read_to_string(&mountinfo).unwrap();
+    text.push_str("garbage line\n99 1 8:9 / /srv/no-separator rw ext4 /dev/sdz1 rw\n");
+    std::fs::write(&mountinfo, text).unwrap();
+    let c = FilesystemCollector::new(tree_paths(tree.path()), FilesystemConfig::default());
+    let mut f = Families::new();
+    c.refresh(&mut f).unwrap();
+    assert_eq!(
+        f.value("vigie_filesystem_mount_table_unparsed_lines", &[]),
+        Some(2.0)
+    );
+    assert!(mountpoints(&f, "vigie_filesystem_avail_bytes").contains(&"/".to_string()));
+    // The clean table says 0, not nothing.
+    let c = FilesystemCollector::new(tree_paths(&fixture("host")), FilesystemConfig::default());
+    let mut f = Families::new();
+    c.refresh(&mut f).unwrap();
+    assert_eq!(
+        f.value("vigie_filesystem_mount_table_unparsed_lines", &[]),
+        Some(0.0)
+    );
+}
