@@ -713,7 +713,10 @@ impl Collector for FilesystemCollector {
                 Outcome::Err(e) => Some(e.as_str()),
                 Outcome::Ok(_) => None,
             };
-            self.log_change(&format!("filesystem {}", t.label.display()), error);
+            // Most mounts are fine and were fine: no string to build then.
+            if error.is_some() || !lock(&self.logged).is_empty() {
+                self.log_change(&format!("filesystem {}", t.label.display()), error);
+            }
             let mp = t.label.to_string_lossy();
             let l = [
                 ("mountpoint", mp.as_ref()),

@@ -336,6 +336,14 @@ impl SmartCollector {
                                     st.kind = t.clone();
                                 }
                                 st.last_success = Some(unix_now());
+                                let bad = report.out_of_range.join(", ");
+                                let was = st.report.as_ref().map(|r| r.out_of_range.join(", "));
+                                if !bad.is_empty() && was.as_deref() != Some(bad.as_str()) {
+                                    log::warn!(
+                                        "smart {}: values out of range dropped: {bad}",
+                                        dev.name
+                                    );
+                                }
                                 st.report = Some(report);
                             }
                         },

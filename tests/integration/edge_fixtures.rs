@@ -282,6 +282,50 @@ fn reboot_required_through_var_run_symlink() {
 }
 
 #[test]
+fn byte_counts_that_overflow_are_errors_never_a_wrapped_zero() {
+    // `overflow`: SwapFree of 2^54 kB and pswpin of 2^52 pages are exactly
+    // 2^64 bytes, which u64 arithmetic wraps to 0; SwapTotal and one
+    // /proc/swaps row overflow too.
+    let tree = fixture("overflow");
+    let mut f = Families::new();
+    let err = SwapCollector::new(tree_paths(&tree))
+        .refresh(&mut f)
+        .unwrap_err();
+    let err = format!("{err:#}");
+    assert!(err.contains("overflow"), "{err}");
+    for name in [
+        "vigie_swap_size_bytes",
+        "vigie_swap_free_bytes",
+        "vigie_swap_in_bytes",
+    ] {
+        assert_eq!(f.value(name, &[]), None, "{name}");
+    }
+    assert_eq!(
+        f.value(
+            "vigie_swap_device_size_bytes",
+            &[("device", "/dev/sda2"), ("type", "partition")]
+        ),
+        None
+    );
+    // The values that fit are still there.
+    assert_eq!(
+        f.value("vigie_memory_total_bytes", &[]),
+        Some(1012264.0 * 1024.0)
+    );
+    assert_eq!(
+        f.value("vigie_swap_out_bytes", &[]),
+        Some(20.0 * page_size() as f64)
+    );
+    assert_eq!(
+        f.value(
+            "vigie_swap_device_size_bytes",
+            &[("device", "/swapfile"), ("type", "file")]
+        ),
+        Some(1024.0 * 1024.0)
+    );
+}
+
+#[test]
 fn unparseable_mount_table_lines_are_counted() {
     let tree = copy_tree(&fixture("host"));
     let mountinfo = tree.path().join("proc/self/mountinfo");

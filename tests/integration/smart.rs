@@ -718,3 +718,36 @@ fn output_beyond_the_cap_is_a_device_error() {
         "{log:?}"
     );
 }
+
+#[test]
+fn values_out_of_physical_range_are_dropped_and_counted() {
+    let Some(disk) = capture("smartctl_exporter__WDC_WD20EFRX-68EUZN0_17.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    let json = std::fs::read_to_string(disk).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["temperature"]["current"] = serde_json::json!(30000);
+    v["power_on_time"]["hours"] = serde_json::json!(1_000_000_000_000u64);
+    std::fs::write(f.path("sda.json"), v.to_string()).unwrap();
+    f.scan(&[("/dev/sda", "sat")]);
+    let vg = f.start(&[]);
+    let body = vg.scrape_until(|b| b.contains("vigie_smart_device_info{"));
+    assert_eq!(
+        value(&body, "vigie_smart_out_of_range_values{device=\"/dev/sda\""),
+        Some(2.0),
+        "{body}"
+    );
+    assert!(!body.contains("vigie_smart_temperature_celsius{"), "{body}");
+    assert!(!body.contains("vigie_smart_power_on_seconds{"), "{body}");
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sda\""),
+        Some(0.0)
+    );
+    let log = vg.wait_log(|l| l.contains("/dev/sda") && l.contains("out of range"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sda") && l.contains("out of range")),
+        "{log:?}"
+    );
+}
