@@ -491,6 +491,12 @@ impl Collector for DnsCollector {
         self.round()
     }
 
+    fn rereads_on_sighup(&self) -> Option<&'static str> {
+        self.config
+            .from_resolv_conf
+            .then_some("resolv.conf and systemd-resolved's upstreams")
+    }
+
     fn render(&self, out: &mut Families) {
         let sh = lock(&self.shared);
         let mut failing: HashSet<&Resolver> = HashSet::new();

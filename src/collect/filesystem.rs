@@ -643,6 +643,10 @@ impl Collector for FilesystemCollector {
         "filesystem"
     }
 
+    fn rereads_on_sighup(&self) -> Option<&'static str> {
+        Some("the mount table")
+    }
+
     fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
         let (mounts, unparsed) = self.mount_table()?;
         out.family(&FILESYSTEM_MOUNT_TABLE_UNPARSED_LINES)

@@ -274,6 +274,43 @@ impl Runner {
         .await;
     }
 
+    /// On SIGHUP: refreshes now every collector that has something to
+    /// re-read ([`super::Collector::rereads_on_sighup`]) and logs what was
+    /// re-read. Flags are not re-read: they need a restart.
+    pub async fn reload(&self) {
+        let slots: Vec<&Arc<Slot>> = self
+            .slots
+            .iter()
+            .filter(|s| s.reg.collector.rereads_on_sighup().is_some())
+            .collect();
+        let what: Vec<String> = slots
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    s.reg.collector.rereads_on_sighup().unwrap_or_default(),
+                    s.name()
+                )
+            })
+            .collect();
+        log::info!(
+            "SIGHUP received: re-reading {}; flags need a restart",
+            if what.is_empty() {
+                "nothing (no enabled collector reads a file SIGHUP should refresh)".to_string()
+            } else {
+                what.join(", ")
+            }
+        );
+        join_all(slots.iter().map(|s| run_once(s, s.reg.timeout)).collect()).await;
+        for s in slots {
+            let st = s.lock();
+            match (&st.success, &st.last_error) {
+                (Some(false), Some(e)) => log::warn!("SIGHUP: collector {}: {e}", s.name()),
+                _ => log::info!("SIGHUP: collector {} re-read", s.name()),
+            }
+        }
+    }
+
     /// Ends the work of every collector that could outlive vigie
     /// ([`super::Collector::stop`]). Called once, at shutdown.
     pub fn stop(&self) {

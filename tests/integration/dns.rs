@@ -570,3 +570,34 @@ fn a_huge_systemd_resolved_upstream_list_is_capped_and_says_so() {
         "{log:?}"
     );
 }
+
+#[test]
+fn sighup_rereads_resolv_conf_and_logs_instead_of_killing_vigie() {
+    let (a, _) = fake_resolver(Fault::Rcode(ResponseCode::NoError));
+    let (b, _) = fake_resolver(Fault::Rcode(ResponseCode::NoError));
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    let conf = root.path().join("etc/resolv.conf");
+    std::fs::write(&conf, format!("nameserver {a}\n")).unwrap();
+    let mut v = Vigie::start(&[
+        &format!("--path.rootfs={}", root.path().display()),
+        "--collector.disable-defaults",
+        "--collector.dns",
+        "--collector.dns.interval=1h",
+    ]);
+    v.scrape_until(|body| body.contains(&format!("vigie_dns_probe_success{{resolver=\"{a}\"")));
+    // The host's resolvers change; the next interval is an hour away.
+    std::fs::write(&conf, format!("nameserver {b}\n")).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(v.child.id() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
+    let log = v.wait_log(|l| l.contains("SIGHUP"));
+    assert!(log.iter().any(|l| l.contains("SIGHUP")), "{log:?}");
+    assert!(v.child.try_wait().unwrap().is_none(), "SIGHUP ended vigie");
+    v.scrape_until(|body| {
+        body.contains(&format!("vigie_dns_probe_success{{resolver=\"{b}\""))
+            && !body.contains(&format!("vigie_dns_probe_success{{resolver=\"{a}\""))
+    });
+}
