@@ -703,7 +703,7 @@ fn output_beyond_the_cap_is_a_device_error() {
     };
     let f = FakeDisks::new();
     f.disk("sdb", &hgst)
-        .behave("sda", "flood", "20\n")
+        .behave("sda", "flood", "6\n")
         .scan(&[("/dev/sda", "sat"), ("/dev/sdb", "sat")]);
     let v = f.start(&["--collector.smart.timeout=10s"]);
     let body = v.scrape_until(|b| {
