@@ -164,7 +164,10 @@ impl Slot {
     /// Stores the outcome of a finished run.
     fn finish(&self, families: Families, result: anyhow::Result<()>, duration: Duration) {
         let mut st = self.lock();
-        st.families = Arc::new(families);
+        // The previous snapshot is freed after the lock is released (below):
+        // with tens of thousands of mounts that takes long enough to hold
+        // up scrapes, which take this lock.
+        let _previous = std::mem::replace(&mut st.families, Arc::new(families));
         st.data_time = Some(unix_now());
         st.duration = duration;
         st.running_since = None;
@@ -179,6 +182,7 @@ impl Slot {
             }
             Err(e) => self.failed(&mut st, format!("{e:#}")),
         }
+        drop(st);
     }
 
     /// Records a failed attempt; logs only when the error changes, so a
