@@ -3,6 +3,10 @@
 //! `benches/compare.sh`.
 //!
 //!   cargo bench --bench scrape
+//!   cargo bench --bench scrape -- mountinfo     (only the mount-table scaling)
+//!
+//! `VIGIE_BENCH_MOUNTS=5000,20000` picks the mount-table sizes (default
+//! 5,000, 20,000 and 100,000 lines).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -120,5 +124,68 @@ fn gather(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, collectors, encoders, gather);
+/// A mountinfo of `n` lines, every one a distinct filesystem the default
+/// filters keep (the worst case: each is statted and exported), in the
+/// shape of a busy Kubernetes node's table.
+fn big_mountinfo(n: usize) -> String {
+    let mut s = String::with_capacity(n * 110);
+    s.push_str("1 0 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n");
+    for i in 1..n {
+        s.push_str(&format!(
+            "{} 1 0:{} / /srv/pods/{:x}/volumes/vol-{i} rw,nosuid,nodev - tmpfs tmpfs rw,size=1024k\n",
+            i + 1,
+            i + 100,
+            i % 977
+        ));
+    }
+    s
+}
+
+/// The filesystem collector's refresh against mount tables of growing size
+/// (statfs itself replaced by a constant: the figure is the collector's own
+/// cost, threads included).
+fn mountinfo_scale(c: &mut Criterion) {
+    use vigie::collect::filesystem::FsStat;
+    let sizes: Vec<usize> = std::env::var("VIGIE_BENCH_MOUNTS")
+        .unwrap_or_else(|_| "5000,20000,100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut group = c.benchmark_group("collect/filesystem mountinfo lines");
+    group.sample_size(10);
+    for n in sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let proc = dir.path().join("proc");
+        std::fs::create_dir_all(proc.join("1")).unwrap();
+        std::fs::write(proc.join("1/mountinfo"), big_mountinfo(n)).unwrap();
+        let paths = Paths {
+            procfs: proc,
+            sysfs: dir.path().join("sys"),
+            rootfs: "/".into(),
+        };
+        let stat = FsStat {
+            size: 1 << 30,
+            free: 1 << 29,
+            avail: 1 << 28,
+            files: 1000,
+            files_free: 500,
+            read_only: false,
+        };
+        let fs = FilesystemCollector::with_stat(
+            paths,
+            FilesystemConfig::default(),
+            Arc::new(move |_: &Path| Ok(stat)),
+        );
+        group.bench_function(format!("{n}"), |b| {
+            b.iter(|| {
+                let mut f = Families::new();
+                fs.refresh(&mut f).unwrap();
+                f
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, collectors, encoders, gather, mountinfo_scale);
 criterion_main!(benches);

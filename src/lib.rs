@@ -55,9 +55,12 @@ pub mod units;
 
 use std::sync::Arc;
 
-/// Runs the exporter until SIGTERM/SIGINT.
+/// Runs the exporter until SIGTERM/SIGINT; SIGHUP re-reads what can be
+/// re-read without a restart.
 pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     let shutdown = server::shutdown_signal()?;
+    // SIGHUP's default action would end vigie: handle it from the start.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let runner = Arc::new(collect::Runner::new(collect::build(&config)));
     let listener = server::bind(&config.listen_address).await?;
     log::info!(
@@ -70,6 +73,14 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         log::info!("collector {} enabled", st.name);
     }
     runner.start_background();
+    {
+        let runner = runner.clone();
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                runner.reload().await;
+            }
+        });
+    }
     let app = Arc::new(server::App::new(&config, runner.clone()));
     let result = server::serve(listener, app, shutdown).await;
     // A smartctl stuck on a disk runs in its own process group: end it too.

@@ -27,7 +27,7 @@ use clap::Args;
 use super::dns_probe::{DnsQuery, Outcome, probe};
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
-use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS};
+use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS, SYSTEMD_MAX_UPSTREAMS};
 use crate::metrics::{Families, Histogram, Unit};
 use crate::schema::Desc;
 use crate::paths::Paths;
@@ -92,6 +92,12 @@ pub const DNS_RESOLVERS: Desc = Desc::gauge(
     "Resolvers this host uses (resolv.conf, systemd-resolved upstreams, --collector.dns.resolver).",
     &[],
 );
+pub const DNS_RESOLVERS_IGNORED: Desc = Desc::gauge(
+    "vigie_dns_resolvers_ignored",
+    "Resolvers listed in a file but not watched, past its cap: resolv.conf after its first 3 (libc reads no more), \
+     systemd-resolved upstreams after the first 8.",
+    &["source"],
+);
 pub const DNS_RESOLVERS_FAILING: Desc = Desc::gauge(
     "vigie_dns_resolvers_failing",
     "Resolvers whose last probe of at least one query failed. Equal to vigie_dns_resolvers: name resolution is down.",
@@ -107,6 +113,7 @@ pub const FAMILIES: &[&Desc] = &[
     &DNS_PROBE_DURATION_SECONDS,
     &DNS_PROBE_ANSWERS,
     &DNS_RESOLVERS,
+    &DNS_RESOLVERS_IGNORED,
     &DNS_RESOLVERS_FAILING,
 ];
 
@@ -177,6 +184,10 @@ fn resolver_addr(s: &str) -> Result<SocketAddr, String> {
 /// third party. Users set their own (their mail domain's MX).
 pub const DEFAULT_QUERY: &str = "example.com";
 
+/// Per list read (`resolv.conf`, `systemd-resolved`): how many resolvers it
+/// named past its cap.
+pub type Ignored = Vec<(&'static str, usize)>;
+
 /// A resolver and where vigie learnt of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Resolver {
@@ -224,6 +235,8 @@ impl PairState {
 #[derive(Default)]
 struct Shared {
     resolvers: Vec<Resolver>,
+    /// Per list read: resolvers it named past its cap.
+    ignored: Ignored,
     pairs: BTreeMap<(Resolver, DnsQuery), PairState>,
     /// Why the resolver list could not be read, if it could not.
     list_error: Option<String>,
@@ -268,6 +281,13 @@ impl DnsCollector {
 
     /// The resolvers to probe now.
     pub fn resolvers(&self) -> anyhow::Result<Vec<Resolver>> {
+        self.resolver_list().map(|(r, _)| r)
+    }
+
+    /// The resolvers to probe now, and per list read, how many it named
+    /// past its cap.
+    pub fn resolver_list(&self) -> anyhow::Result<(Vec<Resolver>, Ignored)> {
+        let mut ignored = Vec::new();
         let mut out: Vec<Resolver> = Vec::new();
         let mut push = |addr: SocketAddr, source: &'static str| {
             if !out.iter().any(|r| r.addr == addr) {
@@ -281,13 +301,21 @@ impl DnsCollector {
                     for a in rc.nameservers.iter().take(LIBC_MAX_NAMESERVERS) {
                         push(*a, "resolv.conf");
                     }
+                    ignored.push((
+                        "resolv.conf",
+                        rc.nameservers.len().saturating_sub(LIBC_MAX_NAMESERVERS),
+                    ));
                     if stub
                         && let Some(up) =
                             self.read_resolv_conf("/run/systemd/resolve/resolv.conf")?
                     {
-                        for a in &up.nameservers {
+                        for a in up.nameservers.iter().take(SYSTEMD_MAX_UPSTREAMS) {
                             push(*a, "systemd-resolved");
                         }
+                        ignored.push((
+                            "systemd-resolved",
+                            up.nameservers.len().saturating_sub(SYSTEMD_MAX_UPSTREAMS),
+                        ));
                     }
                 }
                 // No resolv.conf, or no nameserver in it: libc asks 127.0.0.1.
@@ -297,7 +325,7 @@ impl DnsCollector {
         for a in &self.config.resolvers {
             push(*a, "flag");
         }
-        Ok(out)
+        Ok((out, ignored))
     }
 
     /// How long a round may run before the runner reports it stuck: the
@@ -314,12 +342,25 @@ impl DnsCollector {
     fn round(&self) -> anyhow::Result<()> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| anyhow::anyhow!("dns probes need the async runtime: {e}"))?;
-        let resolvers = match self.resolvers() {
-            Ok(r) => {
+        let resolvers = match self.resolver_list() {
+            Ok((r, ignored)) => {
                 let mut sh = lock(&self.shared);
                 if sh.list_error.take().is_some() {
                     log::info!("dns: the resolver list can be read again");
                 }
+                for &(source, n) in &ignored {
+                    if n > 0 && !sh.ignored.contains(&(source, n)) {
+                        let cap = match source {
+                            "systemd-resolved" => SYSTEMD_MAX_UPSTREAMS,
+                            _ => LIBC_MAX_NAMESERVERS,
+                        };
+                        log::warn!(
+                            "dns: {source} lists {} resolvers; watching the first {cap}, ignoring {n}",
+                            n + cap
+                        );
+                    }
+                }
+                sh.ignored = ignored;
                 sh.resolvers = r.clone();
                 r
             }
@@ -450,6 +491,12 @@ impl Collector for DnsCollector {
         self.round()
     }
 
+    fn rereads_on_sighup(&self) -> Option<&'static str> {
+        self.config
+            .from_resolv_conf
+            .then_some("resolv.conf and systemd-resolved's upstreams")
+    }
+
     fn render(&self, out: &mut Families) {
         let sh = lock(&self.shared);
         let mut failing: HashSet<&Resolver> = HashSet::new();
@@ -490,6 +537,10 @@ impl Collector for DnsCollector {
         }
         out.family(&DNS_RESOLVERS)
             .sample(&[], sh.resolvers.len() as f64);
+        for (source, n) in &sh.ignored {
+            out.family(&DNS_RESOLVERS_IGNORED)
+                .sample(&[("source", source)], *n as f64);
+        }
         out.family(&DNS_RESOLVERS_FAILING)
         .sample(&[], failing.len() as f64);
     }
@@ -545,6 +596,21 @@ mod tests {
         let text = "nameserver 192.0.2.1\nnameserver 192.0.2.2\nnameserver 192.0.2.3\nnameserver 192.0.2.4\n";
         let (_d, c) = collector(Some(text), None, DnsConfig::default());
         assert_eq!(list(&c).len(), 3);
+    }
+
+    #[test]
+    fn a_huge_systemd_upstream_list_is_capped() {
+        let upstream: String = (0..50_000u32)
+            .map(|i| format!("nameserver 10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
+            .collect();
+        let (_d, c) = collector(
+            Some("nameserver 127.0.0.53\n"),
+            Some(&upstream),
+            DnsConfig::default(),
+        );
+        let l = list(&c);
+        assert_eq!(l.len(), 1 + 8, "{}", l.len());
+        assert_eq!(l[1], ("10.0.0.0:53".to_string(), "systemd-resolved"));
     }
 
     #[test]

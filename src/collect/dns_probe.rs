@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::timeout_at;
@@ -182,8 +182,11 @@ async fn exchange(
             // A late answer to an earlier query, or noise: keep waiting.
             continue;
         }
+        if let Some(e) = other_question(&msg, query) {
+            return Outcome::Malformed(e);
+        }
         if msg.truncated() {
-            return over_tcp(resolver, &wire, id, deadline).await;
+            return over_tcp(resolver, query, &wire, id, deadline).await;
         }
         return Outcome::Answer {
             rcode: msg.response_code(),
@@ -193,9 +196,37 @@ async fn exchange(
     }
 }
 
+/// Why an answer is not an answer to `query`, if it is not: its question
+/// section must be the question asked (name, type, class IN). An answer
+/// without a question is only accepted with an error code (some servers
+/// drop it when refusing); a NOERROR for another name is no success.
+fn other_question(msg: &Message, query: &DnsQuery) -> Option<String> {
+    let same = |q: &Query| {
+        q.query_type() == query.rtype
+            && q.query_class() == DNSClass::IN
+            && q.name()
+                .to_ascii()
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(query.name.trim_end_matches('.'))
+    };
+    match msg.queries() {
+        [q] if same(q) => None,
+        [] if msg.response_code() != ResponseCode::NoError => None,
+        [] => Some("NOERROR answer without a question section".into()),
+        qs => Some(format!(
+            "answer to another question ({}) than {query}",
+            qs.iter()
+                .map(|q| format!("{}:{}", q.name(), q.query_type()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// RFC 7766: the same query over TCP, with a two-byte length prefix.
 async fn over_tcp(
     resolver: SocketAddr,
+    query: &DnsQuery,
     wire: &[u8],
     id: u16,
     deadline: tokio::time::Instant,
@@ -218,10 +249,13 @@ async fn over_tcp(
         Ok(Ok(b)) => b,
     };
     match Message::from_vec(&body) {
-        Ok(m) if m.id() == id => Outcome::Answer {
-            rcode: m.response_code(),
-            answers: m.answers().len(),
-            over_tcp: true,
+        Ok(m) if m.id() == id => match other_question(&m, query) {
+            Some(e) => Outcome::Malformed(e),
+            None => Outcome::Answer {
+                rcode: m.response_code(),
+                answers: m.answers().len(),
+                over_tcp: true,
+            },
         },
         Ok(_) => Outcome::Malformed("TCP answer with another id".into()),
         Err(e) => Outcome::Malformed(format!("TCP answer does not parse: {e}")),

@@ -17,10 +17,11 @@
 //! from the `mountpoint` label. Otherwise the table is taken as the host's
 //! own and each mount is statted at `{rootfs}{mountpoint}`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -134,6 +135,11 @@ pub const FILESYSTEM_READONLY: Desc = Desc::gauge(
     "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
     MOUNT,
 );
+pub const FILESYSTEM_MOUNT_TABLE_UNPARSED_LINES: Desc = Desc::gauge(
+    "vigie_filesystem_mount_table_unparsed_lines",
+    "Lines of the mount table (mountinfo) vigie could not parse at its last refresh: their mounts are missing from the filesystem series.",
+    &[],
+);
 pub const PATH_RESOLVE_ERROR: Desc = Desc::gauge(
     "vigie_path_resolve_error",
     "1 if the watched path could not be resolved to a filesystem (symlink loop, permission), else 0.",
@@ -159,6 +165,7 @@ pub const FAMILIES: &[&Desc] = &[
     &FILESYSTEM_FILES,
     &FILESYSTEM_FILES_FREE,
     &FILESYSTEM_READONLY,
+    &FILESYSTEM_MOUNT_TABLE_UNPARSED_LINES,
     &PATH_RESOLVE_ERROR,
     &PATH_EXISTS,
     &PATH_FILESYSTEM_INFO,
@@ -254,6 +261,19 @@ pub struct FsStat {
 /// A job run on its own thread with a timeout.
 type Job<T> = Box<dyn FnOnce() -> Result<T, String> + Send>;
 
+/// A job waiting for a thread: its index, its in-flight key, the job.
+type Queued<T> = (usize, String, Job<T>);
+
+/// Threads that stat mounts at once (more are started for stuck ones).
+const POOL: usize = 8;
+
+/// A thread busy on one job for this long is taken as stuck (a hung mount)
+/// and replaced.
+const SLOW_JOB: Duration = Duration::from_millis(200);
+
+/// The state of a pool thread that has ended.
+const EXITED: u64 = u64::MAX;
+
 /// The statfs function; replaceable so tests can inject slow, hung or failing
 /// mounts.
 pub type StatFn = Arc<dyn Fn(&Path) -> io::Result<FsStat> + Send + Sync>;
@@ -325,7 +345,8 @@ impl FilesystemCollector {
         }
     }
 
-    fn mount_table(&self) -> anyhow::Result<Vec<Mount>> {
+    /// The mount table, and how many of its lines could not be parsed.
+    fn mount_table(&self) -> anyhow::Result<(Vec<Mount>, usize)> {
         // vigie's own view is the host's when it reads the host's /proc
         // directly. When procfs points elsewhere (a container reading the
         // host's /proc mounted at /host/proc), `self` would be the container's
@@ -351,9 +372,16 @@ impl FilesystemCollector {
                     } else {
                         mountinfo::parse_mounts(&text)
                     };
-                    for e in &errors {
-                        log::debug!("{}: {e}", path.display());
-                    }
+                    // Counted in a metric; logged when the count changes.
+                    self.log_change(
+                        &format!("mount table {}", path.display()),
+                        errors
+                            .first()
+                            .map(|e| {
+                                format!("{} line(s) could not be parsed, e.g. {e}", errors.len())
+                            })
+                            .as_deref(),
+                    );
                     if mounts.is_empty() {
                         anyhow::bail!(
                             "{}: no mount could be parsed ({} lines rejected)",
@@ -361,7 +389,7 @@ impl FilesystemCollector {
                             errors.len()
                         );
                     }
-                    return Ok(mounts);
+                    return Ok((mounts, errors.len()));
                 }
                 Err(e) => tried.push(format!("{}: {e}", path.display())),
             }
@@ -375,7 +403,10 @@ impl FilesystemCollector {
         let rootfs = &self.paths.rootfs;
         let bind_mode =
             rootfs != Path::new("/") && mounts.iter().any(|m| m.mountpoint.starts_with(rootfs));
-        let mut by_label: Vec<Target> = Vec::new();
+        // Index by label: the table can hold tens of thousands of mounts (a
+        // busy Kubernetes node), so no scan of what is already there.
+        let mut index: HashMap<PathBuf, usize> = HashMap::with_capacity(mounts.len());
+        let mut by_label: Vec<Target> = Vec::with_capacity(mounts.len());
         for mount in mounts {
             let (label, stat_path) = if bind_mode {
                 let Ok(rest) = mount.mountpoint.strip_prefix(rootfs) else {
@@ -393,12 +424,15 @@ impl FilesystemCollector {
                 stat_path,
                 mount,
             };
-            match by_label.iter_mut().find(|x| x.label == t.label) {
-                Some(slot) => *slot = t,
-                None => by_label.push(t),
+            match index.entry(t.label.clone()) {
+                std::collections::hash_map::Entry::Occupied(e) => by_label[*e.get()] = t,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(by_label.len());
+                    by_label.push(t);
+                }
             }
         }
-        by_label.sort_by(|a, b| a.label.cmp(&b.label));
+        by_label.sort_unstable_by(|a, b| a.label.cmp(&b.label));
         by_label
     }
 
@@ -414,53 +448,123 @@ impl FilesystemCollector {
             && !c.fs_types_exclude.is_match(fs)
     }
 
-    /// Runs every job on its own thread and waits at most `stat_timeout` in
-    /// all. A job whose key is still running from an earlier refresh (a
-    /// stuck mount) is not started again. `what` names the operation in
-    /// errors ("statfs", "resolving").
+    /// Runs every job on a small pool of threads and waits at most
+    /// `stat_timeout` in all. A thread busy on one job for longer than
+    /// [`SLOW_JOB`] (a stuck mount) is replaced, so the other jobs go on:
+    /// each stuck mount costs one thread, as if every job had its own, but
+    /// ten thousand healthy mounts cost [`POOL`] threads, not ten thousand.
+    /// A job whose key is still running from an earlier refresh (a stuck
+    /// mount) is not started again. `what` names the operation in errors
+    /// ("statfs", "resolving").
     fn run_timed<T: Send + 'static>(
         &self,
         what: &str,
         jobs: Vec<(String, Job<T>)>,
     ) -> Vec<Result<T, String>> {
-        let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
+        let start = Instant::now();
         let mut results: Vec<Option<Result<T, String>>> = (0..jobs.len()).map(|_| None).collect();
-        let keys: Vec<String> = jobs.iter().map(|(k, _)| k.clone()).collect();
-        let mut waiting = 0usize;
-        for (i, (key, job)) in jobs.into_iter().enumerate() {
-            let full_key = format!("{what} {key}");
-            if !lock(&self.in_flight).insert(full_key.clone()) {
-                results[i] = Some(Err(format!(
-                    "{what} {key} has not returned since an earlier refresh (stuck mount?)"
-                )));
-                continue;
+        let mut keys: Vec<String> = Vec::with_capacity(jobs.len());
+        let mut queue: VecDeque<Queued<T>> = VecDeque::with_capacity(jobs.len());
+        {
+            let mut in_flight = lock(&self.in_flight);
+            for (i, (key, job)) in jobs.into_iter().enumerate() {
+                let full_key = format!("{what} {key}");
+                if in_flight.insert(full_key.clone()) {
+                    queue.push_back((i, full_key, job));
+                } else {
+                    results[i] = Some(Err(format!(
+                        "{what} {key} has not returned since an earlier refresh (stuck mount?)"
+                    )));
+                }
+                keys.push(key);
             }
-            let (tx, in_flight, k) = (tx.clone(), self.in_flight.clone(), full_key.clone());
+        }
+        let mut waiting = queue.len();
+        let queue = Arc::new(Mutex::new(queue));
+        let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
+        // Per worker: 0 idle, EXITED, or 1 + the milliseconds (since
+        // `start`) at which its current job began.
+        let mut workers: Vec<Arc<AtomicU64>> = Vec::new();
+        let mut spawn_error: Option<String> = None;
+        let mut spawn = |workers: &mut Vec<Arc<AtomicU64>>| {
+            let state = Arc::new(AtomicU64::new(0));
+            let (queue, in_flight, tx, st) = (
+                queue.clone(),
+                self.in_flight.clone(),
+                tx.clone(),
+                state.clone(),
+            );
             let spawned = std::thread::Builder::new()
                 .name("vigie-statfs".into())
                 .spawn(move || {
-                    let r = job();
-                    lock(&in_flight).remove(&k);
-                    let _ = tx.send((i, r));
+                    loop {
+                        let next = lock(&queue).pop_front();
+                        let Some((i, key, job)) = next else { break };
+                        st.store(1 + start.elapsed().as_millis() as u64, Ordering::Relaxed);
+                        let r = job();
+                        lock(&in_flight).remove(&key);
+                        st.store(0, Ordering::Relaxed);
+                        if tx.send((i, r)).is_err() {
+                            break;
+                        }
+                    }
+                    st.store(EXITED, Ordering::Relaxed);
                 });
             match spawned {
-                Ok(_) => waiting += 1,
-                Err(e) => {
-                    lock(&self.in_flight).remove(&full_key);
-                    results[i] = Some(Err(format!("cannot start a thread: {e}")));
-                }
+                Ok(_) => workers.push(state),
+                Err(e) => spawn_error = Some(format!("cannot start a thread: {e}")),
             }
+        };
+        for _ in 0..waiting.min(POOL) {
+            spawn(&mut workers);
         }
-        drop(tx);
-        let deadline = Instant::now() + self.config.stat_timeout;
-        while waiting > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
+        let deadline = start + self.config.stat_timeout;
+        let mut last_check = Instant::now();
+        while waiting > 0 && !workers.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match rx.recv_timeout((deadline - now).min(SLOW_JOB / 2)) {
                 Ok((i, r)) => {
                     waiting -= 1;
                     results[i] = Some(r);
                 }
-                Err(_) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if last_check.elapsed() >= SLOW_JOB / 2 && !lock(&queue).is_empty() {
+                last_check = Instant::now();
+                // Keep POOL threads that are not stuck on one job.
+                let now_ms = 1 + start.elapsed().as_millis() as u64;
+                let slow_ms = SLOW_JOB.as_millis() as u64;
+                workers.retain(|w| w.load(Ordering::Relaxed) != EXITED);
+                let healthy = workers
+                    .iter()
+                    .filter(|w| {
+                        let since = w.load(Ordering::Relaxed);
+                        since == 0 || now_ms.saturating_sub(since) < slow_ms
+                    })
+                    .count();
+                for _ in healthy..POOL {
+                    spawn(&mut workers);
+                }
+            }
+        }
+        // Jobs no thread took: give them back.
+        let never_started: Vec<Queued<T>> = lock(&queue).drain(..).collect();
+        {
+            let mut in_flight = lock(&self.in_flight);
+            for (i, full_key, _) in never_started {
+                in_flight.remove(&full_key);
+                results[i] = Some(Err(match &spawn_error {
+                    Some(e) if workers.is_empty() => e.clone(),
+                    _ => format!(
+                        "{what} {} not started within {}: too many stuck mounts",
+                        keys[i],
+                        crate::units::human(self.config.stat_timeout)
+                    ),
+                }));
             }
         }
         let timeout = crate::units::human(self.config.stat_timeout);
@@ -523,12 +627,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The target whose mount point is the longest prefix of `host_path`.
+/// The target whose mount point is the longest prefix of `host_path`
+/// (`targets` is sorted by label): one lookup per ancestor of the path.
 fn holder<'a>(targets: &'a [Target], host_path: &Path) -> Option<&'a Target> {
-    targets
-        .iter()
-        .filter(|t| host_path.starts_with(&t.label))
-        .max_by_key(|t| t.label.components().count())
+    host_path.ancestors().find_map(|a| {
+        targets
+            .binary_search_by(|t| t.label.as_path().cmp(a))
+            .ok()
+            .map(|i| &targets[i])
+    })
 }
 
 impl Collector for FilesystemCollector {
@@ -536,8 +643,15 @@ impl Collector for FilesystemCollector {
         "filesystem"
     }
 
+    fn rereads_on_sighup(&self) -> Option<&'static str> {
+        Some("the mount table")
+    }
+
     fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
-        let targets = self.targets(self.mount_table()?);
+        let (mounts, unparsed) = self.mount_table()?;
+        out.family(&FILESYSTEM_MOUNT_TABLE_UNPARSED_LINES)
+            .sample(&[], unparsed as f64);
+        let targets = self.targets(mounts);
 
         // Watched paths: resolve through rootfs, find the holding mount, and
         // make sure that mount is statted even if the filters exclude it.
@@ -603,7 +717,10 @@ impl Collector for FilesystemCollector {
                 Outcome::Err(e) => Some(e.as_str()),
                 Outcome::Ok(_) => None,
             };
-            self.log_change(&format!("filesystem {}", t.label.display()), error);
+            // Most mounts are fine and were fine: no string to build then.
+            if error.is_some() || !lock(&self.logged).is_empty() {
+                self.log_change(&format!("filesystem {}", t.label.display()), error);
+            }
             let mp = t.label.to_string_lossy();
             let l = [
                 ("mountpoint", mp.as_ref()),

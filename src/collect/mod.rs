@@ -89,6 +89,13 @@ pub trait Collector: Send + Sync + 'static {
 
     /// Ends any work still in flight (called at shutdown).
     fn stop(&self) {}
+
+    /// What a refresh re-reads from the host that a SIGHUP should make
+    /// current at once (e.g. "resolv.conf"), or None when SIGHUP has
+    /// nothing to re-read for this collector.
+    fn rereads_on_sighup(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// When a collector refreshes.

@@ -11,6 +11,13 @@ pub const LIBC_DEFAULT: SocketAddr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Ad
 /// ignored by every program on the host, so vigie ignores them too.
 pub const LIBC_MAX_NAMESERVERS: usize = 3;
 
+/// At most this many upstream servers of systemd-resolved are watched, in
+/// the order its resolv.conf lists them. resolved marks those after the
+/// third as possibly ignored by libc; vigie watches a few more (resolved
+/// itself uses them), but a list of thousands must not turn into thousands
+/// of probes per round.
+pub const SYSTEMD_MAX_UPSTREAMS: usize = 8;
+
 /// What parsing one resolv.conf gave.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ResolvConf {

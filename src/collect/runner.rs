@@ -37,6 +37,13 @@ pub const COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
     COLLECTOR,
 )
 .unit(Unit::Seconds);
+pub const COLLECTOR_DATA_TIMESTAMP_SECONDS: Desc = Desc::gauge(
+    "vigie_collector_data_timestamp_seconds",
+    "Unix time at which the collector's last finished run ended: the age of the data served for it. \
+     A run that overruns keeps the last data served, so this stops moving; 0 if no run has finished.",
+    COLLECTOR,
+)
+.unit(Unit::Seconds);
 pub const COLLECTOR_ERRORS: Desc = Desc::counter(
     "vigie_collector_errors",
     "Failed, timed-out or stuck runs of the collector since vigie started.",
@@ -65,6 +72,7 @@ pub const SELF_FAMILIES: &[&Desc] = &[
     &COLLECTOR_SUCCESS,
     &COLLECTOR_DURATION_SECONDS,
     &COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS,
+    &COLLECTOR_DATA_TIMESTAMP_SECONDS,
     &COLLECTOR_ERRORS,
     &COLLECTOR_REFRESH_INTERVAL_SECONDS,
     &BUILD_INFO,
@@ -107,6 +115,8 @@ struct State {
     success: Option<bool>,
     duration: Duration,
     last_success: Option<f64>,
+    /// When the run whose families are served ended.
+    data_time: Option<f64>,
     errors_total: u64,
     last_error: Option<String>,
     /// When the run in flight started.
@@ -154,7 +164,11 @@ impl Slot {
     /// Stores the outcome of a finished run.
     fn finish(&self, families: Families, result: anyhow::Result<()>, duration: Duration) {
         let mut st = self.lock();
-        st.families = Arc::new(families);
+        // The previous snapshot is freed after the lock is released (below):
+        // with tens of thousands of mounts that takes long enough to hold
+        // up scrapes, which take this lock.
+        let _previous = std::mem::replace(&mut st.families, Arc::new(families));
+        st.data_time = Some(unix_now());
         st.duration = duration;
         st.running_since = None;
         match result {
@@ -168,6 +182,7 @@ impl Slot {
             }
             Err(e) => self.failed(&mut st, format!("{e:#}")),
         }
+        drop(st);
     }
 
     /// Records a failed attempt; logs only when the error changes, so a
@@ -181,16 +196,26 @@ impl Slot {
         st.last_error = Some(message);
     }
 
-    /// A run that did not return in time: its data (if any) is dropped so that
-    /// nothing stale is exported as fresh.
+    /// A run that did not return in time: the collector fails, and the data
+    /// of the last finished run is still served, its age visible in
+    /// `vigie_collector_data_timestamp_seconds` (a refresh that overruns on
+    /// a huge or slow host must not make `/` vanish from the dashboards).
     fn overran(&self, run: Instant, waited: Duration, message: String) {
         let mut st = self.lock();
         if st.running_since != Some(run) {
             // The run finished just as the wait gave up: its data is fresh.
             return;
         }
-        st.families = Arc::new(Families::new());
         st.duration = waited;
+        // (No age in the message: it would change at every overrun and
+        // defeat the log-once of `failed`; the age is the metric's.)
+        let message = match st.data_time {
+            Some(_) => format!(
+                "{message}; still serving the data of its last finished run \
+                 (vigie_collector_data_timestamp_seconds)"
+            ),
+            None => message,
+        };
         self.failed(&mut st, message);
     }
 }
@@ -253,6 +278,43 @@ impl Runner {
         .await;
     }
 
+    /// On SIGHUP: refreshes now every collector that has something to
+    /// re-read ([`super::Collector::rereads_on_sighup`]) and logs what was
+    /// re-read. Flags are not re-read: they need a restart.
+    pub async fn reload(&self) {
+        let slots: Vec<&Arc<Slot>> = self
+            .slots
+            .iter()
+            .filter(|s| s.reg.collector.rereads_on_sighup().is_some())
+            .collect();
+        let what: Vec<String> = slots
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    s.reg.collector.rereads_on_sighup().unwrap_or_default(),
+                    s.name()
+                )
+            })
+            .collect();
+        log::info!(
+            "SIGHUP received: re-reading {}; flags need a restart",
+            if what.is_empty() {
+                "nothing (no enabled collector reads a file SIGHUP should refresh)".to_string()
+            } else {
+                what.join(", ")
+            }
+        );
+        join_all(slots.iter().map(|s| run_once(s, s.reg.timeout)).collect()).await;
+        for s in slots {
+            let st = s.lock();
+            match (&st.success, &st.last_error) {
+                (Some(false), Some(e)) => log::warn!("SIGHUP: collector {}: {e}", s.name()),
+                _ => log::info!("SIGHUP: collector {} re-read", s.name()),
+            }
+        }
+    }
+
     /// Ends the work of every collector that could outlive vigie
     /// ([`super::Collector::stop`]). Called once, at shutdown.
     pub fn stop(&self) {
@@ -309,6 +371,8 @@ impl Runner {
                 .sample(&l, st.duration.as_secs_f64());
             f.family(&COLLECTOR_LAST_SUCCESS_TIMESTAMP_SECONDS)
                 .sample(&l, st.last_success.unwrap_or(0.0));
+            f.family(&COLLECTOR_DATA_TIMESTAMP_SECONDS)
+                .sample(&l, st.data_time.unwrap_or(0.0));
             f.family(&COLLECTOR_ERRORS)
                 .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {

@@ -257,11 +257,8 @@ impl SmartCollector {
         cmd.args(["--scan-open", "--json=c"]);
         let run = run_with_timeout(cmd, self.config.timeout, &self.groups)
             .map_err(|e| self.spawn_error(&e))?;
-        if run.timed_out {
-            return Err(format!(
-                "smartctl --scan-open did not finish within {:?}",
-                self.config.timeout
-            ));
+        if let Some(e) = run.ending.error(self.config.timeout) {
+            return Err(format!("smartctl --scan-open: {e}"));
         }
         Ok(parse_scan(&run.stdout)?
             .into_iter()
@@ -319,11 +316,8 @@ impl SmartCollector {
             Ok(run) => {
                 st.duration = run.duration;
                 st.unreaped = run.unreaped;
-                if run.timed_out {
-                    st.error = Some(format!(
-                        "smartctl did not answer within {:?}; killed",
-                        self.config.timeout
-                    ));
+                if let Some(e) = run.ending.error(self.config.timeout) {
+                    st.error = Some(e);
                 } else {
                     match smart_json::parse(&run.stdout) {
                         Err(e) => {
@@ -342,6 +336,14 @@ impl SmartCollector {
                                     st.kind = t.clone();
                                 }
                                 st.last_success = Some(unix_now());
+                                let bad = report.out_of_range.join(", ");
+                                let was = st.report.as_ref().map(|r| r.out_of_range.join(", "));
+                                if !bad.is_empty() && was.as_deref() != Some(bad.as_str()) {
+                                    log::warn!(
+                                        "smart {}: values out of range dropped: {bad}",
+                                        dev.name
+                                    );
+                                }
                                 st.report = Some(report);
                             }
                         },

@@ -175,6 +175,10 @@ pub struct SmartReport {
     pub nvme: Option<NvmeHealth>,
     /// SCSI health, when any of its fields is present.
     pub scsi: Option<ScsiHealth>,
+    /// Values dropped because no disk can report them (a temperature of
+    /// 30,000 °C, a normalised attribute above 255): field and value, one
+    /// entry each. A misparsed or corrupted output must not pass for data.
+    pub out_of_range: Vec<String>,
 }
 
 impl SmartReport {
@@ -388,7 +392,7 @@ pub fn parse(json: &str) -> Result<SmartReport, ParseError> {
     let nvme_log = get(&root, &["nvme_smart_health_information_log"]).filter(|v| v.is_object());
     let nvme = nvme_log.map(nvme_health);
     let (self_test_failed_count, self_test_latest_passed) = self_tests(&root);
-    Ok(SmartReport {
+    let mut report = SmartReport {
         exit_status: u64_at(smartctl, &["exit_status"])
             .and_then(|s| u8::try_from(s).ok())
             .unwrap_or(0),
@@ -423,7 +427,115 @@ pub fn parse(json: &str) -> Result<SmartReport, ParseError> {
         self_test_latest_passed,
         nvme,
         scsi: scsi_health(&root),
-    })
+        out_of_range: Vec::new(),
+    };
+    drop_out_of_range(&mut report);
+    Ok(report)
+}
+
+/// Temperatures a disk can report, in °C (a drive is rated -40..85; beyond
+/// this it is a misread field, not a reading).
+const TEMPERATURE_RANGE: std::ops::RangeInclusive<f64> = -60.0..=200.0;
+/// 150 years of power-on time.
+const MAX_POWER_ON_HOURS: u64 = 150 * 366 * 24;
+/// The fastest disks spin at 15,000 rpm.
+const MAX_RPM: u64 = 30_000;
+/// 1 EiB: far above any single device.
+const MAX_CAPACITY_BYTES: u64 = 1 << 60;
+/// ATA error log count: a 16-bit field.
+const MAX_ATA_ERROR_COUNT: u64 = u16::MAX as u64;
+
+/// Sets to None, and lists in `out_of_range`, every value outside what any
+/// disk can physically report.
+fn drop_out_of_range(r: &mut SmartReport) {
+    let mut bad = Vec::new();
+    fn check_u64(v: &mut Option<u64>, max: u64, what: &str, bad: &mut Vec<String>) {
+        if let Some(x) = *v
+            && x > max
+        {
+            bad.push(format!("{what} {x} (at most {max})"));
+            *v = None;
+        }
+    }
+    fn check_temp(v: &mut Option<f64>, what: &str, bad: &mut Vec<String>) {
+        if let Some(x) = *v
+            && !TEMPERATURE_RANGE.contains(&x)
+        {
+            bad.push(format!("{what} {x} °C"));
+            *v = None;
+        }
+    }
+    check_u64(
+        &mut r.power_on_hours,
+        MAX_POWER_ON_HOURS,
+        "power_on_time.hours",
+        &mut bad,
+    );
+    check_u64(&mut r.rotation_rate, MAX_RPM, "rotation_rate", &mut bad);
+    check_u64(
+        &mut r.capacity_bytes,
+        MAX_CAPACITY_BYTES,
+        "user_capacity.bytes",
+        &mut bad,
+    );
+    check_u64(
+        &mut r.ata_error_count,
+        MAX_ATA_ERROR_COUNT,
+        "ata_smart_error_log count",
+        &mut bad,
+    );
+    check_temp(&mut r.temperature_celsius, "temperature.current", &mut bad);
+    for a in &mut r.ata_attributes {
+        let id = a.id;
+        check_u64(
+            &mut a.value,
+            255,
+            &format!("attribute {id} value"),
+            &mut bad,
+        );
+        check_u64(
+            &mut a.worst,
+            255,
+            &format!("attribute {id} worst"),
+            &mut bad,
+        );
+        check_u64(
+            &mut a.thresh,
+            255,
+            &format!("attribute {id} thresh"),
+            &mut bad,
+        );
+        // raw.value is left alone: smartctl decodes some attributes past
+        // their 48 bits (Seagate's 240 Head_Flying_Hours with milliseconds).
+    }
+    if let Some(n) = &mut r.nvme {
+        check_u64(
+            &mut n.critical_warning,
+            255,
+            "nvme critical_warning",
+            &mut bad,
+        );
+        check_u64(
+            &mut n.percentage_used,
+            255,
+            "nvme percentage_used",
+            &mut bad,
+        );
+        check_u64(
+            &mut n.available_spare,
+            100,
+            "nvme available_spare",
+            &mut bad,
+        );
+        check_u64(
+            &mut n.available_spare_threshold,
+            100,
+            "nvme available_spare_threshold",
+            &mut bad,
+        );
+        check_temp(&mut n.temperature, "nvme temperature", &mut bad);
+    }
+    r.out_of_range = bad;
 }
 
 /// Maps serde_json's error to ours, keeping its position.

@@ -342,3 +342,43 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     assert!(matches!(parse(&deep), Err(ParseError::Invalid { .. })));
 }
+
+#[test]
+fn values_out_of_any_physical_range_are_dropped() {
+    let json = ATA
+        .replace(
+            r#""temperature": {"current": 32}"#,
+            r#""temperature": {"current": 30000}"#,
+        )
+        .replace(r#""hours": 1234"#, r#""hours": 1000000000000"#)
+        .replace(r#""rotation_rate": 7200"#, r#""rotation_rate": 4000000000"#)
+        .replace(
+            r#""value": 100, "worst": 100, "thresh": 5"#,
+            r#""value": 100, "worst": 300, "thresh": 5"#,
+        )
+        .replace(
+            r#""value": 1, "worst": 1, "thresh": 10"#,
+            r#""value": 1, "worst": 1, "thresh": 256"#,
+        );
+    let r = parse(&json).unwrap();
+    assert_eq!(r.temperature_celsius, None);
+    assert_eq!(r.power_on_hours, None);
+    assert_eq!(r.rotation_rate, None);
+    let a5 = r.attribute(5).unwrap();
+    assert_eq!((a5.value, a5.worst), (Some(100), None));
+    assert_eq!(r.attribute(197).unwrap().thresh, None);
+    assert_eq!(r.out_of_range.len(), 5, "{:?}", r.out_of_range);
+    // What fits stays.
+    assert_eq!(r.capacity_bytes, Some(1000204886016));
+    assert_eq!(r.attribute(194).unwrap().raw, Some(206159216672));
+    let nvme = r#"{"smartctl": {"exit_status": 0},
+        "nvme_smart_health_information_log": {"critical_warning": 0, "temperature": 400,
+        "available_spare": 250, "available_spare_threshold": 10, "percentage_used": 3,
+        "media_errors": 0, "power_on_hours": 10}}"#;
+    let r = parse(nvme).unwrap();
+    let n = r.nvme.as_ref().unwrap();
+    assert_eq!(n.temperature, None);
+    assert_eq!(n.available_spare, None);
+    assert_eq!(n.available_spare_threshold, Some(10));
+    assert_eq!(r.power_on_hours, Some(10));
+}

@@ -42,6 +42,11 @@ pub const SMART_RUN_DURATION_SECONDS: Desc = Desc::gauge(
     DISK,
 )
 .unit(Unit::Seconds);
+pub const SMART_OUT_OF_RANGE_VALUES: Desc = Desc::gauge(
+    "vigie_smart_out_of_range_values",
+    "Values of the last smartctl report dropped because no disk can report them (a 30,000 °C temperature): parse errors, counted; 0 when every value was plausible.",
+    DISK,
+);
 pub const SMART_DEVICE_INFO: Desc = Desc::gauge(
     "vigie_smart_device_info",
     "Always 1: identity of a disk (model, serial, firmware, protocol).",
@@ -206,6 +211,7 @@ pub const FAMILIES: &[&Desc] = &[
     &SMART_DEVICE_STANDBY,
     &SMART_LAST_SUCCESS_TIMESTAMP_SECONDS,
     &SMART_RUN_DURATION_SECONDS,
+    &SMART_OUT_OF_RANGE_VALUES,
     &SMART_DEVICE_INFO,
     &SMART_EXIT_STATUS_BIT,
     &SMART_HEALTHY,
@@ -289,6 +295,8 @@ pub(super) fn render_device(out: &mut Families, name: &str, st: &DeviceState) {
     if st.report.is_none() {
         return;
     }
+    out.family(&SMART_OUT_OF_RANGE_VALUES)
+        .sample(&l, r.out_of_range.len() as f64);
     let firmware = r.firmware.clone().unwrap_or_default();
     let protocol = r.protocol.clone().unwrap_or_default();
     out.family(&SMART_DEVICE_INFO).sample(

@@ -1,12 +1,14 @@
-//! Running smartctl: each run in its own process group, killed with the
-//! group after its timeout and reaped (or handed to a reaper thread when
-//! SIGKILL cannot end it); the groups in flight, ended at shutdown; and the
-//! device list of `smartctl --scan-open`.
+//! Running smartctl: each run in its own process group, its output read
+//! with a deadline and a size cap, killed with the group after its timeout
+//! (even when smartctl exited but a child still holds its output) and
+//! reaped (or handed to a reaper thread when SIGKILL cannot end it); the
+//! groups in flight, ended at shutdown; and the device list of
+//! `smartctl --scan-open`.
 
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,13 +39,48 @@ impl ProcessGroups {
     }
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// smartctl exited and closed its output.
+    Exited,
+    /// Still running at the timeout: killed with its process group.
+    TimedOut,
+    /// smartctl exited, but its output was still held open at the timeout
+    /// (a wrapper script left a background process on it): the group is
+    /// killed and vigie stops reading.
+    StdoutHeld,
+    /// It printed more than [`MAX_OUTPUT`] bytes: killed, output dropped.
+    TooLarge,
+}
+
+impl Ending {
+    /// Why the run gave no usable output, in words, or None if it ended
+    /// normally.
+    pub fn error(self, timeout: Duration) -> Option<String> {
+        let t = crate::units::human(timeout);
+        match self {
+            Ending::Exited => None,
+            Ending::TimedOut => Some(format!("smartctl did not answer within {t}; killed")),
+            Ending::StdoutHeld => Some(format!(
+                "smartctl exited but its output was still held open after {t} \
+                 (a wrapper script left a background process on it?); killed its process group"
+            )),
+            Ending::TooLarge => Some(format!(
+                "smartctl printed more than {} MiB; killed, output dropped",
+                MAX_OUTPUT >> 20
+            )),
+        }
+    }
+}
+
 /// What running smartctl once gave.
 #[derive(Debug)]
 pub struct Run {
     pub stdout: String,
     /// The process exit code (None if killed by a signal).
     pub code: Option<i32>,
-    pub timed_out: bool,
+    pub ending: Ending,
     pub duration: Duration,
     /// Set when the killed process could not be reaped yet (stuck in the
     /// kernel on a dying disk): a reaper thread waits for it and sets the
@@ -54,18 +91,31 @@ pub struct Run {
 /// How long a killed process may take to die before it is left to a reaper.
 const REAP_GRACE: Duration = Duration::from_secs(5);
 
-/// Runs `cmd` in its own process group; kills the group after `timeout`
-/// and reaps it. stdout is read on a helper thread so a chatty child cannot
-/// block on a full pipe. A process SIGKILL cannot end (uninterruptible I/O
-/// on a dying disk) never blocks the caller for more than `timeout` plus a
-/// few seconds: it is handed to a reaper thread.
-/// The group is recorded in `groups` while it runs.
+/// The most one smartctl run may print. The largest real outputs (SCT
+/// temperature history, long error logs) are a few hundred kB; with
+/// `--collector.smart.parallel` runs at once this bounds what smartctl can
+/// make vigie hold.
+pub const MAX_OUTPUT: usize = 4 << 20;
+
+/// How often a silent run is checked for exit.
+const TICK: Duration = Duration::from_millis(20);
+
+/// Runs `cmd` in its own process group and reads its stdout, the whole of
+/// it bounded by `timeout`: stdout is polled with the deadline on the
+/// calling thread, so neither a silent smartctl nor a child that keeps the
+/// pipe open after smartctl exited (a wrapper's background process, even
+/// one that left the group) can hold the caller. At the deadline, or past
+/// [`MAX_OUTPUT`] bytes, the group is killed and the pipe closed. A process
+/// SIGKILL cannot end (uninterruptible I/O on a dying disk) never blocks the
+/// caller for more than `timeout` plus a few seconds: it is handed to a
+/// reaper thread. The group is recorded in `groups` while it runs.
 pub fn run_with_timeout(
     mut cmd: Command,
     timeout: Duration,
     groups: &Arc<ProcessGroups>,
 ) -> std::io::Result<Run> {
     let start = Instant::now();
+    let deadline = start + timeout;
     // Holding the lock while spawning orders this against `stop`: either
     // the group is recorded before `stop` takes the set, or the run is
     // refused.
@@ -88,41 +138,75 @@ pub fn run_with_timeout(
             groups.lock().remove(&pgid);
         }
     };
-    let Some(mut stdout) = child.stdout.take() else {
-        forget();
-        return Err(std::io::Error::other("no stdout pipe"));
+    let kill_group = || {
+        let group = nix::unistd::Pid::from_raw(pgid);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
     };
-    let reader = std::thread::Builder::new()
-        .name("vigie-smartctl-out".into())
-        .spawn(move || {
-            let mut buf = Vec::new();
-            // Cap what a broken smartctl can make vigie hold.
-            let _ = (&mut stdout).take(16 << 20).read_to_end(&mut buf);
-            buf
-        })?;
-    let mut timed_out = false;
-    let mut killed_at: Option<Instant> = None;
+    let mut stdout = child.stdout.take();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut status = None;
+    let mut ending = Ending::Exited;
+    loop {
+        if status.is_none() {
+            match child.try_wait() {
+                Ok(s) => status = s,
+                Err(e) => {
+                    kill_group();
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    forget();
+                    return Err(e);
+                }
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match (&stdout, status) {
+            (None, Some(_)) => break,
+            _ if left.is_zero() => {
+                ending = if status.is_some() {
+                    Ending::StdoutHeld
+                } else {
+                    Ending::TimedOut
+                };
+                break;
+            }
+            (None, None) => std::thread::sleep(left.min(TICK)),
+            (Some(out), _) => match read_some(out, left.min(TICK), &mut buf) {
+                Ok(true) => stdout = None,
+                Ok(false) if buf.len() > MAX_OUTPUT => {
+                    ending = Ending::TooLarge;
+                    break;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    log::debug!("reading smartctl's output: {e}");
+                    stdout = None;
+                }
+            },
+        }
+    }
+    // Closing our end first: a writer still on the pipe gets EPIPE.
+    drop(stdout);
+    if ending == Ending::TooLarge {
+        buf = Vec::new();
+    }
+    if ending != Ending::Exited {
+        kill_group();
+        if status.is_none() {
+            let _ = child.kill();
+        }
+    }
+    let killed_at = Instant::now();
     let status = loop {
+        if let Some(s) = status {
+            break Some(s);
+        }
         match child.try_wait() {
             Ok(Some(s)) => break Some(s),
-            Ok(None) => {}
-            Err(e) => {
-                forget();
-                return Err(e);
-            }
+            Ok(None) if killed_at.elapsed() >= REAP_GRACE => break None,
+            Ok(None) => std::thread::sleep(TICK),
+            Err(_) => break None,
         }
-        match killed_at {
-            None if start.elapsed() >= timeout => {
-                timed_out = true;
-                let group = nix::unistd::Pid::from_raw(pgid);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.kill();
-                killed_at = Some(Instant::now());
-            }
-            Some(t) if t.elapsed() >= REAP_GRACE => break None,
-            _ => {}
-        }
-        std::thread::sleep(Duration::from_millis(20));
     };
     let Some(status) = status else {
         // Still alive after SIGKILL: leave it to a reaper thread.
@@ -132,28 +216,51 @@ pub fn run_with_timeout(
             .name("vigie-smartctl-reaper".into())
             .spawn(move || {
                 let _ = child.wait();
-                let _ = reader.join();
                 forget();
                 flag.store(true, Ordering::Release);
             });
         return Ok(Run {
             stdout: String::new(),
             code: None,
-            timed_out: true,
+            ending,
             duration: start.elapsed(),
             unreaped: Some(gone),
         });
     };
     forget();
-    // The group is gone (or exited): the pipe closes and the reader ends.
-    let bytes = reader.join().unwrap_or_default();
     Ok(Run {
-        stdout: String::from_utf8_lossy(&bytes).into_owned(),
+        stdout: String::from_utf8_lossy(&buf).into_owned(),
         code: status.code(),
-        timed_out,
+        ending,
         duration: start.elapsed(),
         unreaped: None,
     })
+}
+
+/// Waits at most `wait` for `out` to be readable and reads what is there
+/// into `buf` (at most one pipe's worth). True at end of file.
+fn read_some(out: &ChildStdout, wait: Duration, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut fds = [PollFd::new(out.as_fd(), PollFlags::POLLIN)];
+    let wait = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+    match poll(&mut fds, wait) {
+        Ok(0) | Err(nix::errno::Errno::EINTR) => return Ok(false),
+        Ok(_) => {}
+        Err(e) => return Err(e.into()),
+    }
+    // Readable or hung up: one read returns without blocking.
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        match nix::unistd::read(out.as_fd(), &mut chunk) {
+            Ok(0) => return Ok(true),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Ok(false);
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Parses `smartctl --scan-open --json`: (device, type) pairs.
@@ -201,6 +308,43 @@ mod tests {
     }
 
     #[test]
+    fn a_background_child_holding_stdout_does_not_wedge_the_run() {
+        // A wrapper script: prints, leaves a child that holds stdout, exits.
+        for script in [
+            "echo out; sleep 30 & exit 0",
+            // The same child outside the run's process group.
+            "echo out; setsid sleep 5 & exit 0",
+        ] {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", script]);
+            let groups = Arc::default();
+            let t0 = Instant::now();
+            let run = run_with_timeout(cmd, Duration::from_millis(300), &groups).unwrap();
+            assert!(
+                t0.elapsed() < Duration::from_secs(3),
+                "{script}: {:?}",
+                t0.elapsed()
+            );
+            assert_eq!(run.ending, Ending::StdoutHeld, "{script}");
+            assert_eq!(run.stdout, "out\n");
+        }
+    }
+
+    #[test]
+    fn output_beyond_the_cap_ends_the_run() {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done",
+        ]);
+        let groups = Arc::default();
+        let run = run_with_timeout(cmd, Duration::from_secs(20), &groups).unwrap();
+        assert_eq!(run.ending, Ending::TooLarge);
+        assert!(run.duration < Duration::from_secs(15), "{:?}", run.duration);
+        assert!(groups.lock().is_empty());
+    }
+
+    #[test]
     fn hung_child_is_killed_with_its_group() {
         let mut cmd = Command::new("sh");
         // The shell's child (sleep) holds stdout too: killing only the shell
@@ -208,7 +352,7 @@ mod tests {
         cmd.args(["-c", "echo started; sleep 30; echo never"]);
         let groups = Arc::default();
         let run = run_with_timeout(cmd, Duration::from_millis(300), &groups).unwrap();
-        assert!(run.timed_out);
+        assert_eq!(run.ending, Ending::TimedOut);
         assert!(run.duration < Duration::from_secs(5), "{:?}", run.duration);
         assert_eq!(run.stdout, "started\n");
     }

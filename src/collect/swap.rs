@@ -163,6 +163,9 @@ pub struct Meminfo {
     pub swap_cached: Option<u64>,
     pub mem_total: Option<u64>,
     pub mem_available: Option<u64>,
+    /// Lines whose value does not fit in u64 bytes (kB x 1024 overflows):
+    /// their field is left out, never wrapped.
+    pub overflows: Vec<String>,
 }
 
 /// Parses `/proc/meminfo` (values in kB, i.e. KiB).
@@ -177,8 +180,8 @@ pub fn parse_meminfo(text: &str) -> Meminfo {
             continue;
         };
         let bytes = match parts.next() {
-            Some("kB") => v * 1024,
-            _ => v,
+            Some("kB") => v.checked_mul(1024),
+            _ => Some(v),
         };
         let slot = match key {
             "SwapTotal" => &mut m.swap_total,
@@ -188,7 +191,12 @@ pub fn parse_meminfo(text: &str) -> Meminfo {
             "MemAvailable" => &mut m.mem_available,
             _ => continue,
         };
-        *slot = Some(bytes);
+        match bytes {
+            Some(b) => *slot = Some(b),
+            None => m
+                .overflows
+                .push(format!("{key}: {v} kB overflows a 64-bit byte count")),
+        }
     }
     m
 }
@@ -232,8 +240,8 @@ pub fn parse_swaps(text: &str) -> (Vec<SwapDevice>, Vec<String>) {
                 Some(SwapDevice {
                     filename: super::mountinfo::unescape(f[0]),
                     kind: f[1].to_string(),
-                    size: f[2].parse::<u64>().ok()? * 1024,
-                    used: f[3].parse::<u64>().ok()? * 1024,
+                    size: f[2].parse::<u64>().ok()?.checked_mul(1024)?,
+                    used: f[3].parse::<u64>().ok()?.checked_mul(1024)?,
                     priority: f[4].parse().ok()?,
                 })
             })
@@ -299,6 +307,12 @@ impl Collector for SwapCollector {
                         out.family(desc).sample(&[], v as f64);
                     }
                 }
+                if let Some(e) = m.overflows.first() {
+                    errors.note(anyhow::anyhow!(
+                        "{}: {e}",
+                        self.paths.proc("meminfo").display()
+                    ));
+                }
                 if m.swap_total.is_none() || m.swap_free.is_none() {
                     errors.note(anyhow::anyhow!(
                         "{}: no SwapTotal/SwapFree line",
@@ -312,10 +326,22 @@ impl Collector for SwapCollector {
         match read_file(&self.paths.proc("vmstat")) {
             Ok(text) => match parse_vmstat(&text) {
                 (Some(pin), Some(pout)) => {
-                    out.family(&SWAP_IN_BYTES)
-                    .sample(&[], (pin * self.page_size) as f64);
-                    out.family(&SWAP_OUT_BYTES)
-                    .sample(&[], (pout * self.page_size) as f64);
+                    // A page count whose bytes overflow u64 is an error and
+                    // no series, never a wrapped (and falling) counter.
+                    for (desc, key, pages) in
+                        [(&SWAP_IN_BYTES, "pswpin", pin), (&SWAP_OUT_BYTES, "pswpout", pout)]
+                    {
+                        match pages.checked_mul(self.page_size) {
+                            Some(b) => {
+                                out.family(desc).sample(&[], b as f64);
+                            }
+                            None => errors.note(anyhow::anyhow!(
+                                "{}: {key} {pages} pages of {} bytes overflows a 64-bit byte count",
+                                self.paths.proc("vmstat").display(),
+                                self.page_size
+                            )),
+                        }
+                    }
                 }
                 _ => errors.note(anyhow::anyhow!(
                     "{}: no pswpin/pswpout line",

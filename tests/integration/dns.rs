@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::{Message, MessageType, ResponseCode};
+use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::rdata::A;
-use hickory_proto::rr::{RData, Record};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use vigie::collect::dns_probe::{DnsQuery, Outcome, probe};
 
 use crate::common::{Vigie, get, value};
@@ -98,11 +98,28 @@ enum Fault {
     Garbage,
     /// Answers truncated over UDP, fully over TCP.
     Truncated,
+    /// Answers NOERROR with an A record, for another name than the one asked.
+    OtherQuestion,
+    /// Answers NOERROR with an A record and no question section.
+    NoQuestion,
+    /// Truncated over UDP; over TCP, NOERROR for another name.
+    TruncatedOtherQuestion,
 }
 
 /// The answer to `query` (a wire message) for `fault`.
 fn answer(query: &[u8], rcode: ResponseCode, truncated: bool) -> Vec<u8> {
+    answer_to(query, rcode, truncated, None)
+}
+
+/// The same, echoing `question` (None: the query's own) as the question.
+fn answer_to(
+    query: &[u8],
+    rcode: ResponseCode,
+    truncated: bool,
+    question: Option<Vec<Query>>,
+) -> Vec<u8> {
     let q = Message::from_vec(query).unwrap();
+    let question = question.unwrap_or_else(|| q.queries().to_vec());
     let mut r = Message::new();
     r.set_id(q.id())
         .set_message_type(MessageType::Response)
@@ -111,9 +128,11 @@ fn answer(query: &[u8], rcode: ResponseCode, truncated: bool) -> Vec<u8> {
         .set_recursion_available(true)
         .set_response_code(rcode)
         .set_truncated(truncated)
-        .add_queries(q.queries().to_vec());
+        .add_queries(question.clone());
     if rcode == ResponseCode::NoError && !truncated {
-        let name = q.queries()[0].name().clone();
+        let name = question
+            .first()
+            .map_or_else(|| q.queries()[0].name().clone(), |q| q.name().clone());
         r.add_answer(Record::from_rdata(name, 60, RData::A(A::new(192, 0, 2, 1))));
     }
     r.to_vec().unwrap()
@@ -125,7 +144,7 @@ fn fake_resolver(fault: Fault) -> (SocketAddr, Arc<AtomicUsize>) {
     let addr = sock.local_addr().unwrap();
     let received = Arc::new(AtomicUsize::new(0));
     let count = received.clone();
-    if let Fault::Truncated = fault {
+    if let Fault::Truncated | Fault::TruncatedOtherQuestion = fault {
         let tcp = std::net::TcpListener::bind(addr).expect("TCP on the same port");
         std::thread::spawn(move || {
             use std::io::{Read, Write};
@@ -139,7 +158,12 @@ fn fake_resolver(fault: Fault) -> (SocketAddr, Arc<AtomicUsize>) {
                 if c.read_exact(&mut q).is_err() {
                     continue;
                 }
-                let a = answer(&q, ResponseCode::NoError, false);
+                let a = match fault {
+                    Fault::TruncatedOtherQuestion => {
+                        answer_to(&q, ResponseCode::NoError, false, Some(other_question()))
+                    }
+                    _ => answer(&q, ResponseCode::NoError, false),
+                };
                 let _ = c.write_all(&(a.len() as u16).to_be_bytes());
                 let _ = c.write_all(&a);
             }
@@ -166,12 +190,26 @@ fn fake_resolver(fault: Fault) -> (SocketAddr, Arc<AtomicUsize>) {
                 }
                 // The query's id, then bytes that are no DNS message.
                 Fault::Garbage => vec![q[0], q[1], 0x81, 0x80, 0xff, 0xff, 0xff, 0xff, 0xde, 0xad],
-                Fault::Truncated => answer(&q, ResponseCode::NoError, true),
+                Fault::Truncated | Fault::TruncatedOtherQuestion => {
+                    answer(&q, ResponseCode::NoError, true)
+                }
+                Fault::OtherQuestion => {
+                    answer_to(&q, ResponseCode::NoError, false, Some(other_question()))
+                }
+                Fault::NoQuestion => answer_to(&q, ResponseCode::NoError, false, Some(vec![])),
             };
             let _ = sock.send_to(&reply, peer);
         }
     });
     (addr, received)
+}
+
+/// A question vigie never asks.
+fn other_question() -> Vec<Query> {
+    vec![Query::query(
+        Name::from_ascii("attacker.example.").unwrap(),
+        RecordType::A,
+    )]
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -237,6 +275,13 @@ fn faults_give_the_right_outcome_within_the_timeout() {
         ),
         (Fault::Garbage, Duration::from_secs(2), "malformed"),
         (Fault::Truncated, Duration::from_secs(2), "NOERROR"),
+        (Fault::OtherQuestion, Duration::from_secs(2), "malformed"),
+        (Fault::NoQuestion, Duration::from_secs(2), "malformed"),
+        (
+            Fault::TruncatedOtherQuestion,
+            Duration::from_secs(2),
+            "malformed",
+        ),
     ];
     for (fault, timeout, want) in cases {
         let (addr, _) = fake_resolver(fault);
@@ -479,4 +524,80 @@ fn dns_self_metrics_report_the_real_interval_and_the_last_round() {
     let later = get(v.addr, "/metrics").body;
     assert_eq!(self_metrics(&later, "dns").1, Some(round), "{later}");
     assert_eq!(received.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_huge_systemd_resolved_upstream_list_is_capped_and_says_so() {
+    // 50,000 upstreams (closed loopback ports: each probe fails at once).
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::create_dir_all(root.path().join("run/systemd/resolve")).unwrap();
+    std::fs::write(
+        root.path().join("etc/resolv.conf"),
+        "nameserver 127.0.0.53\noptions edns0 trust-ad\n",
+    )
+    .unwrap();
+    let upstream: String = (0..50_000u32)
+        .map(|i| format!("nameserver 127.0.{}.{}:9\n", i >> 8, i & 255))
+        .collect();
+    std::fs::write(
+        root.path().join("run/systemd/resolve/resolv.conf"),
+        upstream,
+    )
+    .unwrap();
+    let v = Vigie::start(&[
+        &format!("--path.rootfs={}", root.path().display()),
+        "--collector.disable-defaults",
+        "--collector.dns",
+        "--collector.dns.timeout=300ms",
+        "--collector.dns.interval=1s",
+    ]);
+    let body = v.scrape_until(|b| b.contains("vigie_dns_resolvers_ignored{"));
+    assert_eq!(value(&body, "vigie_dns_resolvers "), Some(9.0), "{body}");
+    assert_eq!(
+        value(
+            &body,
+            "vigie_dns_resolvers_ignored{source=\"systemd-resolved\"}"
+        ),
+        Some(49_992.0),
+        "{body}"
+    );
+    assert!(body.len() < 100_000, "{} bytes", body.len());
+    let log = v.wait_log(|l| l.contains("systemd-resolved") && l.contains("49992"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("systemd-resolved") && l.contains("49992")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn sighup_rereads_resolv_conf_and_logs_instead_of_killing_vigie() {
+    let (a, _) = fake_resolver(Fault::Rcode(ResponseCode::NoError));
+    let (b, _) = fake_resolver(Fault::Rcode(ResponseCode::NoError));
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    let conf = root.path().join("etc/resolv.conf");
+    std::fs::write(&conf, format!("nameserver {a}\n")).unwrap();
+    let mut v = Vigie::start(&[
+        &format!("--path.rootfs={}", root.path().display()),
+        "--collector.disable-defaults",
+        "--collector.dns",
+        "--collector.dns.interval=1h",
+    ]);
+    v.scrape_until(|body| body.contains(&format!("vigie_dns_probe_success{{resolver=\"{a}\"")));
+    // The host's resolvers change; the next interval is an hour away.
+    std::fs::write(&conf, format!("nameserver {b}\n")).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(v.child.id() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
+    let log = v.wait_log(|l| l.contains("SIGHUP"));
+    assert!(log.iter().any(|l| l.contains("SIGHUP")), "{log:?}");
+    assert!(v.child.try_wait().unwrap().is_none(), "SIGHUP ended vigie");
+    v.scrape_until(|body| {
+        body.contains(&format!("vigie_dns_probe_success{{resolver=\"{b}\""))
+            && !body.contains(&format!("vigie_dns_probe_success{{resolver=\"{a}\""))
+    });
 }

@@ -280,3 +280,72 @@ fn reboot_required_through_var_run_symlink() {
             .is_none()
     );
 }
+
+#[test]
+fn byte_counts_that_overflow_are_errors_never_a_wrapped_zero() {
+    // `overflow`: SwapFree of 2^54 kB and pswpin of 2^52 pages are exactly
+    // 2^64 bytes, which u64 arithmetic wraps to 0; SwapTotal and one
+    // /proc/swaps row overflow too.
+    let tree = fixture("overflow");
+    let mut f = Families::new();
+    let err = SwapCollector::new(tree_paths(&tree))
+        .refresh(&mut f)
+        .unwrap_err();
+    let err = format!("{err:#}");
+    assert!(err.contains("overflow"), "{err}");
+    for name in [
+        "vigie_swap_size_bytes",
+        "vigie_swap_free_bytes",
+        "vigie_swap_in_bytes",
+    ] {
+        assert_eq!(f.value(name, &[]), None, "{name}");
+    }
+    assert_eq!(
+        f.value(
+            "vigie_swap_device_size_bytes",
+            &[("device", "/dev/sda2"), ("type", "partition")]
+        ),
+        None
+    );
+    // The values that fit are still there.
+    assert_eq!(
+        f.value("vigie_memory_total_bytes", &[]),
+        Some(1012264.0 * 1024.0)
+    );
+    assert_eq!(
+        f.value("vigie_swap_out_bytes", &[]),
+        Some(20.0 * page_size() as f64)
+    );
+    assert_eq!(
+        f.value(
+            "vigie_swap_device_size_bytes",
+            &[("device", "/swapfile"), ("type", "file")]
+        ),
+        Some(1024.0 * 1024.0)
+    );
+}
+
+#[test]
+fn unparseable_mount_table_lines_are_counted() {
+    let tree = copy_tree(&fixture("host"));
+    let mountinfo = tree.path().join("proc/self/mountinfo");
+    let mut text = std::fs::read_to_string(&mountinfo).unwrap();
+    text.push_str("garbage line\n99 1 8:9 / /srv/no-separator rw ext4 /dev/sdz1 rw\n");
+    std::fs::write(&mountinfo, text).unwrap();
+    let c = FilesystemCollector::new(tree_paths(tree.path()), FilesystemConfig::default());
+    let mut f = Families::new();
+    c.refresh(&mut f).unwrap();
+    assert_eq!(
+        f.value("vigie_filesystem_mount_table_unparsed_lines", &[]),
+        Some(2.0)
+    );
+    assert!(mountpoints(&f, "vigie_filesystem_avail_bytes").contains(&"/".to_string()));
+    // The clean table says 0, not nothing.
+    let c = FilesystemCollector::new(tree_paths(&fixture("host")), FilesystemConfig::default());
+    let mut f = Families::new();
+    c.refresh(&mut f).unwrap();
+    assert_eq!(
+        f.value("vigie_filesystem_mount_table_unparsed_lines", &[]),
+        Some(0.0)
+    );
+}

@@ -32,7 +32,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             "$1 [duration]",
         ),
         (
-            r"((?:vigie_collector|vigie_smart)_last_success_timestamp_seconds\{[^}]*\}) \S+",
+            r"((?:vigie_collector|vigie_smart)_(?:last_success|data)_timestamp_seconds\{[^}]*\}) \S+",
             "$1 [timestamp]",
         ),
         (

@@ -386,3 +386,68 @@ async fn hung_mount_through_the_runner_keeps_scrapes_fast() {
         Some(0.0)
     );
 }
+
+/// Answers at once the first time, then never again (a refresh that
+/// overruns on a host grown too big for it).
+struct FineThenHung {
+    calls: AtomicUsize,
+}
+
+impl Collector for FineThenHung {
+    fn name(&self) -> &'static str {
+        "then_hung"
+    }
+
+    fn refresh(&self, out: &mut Families) -> anyhow::Result<()> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
+            loop {
+                std::thread::park();
+            }
+        }
+        out.family(&FAKE_VALUE)
+            .sample(&[("name", "then_hung")], 1.0);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overrunning_refresh_keeps_the_last_data_with_its_age() {
+    let runner = Runner::new(vec![Registration {
+        collector: Arc::new(FineThenHung {
+            calls: AtomicUsize::new(0),
+        }),
+        refresh: Refresh::OnScrape,
+        timeout: Duration::from_millis(200),
+    }]);
+    let budget = Duration::from_secs(2);
+    let first = text(&runner.gather(budget).await);
+    let taken = line_value(
+        &first,
+        "vigie_collector_data_timestamp_seconds{collector=\"then_hung\"}",
+    )
+    .expect("data timestamp");
+    assert!(taken > 1e9, "{first}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..2 {
+        let body = text(&runner.gather(budget).await);
+        assert_eq!(
+            line_value(&body, "vigie_collector_success{collector=\"then_hung\"}"),
+            Some(0.0),
+            "{body}"
+        );
+        // The last good data is still there, and says how old it is.
+        assert_eq!(
+            line_value(&body, "vigie_fake_value{name=\"then_hung\"}"),
+            Some(1.0),
+            "{body}"
+        );
+        assert_eq!(
+            line_value(
+                &body,
+                "vigie_collector_data_timestamp_seconds{collector=\"then_hung\"}"
+            ),
+            Some(taken),
+            "{body}"
+        );
+    }
+}

@@ -611,3 +611,143 @@ fn a_stuck_smart_round_turns_the_collector_to_failure() {
     assert!(alive(pid));
     stop_and_check_smartctl_ends(&mut v, pid);
 }
+
+#[test]
+fn a_wrapper_leaving_a_child_on_stdout_is_a_device_error_not_a_wedge() {
+    // A wrapper script given as smartctl-path prints the disk's data, exits,
+    // and leaves a background process holding stdout. The run must still
+    // end within the timeout, as a device error; the next rounds read the
+    // disks again.
+    let Some(hgst) = capture("libblockdev__HGST_HUS726060ALA640.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &hgst)
+        .disk("sdb", &hgst)
+        .behave("sda", "wrapper", "")
+        .scan(&[("/dev/sda", "sat"), ("/dev/sdb", "sat")]);
+    let v = f.start(&[
+        "--collector.smart.timeout=1s",
+        "--collector.smart.interval=2s",
+        "--collector.smart.parallel=1",
+    ]);
+    let body =
+        v.scrape_until(|b| value(b, "vigie_smart_device_error{device=\"/dev/sda\"") == Some(1.0));
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sdb\""),
+        Some(0.0),
+        "{body}"
+    );
+    let log = v.wait_log(|l| l.contains("/dev/sda") && l.contains("still held"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sda") && l.contains("still held")),
+        "{log:?}"
+    );
+    // The background child went with the run's process group.
+    let pid = read_pid(&f.path("sda.pid"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the wrapper's child {pid} lives on"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Later rounds still read every disk.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while f
+        .calls()
+        .lines()
+        .filter(|l| l.ends_with("/dev/sdb"))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no second round: {}", f.calls());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_wrapper_leaving_a_child_on_scan_open_fails_the_round_not_the_collector_forever() {
+    let f = FakeDisks::new();
+    f.scan(&[("/dev/sda", "sat")]).behave("scan", "wrapper", "");
+    let v = f.start(&[
+        "--collector.smart.timeout=500ms",
+        "--collector.smart.interval=2s",
+    ]);
+    v.scrape_until(|b| self_metrics(b, "smart").0 == Some(0.0) && first_round_ended(b, "smart"));
+    let log = v.wait_log(|l| l.contains("--scan-open") && l.contains("still held"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("--scan-open") && l.contains("still held")),
+        "{log:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while f
+        .calls()
+        .lines()
+        .filter(|l| l.contains("--scan-open"))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no second scan: {}", f.calls());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn output_beyond_the_cap_is_a_device_error() {
+    let Some(hgst) = capture("libblockdev__HGST_HUS726060ALA640.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sdb", &hgst)
+        .behave("sda", "flood", "6\n")
+        .scan(&[("/dev/sda", "sat"), ("/dev/sdb", "sat")]);
+    let v = f.start(&["--collector.smart.timeout=10s"]);
+    let body = v.scrape_until(|b| {
+        value(b, "vigie_smart_device_error{device=\"/dev/sda\"") == Some(1.0)
+            && value(b, "vigie_smart_device_error{device=\"/dev/sdb\"") == Some(0.0)
+    });
+    assert_eq!(value(&body, "vigie_smart_devices"), Some(2.0));
+    let log = v.wait_log(|l| l.contains("/dev/sda") && l.contains("more than"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sda") && l.contains("more than")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn values_out_of_physical_range_are_dropped_and_counted() {
+    let Some(disk) = capture("smartctl_exporter__WDC_WD20EFRX-68EUZN0_17.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    let json = std::fs::read_to_string(disk).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["temperature"]["current"] = serde_json::json!(30000);
+    v["power_on_time"]["hours"] = serde_json::json!(1_000_000_000_000u64);
+    std::fs::write(f.path("sda.json"), v.to_string()).unwrap();
+    f.scan(&[("/dev/sda", "sat")]);
+    let vg = f.start(&[]);
+    let body = vg.scrape_until(|b| b.contains("vigie_smart_device_info{"));
+    assert_eq!(
+        value(&body, "vigie_smart_out_of_range_values{device=\"/dev/sda\""),
+        Some(2.0),
+        "{body}"
+    );
+    assert!(!body.contains("vigie_smart_temperature_celsius{"), "{body}");
+    assert!(!body.contains("vigie_smart_power_on_seconds{"), "{body}");
+    assert_eq!(
+        value(&body, "vigie_smart_device_error{device=\"/dev/sda\""),
+        Some(0.0)
+    );
+    let log = vg.wait_log(|l| l.contains("/dev/sda") && l.contains("out of range"));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("/dev/sda") && l.contains("out of range")),
+        "{log:?}"
+    );
+}
