@@ -8,8 +8,9 @@
 //! parentheses, unary minus, the binary operators `+ - * / == != < > <= >=`
 //! (filtering, or with `bool`), `and`, `or`, `unless`, `on(...)` and
 //! `group_left()` matching, the aggregations `min max sum count group` with
-//! `by(...)`, and the functions `time`, `deriv`, `delta`, `rate`,
-//! `clamp_max`, `clamp_min`. Anything else is an error naming what is not
+//! `by(...)` or `without(...)`, `offset` on range selectors, and the functions `time`, `deriv`,
+//! `delta`, `rate`, `min_over_time`, `max_over_time`, `clamp_max`,
+//! `clamp_min`. Anything else is an error naming what is not
 //! supported, so a value function written with something new fails the
 //! check's tests instead of being evaluated wrongly.
 //!
@@ -127,12 +128,16 @@ enum Node {
         name: String,
         matchers: Vec<LabelMatcher>,
         range: Option<f64>,
+        /// `offset DURATION`, in seconds (0 without).
+        offset: f64,
     },
     Neg(Box<Node>),
     Call(String, Vec<Node>),
     Agg {
         op: String,
+        /// The `by` labels, or with `without` the labels dropped.
         by: Vec<String>,
+        without: bool,
         arg: Box<Node>,
     },
     Bin {
@@ -330,12 +335,12 @@ impl<'a> Parser<'a> {
             "NaN" => return Ok(Node::Num(f64::NAN)),
             "Inf" => return Ok(Node::Num(f64::INFINITY)),
             "min" | "max" | "sum" | "count" | "group" => {
-                let by = if self.keyword("by") {
-                    self.label_list()?
+                let (by, without) = if self.keyword("by") {
+                    (self.label_list()?, false)
                 } else if self.keyword("without") {
-                    return err("without() is not supported");
+                    (self.label_list()?, true)
                 } else {
-                    Vec::new()
+                    (Vec::new(), false)
                 };
                 self.expect("(")?;
                 let arg = self.expr(0)?;
@@ -343,6 +348,7 @@ impl<'a> Parser<'a> {
                 return Ok(Node::Agg {
                     op: name.to_string(),
                     by,
+                    without,
                     arg: Box::new(arg),
                 });
             }
@@ -411,10 +417,27 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
+        let offset = if self.eat("offset ") {
+            self.ws();
+            let rest = self.rest();
+            let end = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            let d = crate::units::parse_duration(&rest[..end])
+                .map_err(|e| EvalError(format!("bad offset: {e}")))?;
+            self.i += end;
+            if range.is_none() {
+                return err("offset is only supported on range selectors");
+            }
+            d.as_secs_f64()
+        } else {
+            0.0
+        };
         Ok(Node::Selector {
             name: name.to_string(),
             matchers,
             range,
+            offset,
         })
     }
 
@@ -476,6 +499,26 @@ pub fn eval(expr: &str, data: &Data) -> Result<Vec<Sample>, EvalError> {
     }
 }
 
+/// How far back `expr` reads, in seconds: the largest range plus offset of
+/// its range selectors (0 without any).
+pub fn lookback(expr: &str) -> Result<f64, EvalError> {
+    fn walk(n: &Node) -> f64 {
+        match n {
+            Node::Selector {
+                range: Some(r),
+                offset,
+                ..
+            } => r + offset,
+            Node::Num(_) | Node::Selector { .. } => 0.0,
+            Node::Neg(a) => walk(a),
+            Node::Call(_, args) => args.iter().map(walk).fold(0.0, f64::max),
+            Node::Agg { arg, .. } => walk(arg),
+            Node::Bin { lhs, rhs, .. } => walk(lhs).max(walk(rhs)),
+        }
+    }
+    Ok(walk(&parse(expr)?))
+}
+
 /// The metric names `expr` reads through range selectors (the series the
 /// history must keep).
 pub fn range_metrics(expr: &str) -> Result<Vec<String>, EvalError> {
@@ -531,6 +574,7 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
             name,
             matchers,
             range: None,
+            ..
         } => Value::Vector(
             d.current
                 .iter()
@@ -545,8 +589,12 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
             name,
             matchers,
             range: Some(r),
+            offset,
         } => {
-            let start = d.now - r;
+            // Closed on both ends, `offset` earlier; the current sample is
+            // the point at `now`.
+            let end = d.now - offset;
+            let start = end - r;
             let mut out = Vec::new();
             for s in d
                 .current
@@ -559,11 +607,13 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
                     .map(|h| {
                         h.iter()
                             .copied()
-                            .filter(|(t, _)| *t >= start && *t < d.now)
+                            .filter(|(t, _)| *t >= start && *t <= end && *t < d.now)
                             .collect()
                     })
                     .unwrap_or_default();
-                pts.push((d.now, s.value));
+                if *offset == 0.0 {
+                    pts.push((d.now, s.value));
+                }
                 out.push((scraped(&s.labels), pts));
             }
             Value::Matrix(out)
@@ -581,7 +631,12 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
             Value::Matrix(_) => return err("unary minus of a range vector"),
         },
         Node::Call(f, args) => call(f, args, d)?,
-        Node::Agg { op, by, arg } => {
+        Node::Agg {
+            op,
+            by,
+            without,
+            arg,
+        } => {
             let Value::Vector(v) = eval_node(arg, d)? else {
                 return err(format!("{op}() needs an instant vector"));
             };
@@ -590,7 +645,13 @@ fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
                 let key: Labels = s
                     .labels
                     .into_iter()
-                    .filter(|(k, _)| by.contains(k))
+                    .filter(|(k, _)| {
+                        if *without {
+                            k != "__name__" && !by.contains(k)
+                        } else {
+                            by.contains(k)
+                        }
+                    })
                     .collect();
                 groups.entry(key).or_default().push(s.value);
             }
@@ -648,7 +709,13 @@ fn call(f: &str, args: &[Node], d: &Data) -> Result<Value, EvalError> {
     };
     let range_of = |name: &str| -> Result<f64, EvalError> {
         match args {
-            [Node::Selector { range: Some(r), .. }] => Ok(*r),
+            [
+                Node::Selector {
+                    range: Some(r),
+                    offset,
+                    ..
+                },
+            ] if *offset == 0.0 => Ok(*r),
             _ => err(format!("{name}() needs a range selector")),
         }
     };
@@ -667,6 +734,12 @@ fn call(f: &str, args: &[Node], d: &Data) -> Result<Value, EvalError> {
     Ok(match f {
         "time" if args.is_empty() => Value::Scalar(d.now),
         "deriv" => per_series(matrix(f)?, &deriv),
+        "min_over_time" => per_series(matrix(f)?, &|p: &[Point]| {
+            p.iter().map(|(_, v)| *v).reduce(f64::min)
+        }),
+        "max_over_time" => per_series(matrix(f)?, &|p: &[Point]| {
+            p.iter().map(|(_, v)| *v).reduce(f64::max)
+        }),
         "delta" | "rate" => {
             let r = range_of(f)?;
             let (start, end) = (d.now - r, d.now);
@@ -987,13 +1060,7 @@ mod tests {
 
     #[test]
     fn unsupported_is_an_error() {
-        for bad in [
-            "absent(a)",
-            "a / ignoring(m) b",
-            "sum without(m) (a)",
-            "a +",
-            "a{m=\"x}",
-        ] {
+        for bad in ["absent(a)", "a / ignoring(m) b", "a +", "a{m=\"x}"] {
             assert!(eval(bad, &data()).is_err(), "{bad}");
         }
         assert!(

@@ -45,7 +45,11 @@ pub fn kept_metrics(t: &Thresholds) -> BTreeSet<String> {
 
 /// How far back any expression reads, in seconds.
 pub fn horizon(t: &Thresholds) -> f64 {
-    (t.windows.trend_secs.max(t.windows.growth_secs).max(300)) as f64
+    let scope = t.scope();
+    ALERTS
+        .iter()
+        .filter_map(|a| super::eval::lookback((a.value)(&scope).as_str()).ok())
+        .fold(300.0, f64::max)
 }
 
 /// The history in `path` (none when it does not exist), without points

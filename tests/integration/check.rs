@@ -455,37 +455,70 @@ fn check_state_forecast_over_several_runs() {
     assert_eq!(f["level"], "OK");
     assert!(f["value"].is_null());
     assert_eq!(r.code, 0);
-    // Filling at about 1 MiB a second: full within the day, critical.
-    for i in 1..=3 {
-        std::thread::sleep(Duration::from_millis(1100));
-        std::fs::write(fs.0.join(format!("f{i}")), vec![0x5au8; 1 << 20]).unwrap();
-    }
+    // The forecast reads days of history (the day's low over the fall of
+    // the day's high over `full_in_window`): give the state file four days
+    // of a disk losing its current free space every 12 hours, one point
+    // per 30 minutes, as cron runs would have left it.
+    let seed = |falling: bool| {
+        let mut s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        let series = s["series"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|x| {
+                x["labels"]["mountpoint"] == at.as_str()
+                    && x["labels"]["__name__"] == "vigie_filesystem_avail_bytes"
+            })
+            .unwrap_or_else(|| panic!("no free-bytes history kept for {at}"));
+        let last = series["points"].as_array().unwrap().last().unwrap().clone();
+        let (now, avail) = (last[0].as_f64().unwrap(), last[1].as_f64().unwrap());
+        let points: Vec<serde_json::Value> = (1..=192)
+            .rev()
+            .map(|k| {
+                let ago = k as f64 * 1800.0;
+                let v = if falling {
+                    avail * (1.0 + ago / 43200.0)
+                } else {
+                    avail
+                };
+                serde_json::json!([now - ago, v])
+            })
+            .chain([last])
+            .collect();
+        series["points"] = serde_json::Value::Array(points);
+        std::fs::write(&state, serde_json::to_string(&s).unwrap()).unwrap();
+    };
+    seed(true);
     let r = vigie_check(&a, &[]);
     let f = forecast(&r.json());
     let days = f["value"].as_f64().unwrap_or_else(|| panic!("{f:#}"));
-    assert!(days > 0.0 && days < 1.0, "{days}");
+    assert!((0.3..0.7).contains(&days), "{days}");
     assert_eq!(f["level"], "CRITICAL");
     assert_eq!(r.code, 2);
-    // The state holds one point per run for the filesystem.
+    // The run kept that history and added its own point, all within the
+    // horizon the expressions read (three days plus a day).
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     let points = s["series"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["labels"]["mountpoint"] == at.as_str())
+        .find(|x| {
+            x["labels"]["mountpoint"] == at.as_str()
+                && x["labels"]["__name__"] == "vigie_filesystem_avail_bytes"
+        })
         .unwrap()["points"]
         .as_array()
         .unwrap()
         .len();
-    assert_eq!(points, 2);
-    // The writes stop: the recent window no longer falls, the forecast
-    // ends (as in the rules).
-    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(points, 194);
+    // A disk that stays level: no forecast, OK.
+    seed(false);
     let r = vigie_check(&a, &[]);
-    let j = r.json();
-    let f = forecast(&j);
-    assert!(f["value"].is_null() || f["level"] == "CRITICAL", "{f:#}");
+    let f = forecast(&r.json());
+    assert!(f["value"].is_null() && f["level"] == "OK", "{f:#}");
+    assert_eq!(r.code, 0);
     drop(fs);
 }
 
