@@ -919,7 +919,10 @@ fn check_snapshots_of_the_table_and_json() {
         Level::Warning,
         "override"
     );
-    assert_eq!(at("VigieFilesystemFillingUp", "/srv"), Level::Critical);
+    // The forecast reads days of history (the day's low over the fall of
+    // the day's high over three days); this host has 30 minutes of it, so
+    // no forecast yet (check_state_forecast_over_several_runs has one).
+    assert_eq!(at("VigieFilesystemFillingUp", "/srv"), Level::Ok);
     assert_eq!(at("VigieSwapAlmostFull", ""), Level::Warning);
     assert_eq!(
         at("VigieDnsResolverFailing", "10.0.0.54 example.com/A"),
