@@ -104,32 +104,9 @@ pub struct CheckArgs {
     #[arg(long = "args-from", value_name = "FILE")]
     pub args_from: Option<PathBuf>,
 
-    /// procfs mount point.
-    #[arg(
-        long = "path.procfs",
-        value_name = "DIR",
-        default_value = "/proc",
-        help_heading = "Paths"
-    )]
-    pub procfs: PathBuf,
-
-    /// sysfs mount point.
-    #[arg(
-        long = "path.sysfs",
-        value_name = "DIR",
-        default_value = "/sys",
-        help_heading = "Paths"
-    )]
-    pub sysfs: PathBuf,
-
-    /// Where the host's root filesystem is.
-    #[arg(
-        long = "path.rootfs",
-        value_name = "DIR",
-        default_value = "/",
-        help_heading = "Paths"
-    )]
-    pub rootfs: PathBuf,
+    /// `--path.procfs`, `--path.sysfs`, `--path.rootfs`, as for serve.
+    #[command(flatten)]
+    pub paths: PathArgs,
 
     /// The collector switches and every collector's own flags, as for serve.
     #[command(flatten)]
@@ -140,11 +117,7 @@ impl CheckArgs {
     /// The collectors' configuration these flags describe.
     pub fn to_config(&self) -> Config {
         Config {
-            paths: Paths {
-                procfs: self.procfs.clone(),
-                sysfs: self.sysfs.clone(),
-                rootfs: self.rootfs.clone(),
-            },
+            paths: self.paths.to_paths(),
             collectors: self.collectors.enabled.clone(),
             ..Config::default()
         }
@@ -362,6 +335,48 @@ fn duration(s: &str) -> Result<Duration, String> {
     parse_flag_duration(s)
 }
 
+/// Where the host is read from: the same three flags for `serve` and
+/// `check`, defined once.
+#[derive(Debug, Clone, Args)]
+pub struct PathArgs {
+    /// procfs mount point.
+    #[arg(
+        long = "path.procfs",
+        value_name = "DIR",
+        default_value = "/proc",
+        help_heading = "Paths"
+    )]
+    pub procfs: PathBuf,
+
+    /// sysfs mount point.
+    #[arg(
+        long = "path.sysfs",
+        value_name = "DIR",
+        default_value = "/sys",
+        help_heading = "Paths"
+    )]
+    pub sysfs: PathBuf,
+
+    /// Where the host's root filesystem is (set it when running in a container).
+    #[arg(
+        long = "path.rootfs",
+        value_name = "DIR",
+        default_value = "/",
+        help_heading = "Paths"
+    )]
+    pub rootfs: PathBuf,
+}
+
+impl PathArgs {
+    pub fn to_paths(&self) -> Paths {
+        Paths {
+            procfs: self.procfs.clone(),
+            sysfs: self.sysfs.clone(),
+            rootfs: self.rootfs.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on: HOST:PORT, or :PORT for every interface.
@@ -403,32 +418,8 @@ pub struct ServeArgs {
           value_parser = duration, help_heading = "Web")]
     pub scrape_timeout: Duration,
 
-    /// procfs mount point.
-    #[arg(
-        long = "path.procfs",
-        value_name = "DIR",
-        default_value = "/proc",
-        help_heading = "Paths"
-    )]
-    pub procfs: PathBuf,
-
-    /// sysfs mount point.
-    #[arg(
-        long = "path.sysfs",
-        value_name = "DIR",
-        default_value = "/sys",
-        help_heading = "Paths"
-    )]
-    pub sysfs: PathBuf,
-
-    /// Where the host's root filesystem is (set it when running in a container).
-    #[arg(
-        long = "path.rootfs",
-        value_name = "DIR",
-        default_value = "/",
-        help_heading = "Paths"
-    )]
-    pub rootfs: PathBuf,
+    #[command(flatten)]
+    pub paths: PathArgs,
 
     /// The collector switches and every collector's own flags.
     #[command(flatten)]
@@ -450,11 +441,7 @@ impl ServeArgs {
             max_connections: self.max_connections as usize,
             header_read_timeout: self.header_read_timeout,
             scrape_timeout: self.scrape_timeout,
-            paths: Paths {
-                procfs: self.procfs.clone(),
-                sysfs: self.sysfs.clone(),
-                rootfs: self.rootfs.clone(),
-            },
+            paths: self.paths.to_paths(),
             collectors: self.collectors.enabled.clone(),
         }
     }
