@@ -7,8 +7,7 @@
 //! skips, and under `CI=true` not being root is a failure.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -16,30 +15,8 @@ use std::time::{Duration, Instant};
 use vigie::generate::{Format, RULES_FILE, generate};
 use vigie::thresholds::Thresholds;
 
-use crate::common::{Vigie, get};
+use crate::common::{Tmpfs, Vigie, get};
 use crate::prometheus::Prometheus;
-
-/// A tmpfs mounted for the test, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: PathBuf, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(&dir).unwrap();
-        let st = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(st.success(), "mount tmpfs on {}", dir.display());
-        Tmpfs(dir)
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 fn fill(path: &Path, bytes: usize) {
     std::fs::write(path, vec![0x5au8; bytes]).unwrap();

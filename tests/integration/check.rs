@@ -17,7 +17,7 @@ use vigie::generate::alerts::ALERTS;
 use vigie::promql::signals;
 use vigie::thresholds::Thresholds;
 
-use crate::common::{copy_tree, fixture};
+use crate::common::{Tmpfs, copy_tree, fixture};
 
 const DAY: f64 = 86400.0;
 
@@ -380,27 +380,6 @@ fn is_root() -> bool {
     );
     eprintln!("NOTICE: not root, cannot mount tmpfs; skipping");
     false
-}
-
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: PathBuf, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(&dir).unwrap();
-        let st = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(st.success(), "mount tmpfs on {}", dir.display());
-        Tmpfs(dir)
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
 }
 
 fn regex_of(paths: &[&Path]) -> String {
