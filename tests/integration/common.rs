@@ -355,3 +355,12 @@ impl Drop for Tmpfs {
             .status();
     }
 }
+
+/// A loopback port free now (for a server the test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

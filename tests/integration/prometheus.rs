@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::get;
+use crate::common::{free_port, get};
 
 /// A Prometheus server on a loopback port, scraping `targets` every second.
 /// Killed when dropped.
@@ -22,11 +22,6 @@ pub struct Prometheus {
 impl Prometheus {
     pub fn start(targets: &[SocketAddr], rule_files: &[&Path]) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         let rules: Vec<String> = rule_files
             .iter()
@@ -39,17 +34,28 @@ impl Prometheus {
             rules.join(", "),
             targets.join(", ")
         );
-        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+        let file = dir.path().join("prometheus.yml");
+        std::fs::write(&file, config).unwrap();
+        Prometheus::spawn(&file, dir)
+    }
+
+    /// A Prometheus server on the configuration file `config` (written by
+    /// the caller), on a loopback port, its data in a temporary directory.
+    pub fn with_config(config: &Path) -> Prometheus {
+        Prometheus::spawn(config, tempfile::tempdir().unwrap())
+    }
+
+    /// Starts Prometheus on `config` with its data under `dir`, and waits
+    /// until it is ready.
+    fn spawn(config: &Path, dir: tempfile::TempDir) -> Prometheus {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let child = Command::new("prometheus")
-            .arg(format!(
-                "--config.file={}",
-                dir.path().join("prometheus.yml").display()
-            ))
+            .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
                 dir.path().join("data").display()
             ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--web.listen-address={addr}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -58,7 +64,7 @@ impl Prometheus {
             );
         let p = Prometheus {
             child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
