@@ -17,7 +17,7 @@ use vigie::collect::filesystem::{FilesystemCollector, FilesystemConfig};
 use vigie::collect::reboot::RebootCollector;
 use vigie::collect::swap::SwapCollector;
 use vigie::collect::{Collector, Refresh, Registration, Runner};
-use vigie::expo::{encode_openmetrics, encode_prometheus};
+use vigie::expo::{Chunk, Format, body, encode};
 use vigie::metrics::Families;
 use vigie::paths::Paths;
 
@@ -58,7 +58,7 @@ fn collectors(c: &mut Criterion) {
     });
 }
 
-fn snapshot() -> Vec<Arc<Families>> {
+fn snapshot() -> Vec<Families> {
     let p = fixture_paths();
     let list: Vec<Box<dyn Collector>> = vec![
         Box::new(FilesystemCollector::new(
@@ -72,18 +72,38 @@ fn snapshot() -> Vec<Arc<Families>> {
         .map(|c| {
             let mut f = Families::new();
             c.refresh(&mut f).unwrap();
-            Arc::new(f)
+            f
         })
         .collect()
+}
+
+/// Fresh chunks (nothing encoded yet) of a snapshot.
+fn chunks(snap: &[Families]) -> Vec<Arc<Chunk>> {
+    snap.iter().map(|f| Chunk::new(f.clone())).collect()
 }
 
 fn encoders(c: &mut Criterion) {
     let snap = snapshot();
     c.bench_function("encode/prometheus text (fixture host)", |b| {
-        b.iter(|| encode_prometheus(&snap))
+        b.iter_batched(
+            || chunks(&snap),
+            |c| encode(&c, Format::Prometheus),
+            criterion::BatchSize::SmallInput,
+        )
     });
     c.bench_function("encode/openmetrics (fixture host)", |b| {
-        b.iter(|| encode_openmetrics(&snap))
+        b.iter_batched(
+            || chunks(&snap),
+            |c| encode(&c, Format::OpenMetrics),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("encode/prometheus text gzip (fixture host)", |b| {
+        b.iter_batched(
+            || chunks(&snap),
+            |c| body(&c, Format::Prometheus, true),
+            criterion::BatchSize::SmallInput,
+        )
     });
 }
 
@@ -106,7 +126,7 @@ fn gather(c: &mut Criterion) {
             },
             Registration {
                 collector: Arc::new(SwapCollector::new(live.clone())),
-                refresh: Refresh::OnScrape,
+                refresh: Refresh::Inline,
                 timeout: Duration::from_secs(2),
             },
             Registration {
@@ -120,7 +140,16 @@ fn gather(c: &mut Criterion) {
     });
     c.bench_function("gather+encode (default collectors, live)", |b| {
         b.to_async(&rt)
-            .iter(|| async { encode_prometheus(&runner.gather(Duration::from_secs(2)).await) })
+            .iter(|| async { encode(&runner.gather(Duration::from_secs(2)).await, Format::Prometheus) })
+    });
+    c.bench_function("gather+encode gzip (default collectors, live)", |b| {
+        b.to_async(&rt).iter(|| async {
+            body(
+                &runner.gather(Duration::from_secs(2)).await,
+                Format::Prometheus,
+                true,
+            )
+        })
     });
 }
 

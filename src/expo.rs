@@ -9,9 +9,22 @@
 //! different family, so the Prometheus text format is written here by a small
 //! encoder of its own. A test parses both outputs and checks they carry the
 //! same samples.
+//!
+//! Encoding is done once per [`Chunk`] (the families of one collector run)
+//! and cached in it, for each format, plain and deflated: a collector that
+//! refreshes every few minutes is encoded and compressed once per round, and
+//! a scrape only stitches the cached pieces together. The gzip body is one
+//! gzip member whose deflate stream is the chunks' deflate blocks end to end
+//! (each chunk is compressed alone and ends on a sync flush, so it is
+//! byte-aligned and refers to nothing before it), with the CRC-32 of the
+//! whole combined from the chunks' CRCs.
 
 use std::fmt::Write;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use flate2::{Compress, Compression, FlushCompress};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -57,6 +70,13 @@ impl Format {
         Format::Prometheus
     }
 
+    fn index(self) -> usize {
+        match self {
+            Format::Prometheus => 0,
+            Format::OpenMetrics => 1,
+        }
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
@@ -65,19 +85,174 @@ impl Format {
     }
 }
 
-/// Encodes a snapshot (the families of every collector, in order) in `format`.
-pub fn encode(snapshot: &[Arc<Families>], format: Format) -> String {
-    match format {
-        Format::Prometheus => encode_prometheus(snapshot),
-        Format::OpenMetrics => encode_openmetrics(snapshot),
+/// The families of one collector run (or of one scrape's own state), with
+/// their encodings made on first use and kept while the chunk lives.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    families: Arc<Families>,
+    /// Indexed by [`Format::index`].
+    encoded: [OnceLock<Encoded>; 2],
+}
+
+#[derive(Debug)]
+struct Encoded {
+    text: Bytes,
+    deflated: OnceLock<Deflated>,
+}
+
+/// A raw deflate stream of one chunk's text, ending on a sync flush (not a
+/// final block), with the CRC-32 of the text.
+#[derive(Debug)]
+struct Deflated {
+    data: Bytes,
+    crc: crc32fast::Hasher,
+    plain_len: usize,
+}
+
+impl Chunk {
+    pub fn new(families: Families) -> Arc<Chunk> {
+        Arc::new(Chunk {
+            families: Arc::new(families),
+            encoded: Default::default(),
+        })
+    }
+
+    fn encoded(&self, format: Format) -> &Encoded {
+        self.encoded[format.index()].get_or_init(|| Encoded {
+            text: Bytes::from(match format {
+                Format::Prometheus => prometheus_text(&self.families),
+                Format::OpenMetrics => openmetrics_text(&self.families),
+            }),
+            deflated: OnceLock::new(),
+        })
+    }
+
+    /// The chunk's text in `format` (no OpenMetrics `# EOF`).
+    pub fn text(&self, format: Format) -> &Bytes {
+        &self.encoded(format).text
+    }
+
+    fn deflated(&self, format: Format) -> &Deflated {
+        let e = self.encoded(format);
+        e.deflated.get_or_init(|| {
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&e.text);
+            Deflated {
+                data: deflate(&e.text),
+                crc,
+                plain_len: e.text.len(),
+            }
+        })
     }
 }
 
-/// The Prometheus text format, version 0.0.4.
-pub fn encode_prometheus(snapshot: &[Arc<Families>]) -> String {
-    let mut out = String::with_capacity(16 * 1024);
-    let families = snapshot.iter().flat_map(|f| f.iter());
-    for f in families.filter(|f| !f.is_empty()) {
+impl Deref for Chunk {
+    type Target = Families;
+    fn deref(&self) -> &Families {
+        &self.families
+    }
+}
+
+const OPENMETRICS_EOF: &str = "# EOF\n";
+
+/// Encodes a snapshot (the chunks of every collector, in order) in `format`.
+pub fn encode(snapshot: &[Arc<Chunk>], format: Format) -> String {
+    String::from_utf8(body(snapshot, format, false).to_vec()).unwrap_or_default()
+}
+
+/// The response body for a snapshot in `format`, gzip-compressed when
+/// `gzip` is set. Only the chunks never encoded before are encoded (and
+/// compressed) here.
+pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
+    let eof = match format {
+        Format::Prometheus => "",
+        Format::OpenMetrics => OPENMETRICS_EOF,
+    };
+    if !gzip {
+        let len = snapshot.iter().map(|c| c.text(format).len()).sum::<usize>() + eof.len();
+        let mut out = BytesMut::with_capacity(len);
+        for c in snapshot {
+            out.put_slice(c.text(format));
+        }
+        out.put_slice(eof.as_bytes());
+        return out.freeze();
+    }
+    // RFC 1952: header (no name, no time, OS unknown), the deflate stream,
+    // CRC-32 and length of the uncompressed data, little-endian.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    // A final, empty block with fixed Huffman codes: ends the stream.
+    const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
+    let eof_chunk = (!eof.is_empty()).then(|| {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(eof.as_bytes());
+        Deflated {
+            data: deflate(eof.as_bytes()),
+            crc,
+            plain_len: eof.len(),
+        }
+    });
+    let parts: Vec<&Deflated> = snapshot
+        .iter()
+        .map(|c| c.deflated(format))
+        .chain(eof_chunk.as_ref())
+        .collect();
+    let len = HEADER.len() + parts.iter().map(|d| d.data.len()).sum::<usize>() + 2 + 8;
+    let mut out = BytesMut::with_capacity(len);
+    out.put_slice(&HEADER);
+    let mut crc = crc32fast::Hasher::new();
+    let mut plain_len = 0usize;
+    for d in &parts {
+        out.put_slice(&d.data);
+        crc.combine(&d.crc);
+        plain_len += d.plain_len;
+    }
+    out.put_slice(&FINAL_BLOCK);
+    out.put_u32_le(crc.finalize());
+    out.put_u32_le(plain_len as u32);
+    out.freeze()
+}
+
+/// Compresses `text` alone as raw deflate blocks ending on a sync flush:
+/// byte-aligned, not final, and referring to nothing before it, so that it
+/// can be followed by any other such piece.
+fn deflate(text: &[u8]) -> Bytes {
+    let mut c = Compress::new(Compression::default(), false);
+    let mut out = Vec::with_capacity(text.len() / 4 + 64);
+    loop {
+        let done = c.total_in() as usize;
+        // Writing to a Vec with room left cannot fail; the status is
+        // judged by what was consumed and written.
+        let _ = c.compress_vec(&text[done..], &mut out, FlushCompress::Sync);
+        // The flush is complete once all input is in and the output was not
+        // filled up (zlib's rule: avail_out > 0 after a flush call).
+        if c.total_in() as usize == text.len() && out.len() < out.capacity() {
+            break;
+        }
+        out.reserve(out.capacity().max(64));
+    }
+    Bytes::from(out)
+}
+
+/// Does the scraper accept gzip (`Accept-Encoding`, quality above zero)?
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|h| {
+        h.split(',').any(|part| {
+            let mut params = part.split(';').map(str::trim);
+            let coding = params.next().unwrap_or("");
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*")
+                && !params.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f64>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                })
+        })
+    })
+}
+
+/// One chunk's families in the Prometheus text format, version 0.0.4.
+fn prometheus_text(families: &Families) -> String {
+    let mut out = String::with_capacity(4 * 1024);
+    for f in families.iter().filter(|f| !f.is_empty()) {
         let (name, kind) = match f.desc.kind {
             Kind::Gauge => (f.desc.name.to_string(), "gauge"),
             Kind::Counter => (format!("{}_total", f.desc.name), "counter"),
@@ -182,27 +357,27 @@ fn write_value(out: &mut String, v: f64) {
     }
 }
 
-/// OpenMetrics, through prometheus-client.
-pub fn encode_openmetrics(snapshot: &[Arc<Families>]) -> String {
+/// One chunk's families in OpenMetrics, through prometheus-client, without
+/// the final `# EOF` (added once per body).
+fn openmetrics_text(families: &Arc<Families>) -> String {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(Snapshot(snapshot.to_vec())));
-    let mut out = String::with_capacity(16 * 1024);
+    registry.register_collector(Box::new(Snapshot(families.clone())));
+    let mut out = String::with_capacity(4 * 1024);
     // Writing to a String cannot fail; an error here would be a bug in the
-    // encoder, and an empty body is the least harmful answer.
-    if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
+    // encoder, and an empty chunk is the least harmful answer.
+    if prometheus_client::encoding::text::encode_registry(&mut out, &registry).is_err() {
         out.clear();
     }
     out
 }
 
-/// A gathered snapshot, registered as a prometheus-client collector.
+/// One chunk's families, registered as a prometheus-client collector.
 #[derive(Debug)]
-struct Snapshot(Vec<Arc<Families>>);
+struct Snapshot(Arc<Families>);
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let families = self.0.iter().flat_map(|f| f.iter());
-        for f in families.filter(|f| !f.is_empty()) {
+        for f in self.0.iter().filter(|f| !f.is_empty()) {
             let unit = f.desc.unit.map(|u| match u {
                 Unit::Bytes => prometheus_client::registry::Unit::Bytes,
                 Unit::Seconds => prometheus_client::registry::Unit::Seconds,
@@ -314,7 +489,7 @@ mod tests {
 
     #[test]
     fn prometheus_text_is_exact() {
-        let text = encode_prometheus(&[Arc::new(sample_families())]);
+        let text = encode(&[Chunk::new(sample_families())], Format::Prometheus);
         assert_eq!(
             text,
             "# HELP vigie_test_size_bytes Size of a thing.\n\
@@ -339,14 +514,63 @@ mod tests {
 
     #[test]
     fn both_formats_carry_the_same_samples() {
-        let fams = [Arc::new(sample_families())];
-        let prom = encode_prometheus(&fams);
-        let om = encode_openmetrics(&fams);
+        let fams = [Chunk::new(sample_families())];
+        let prom = encode(&fams, Format::Prometheus);
+        let om = encode(&fams, Format::OpenMetrics);
         assert!(om.ends_with("# EOF\n"), "{om}");
         assert!(om.contains("# TYPE vigie_test_ops counter\n"), "{om}");
         assert!(om.contains("# UNIT vigie_test_size_bytes bytes\n"), "{om}");
         assert!(!om.contains("vigie_empty"));
         assert_eq!(samples(&prom), samples(&om));
+    }
+
+    /// Several chunks (one empty), each format: the gzip body is one valid
+    /// gzip member that decodes to exactly the plain body.
+    #[test]
+    fn gzip_body_decodes_to_the_plain_body() {
+        use std::io::Read;
+        let mut big = Families::new();
+        for i in 0..2000 {
+            big.family(&SIZE).sample(
+                &[("mountpoint", &format!("/srv/{i}")), ("device", "/dev/sdb")],
+                i as f64,
+            );
+        }
+        let chunks = [
+            Chunk::new(sample_families()),
+            Chunk::new(Families::new()),
+            Chunk::new(big),
+        ];
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let plain = body(&chunks, format, false);
+            let gz = body(&chunks, format, true);
+            assert!(gz.len() * 5 < plain.len(), "{} vs {}", gz.len(), plain.len());
+            let mut d = flate2::read::GzDecoder::new(&gz[..]);
+            let mut out = Vec::new();
+            d.read_to_end(&mut out).unwrap();
+            assert_eq!(out, plain, "{format:?}");
+            // One member: a single-member decoder reads it whole too.
+            let mut d = flate2::bufread::GzDecoder::new(&gz[..]);
+            let mut out = Vec::new();
+            d.read_to_end(&mut out).unwrap();
+            assert_eq!(out, plain);
+            // Cached: the same bytes again.
+            assert_eq!(body(&chunks, format, true), gz);
+        }
+        assert!(encode(&chunks, Format::OpenMetrics).ends_with("# EOF\n"));
+        assert_eq!(encode(&chunks, Format::OpenMetrics).matches("# EOF").count(), 1);
+    }
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(!accepts_gzip(None));
+        assert!(accepts_gzip(Some("gzip")));
+        // What Prometheus sends.
+        assert!(accepts_gzip(Some("gzip")));
+        assert!(accepts_gzip(Some("deflate, gzip;q=1.0, *;q=0.5")));
+        assert!(!accepts_gzip(Some("gzip;q=0")));
+        assert!(!accepts_gzip(Some("identity")));
+        assert!(accepts_gzip(Some("br, *")));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The HTTP side: `/metrics` (Prometheus text or OpenMetrics), a landing
-//! page at `/`, `/-/healthy`, 404 elsewhere.
+//! The HTTP side: `/metrics` (Prometheus text or OpenMetrics, gzip-compressed
+//! when the scraper accepts it, as Prometheus always does), a landing page at
+//! `/`, `/-/healthy`, 404 elsewhere.
 //!
 //! Protection against slow or hostile clients: request headers must arrive
 //! within `--web.header-read-timeout` (idle keep-alive connections are closed
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -221,9 +222,20 @@ async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
         .map(|s| Duration::from_secs_f64((s * 0.8).min(3600.0)))
         .map_or(app.scrape_timeout, |d| d.min(app.scrape_timeout))
         .max(MIN_SCRAPE_BUDGET.min(app.scrape_timeout));
+    let gzip = expo::accepts_gzip(header("accept-encoding"));
     let snapshot = app.runner.gather(budget).await;
-    let body = expo::encode(&snapshot, format);
-    response(StatusCode::OK, format.content_type(), body)
+    let mut r = response(
+        StatusCode::OK,
+        format.content_type(),
+        expo::body(&snapshot, format, gzip),
+    );
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    if gzip {
+        r.headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    r
 }
 
 fn html_escape(s: &str) -> String {
@@ -245,7 +257,7 @@ fn landing_page(app: &App) -> String {
             ),
         };
         let refresh = match st.refresh {
-            Refresh::OnScrape => "on each scrape".to_string(),
+            Refresh::OnScrape | Refresh::Inline => "on each scrape".to_string(),
             Refresh::Every(d) => format!("every {}", crate::units::human(d)),
         };
         let summary = ALL

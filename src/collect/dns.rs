@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -245,13 +245,14 @@ struct Shared {
 pub struct DnsCollector {
     paths: Paths,
     config: DnsConfig,
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<super::Versioned<Shared>>,
     /// Probes started since start (numbers each probe).
     probes: std::sync::atomic::AtomicU64,
 }
 
-fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks the state for a change (bumps the render version).
+fn lock(m: &super::Versioned<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    m.write()
 }
 
 impl DnsCollector {
@@ -497,8 +498,12 @@ impl Collector for DnsCollector {
             .then_some("resolv.conf and systemd-resolved's upstreams")
     }
 
+    fn render_version(&self) -> Option<u64> {
+        Some(self.shared.version())
+    }
+
     fn render(&self, out: &mut Families) {
-        let sh = lock(&self.shared);
+        let sh = self.shared.read();
         let mut failing: HashSet<&Resolver> = HashSet::new();
         for ((resolver, query), st) in sh.pairs.iter().filter(|(_, st)| st.missing_rounds == 0) {
             let addr = resolver.addr.to_string();

@@ -9,7 +9,8 @@
 //!
 //! The runner owns every schedule: it runs each collector's refresh on the
 //! collector's own worker thread, either on each scrape
-//! ([`Refresh::OnScrape`], for cheap reads of `/proc`) or in the background on
+//! ([`Refresh::OnScrape`]; [`Refresh::Inline`] runs on the scrape's own task,
+//! for cheap reads of `/proc`) or in the background on
 //! its own interval ([`Refresh::Every`], for anything that can be slow), with
 //! a timeout, and exports `vigie_collector_success`,
 //! `vigie_collector_duration_seconds`,
@@ -87,6 +88,15 @@ pub trait Collector: Send + Sync + 'static {
     /// Writes the families of the state the collector keeps itself.
     fn render(&self, _out: &mut Families) {}
 
+    /// A number that changes whenever what [`render`](Collector::render)
+    /// would write changes (e.g. bumped each time a disk's reading or a
+    /// probe's result is stored), or None to render on every scrape. While
+    /// it stays the same, scrapes reuse the last rendering, already encoded
+    /// and compressed.
+    fn render_version(&self) -> Option<u64> {
+        None
+    }
+
     /// Ends any work still in flight (called at shutdown).
     fn stop(&self) {}
 
@@ -101,8 +111,13 @@ pub trait Collector: Send + Sync + 'static {
 /// When a collector refreshes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refresh {
-    /// On every scrape: the scrape waits for it (at most the timeout).
+    /// On every scrape, on the collector's worker thread: the scrape waits
+    /// for it (at most the timeout).
     OnScrape,
+    /// On every scrape, on the scrape's own task, with no thread hand-off
+    /// and no timeout: only for reads of `/proc` files that the kernel
+    /// answers from memory and that cannot block (meminfo, vmstat, swaps).
+    Inline,
     /// In the background, once per interval; scrapes encode the last snapshot
     /// and never wait.
     Every(Duration),
@@ -129,6 +144,36 @@ pub fn build(config: &Config) -> Vec<Registration> {
         .iter()
         .map(|c| c.register(&context))
         .collect()
+}
+
+/// A collector's own state behind a mutex, with a version that every
+/// [`write`](Versioned::write) lock bumps: what
+/// [`Collector::render_version`] returns, so that scrapes reuse the last
+/// rendering until the state may have changed.
+#[derive(Debug, Default)]
+pub(crate) struct Versioned<T> {
+    inner: std::sync::Mutex<T>,
+    version: std::sync::atomic::AtomicU64,
+}
+
+impl<T> Versioned<T> {
+    /// Locks for a change. A poisoned lock is still used: the collectors'
+    /// states stay consistent field by field.
+    pub(crate) fn write(&self) -> std::sync::MutexGuard<'_, T> {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        g
+    }
+
+    /// Locks to read (rendering): no version change.
+    pub(crate) fn read(&self) -> std::sync::MutexGuard<'_, T> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 /// Errors met by a collector that goes on after them: it exports what it

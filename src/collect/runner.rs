@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::{Refresh, Registration};
+use crate::expo::Chunk;
 use crate::metrics::{Families, Unit};
 use crate::schema::Desc;
 use crate::units::{human, unix_now};
@@ -106,11 +107,15 @@ struct Slot {
     /// Signalled when a run finishes.
     done: Notify,
     state: Mutex<State>,
+    /// The last rendered state, with the collector's
+    /// [`render_version`](super::Collector::render_version) it was rendered
+    /// at: reused (with its encodings) until the version changes.
+    rendered: Mutex<Option<(u64, Arc<Chunk>)>>,
 }
 
 #[derive(Default)]
 struct State {
-    families: Arc<Families>,
+    families: Arc<Chunk>,
     /// None until a first attempt ended.
     success: Option<bool>,
     duration: Duration,
@@ -167,7 +172,7 @@ impl Slot {
         // The previous snapshot is freed after the lock is released (below):
         // with tens of thousands of mounts that takes long enough to hold
         // up scrapes, which take this lock.
-        let _previous = std::mem::replace(&mut st.families, Arc::new(families));
+        let _previous = std::mem::replace(&mut st.families, Chunk::new(families));
         st.data_time = Some(unix_now());
         st.duration = duration;
         st.running_since = None;
@@ -220,6 +225,38 @@ impl Slot {
     }
 }
 
+impl Slot {
+    /// The collector's rendered state: the cached chunk while its render
+    /// version is unchanged, else a new rendering (None when empty or when
+    /// rendering panicked).
+    fn render(&self) -> Option<Arc<Chunk>> {
+        let version = self.reg.collector.render_version();
+        if let Some(v) = version {
+            let cached = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, chunk)) = &*cached {
+                if *at == v {
+                    return (!chunk.is_empty()).then(|| chunk.clone());
+                }
+            }
+        }
+        let mut rendered = Families::new();
+        let render = AssertUnwindSafe(|| self.reg.collector.render(&mut rendered));
+        if let Err(panic) = std::panic::catch_unwind(render) {
+            log::error!(
+                "collector {}: rendering panicked: {}",
+                self.name(),
+                panic_message(panic.as_ref())
+            );
+            return None;
+        }
+        let chunk = Chunk::new(rendered);
+        if let Some(v) = version {
+            *self.rendered.lock().unwrap_or_else(|p| p.into_inner()) = Some((v, chunk.clone()));
+        }
+        (!chunk.is_empty()).then_some(chunk)
+    }
+}
+
 /// Schedules the collectors and serves their snapshots.
 pub struct Runner {
     slots: Vec<Arc<Slot>>,
@@ -238,6 +275,7 @@ impl Runner {
                         running: AtomicBool::new(false),
                         done: Notify::new(),
                         state: Mutex::new(State::default()),
+                        rendered: Mutex::new(None),
                     })
                 })
                 .collect(),
@@ -324,10 +362,15 @@ impl Runner {
     }
 
     /// Gathers a snapshot for one scrape: runs the on-scrape collectors
-    /// (concurrently, each for at most `min(its timeout, budget)`), then
-    /// returns every collector's latest snapshot and rendered state, in
-    /// order, followed by vigie's own families.
-    pub async fn gather(&self, budget: Duration) -> Vec<Arc<Families>> {
+    /// (concurrently, each for at most `min(its timeout, budget)`) and the
+    /// inline ones (on this task), then returns every collector's latest
+    /// snapshot and rendered state, in order, followed by vigie's own
+    /// families. Snapshots and rendered states that did not change since the
+    /// last scrape are the same [`Chunk`]s, already encoded.
+    pub async fn gather(&self, budget: Duration) -> Vec<Arc<Chunk>> {
+        for slot in self.slots.iter().filter(|s| s.reg.refresh == Refresh::Inline) {
+            run_collector(slot, Instant::now());
+        }
         join_all(
             self.slots
                 .iter()
@@ -336,24 +379,14 @@ impl Runner {
                 .collect(),
         )
         .await;
-        let mut out: Vec<Arc<Families>> = Vec::with_capacity(self.slots.len() + 1);
+        let mut out: Vec<Arc<Chunk>> = Vec::with_capacity(self.slots.len() + 1);
         for slot in &self.slots {
             out.push(slot.lock().families.clone());
-            let mut rendered = Families::new();
-            let render = AssertUnwindSafe(|| slot.reg.collector.render(&mut rendered));
-            if let Err(panic) = std::panic::catch_unwind(render) {
-                log::error!(
-                    "collector {}: rendering panicked: {}",
-                    slot.name(),
-                    panic_message(panic.as_ref())
-                );
-                continue;
-            }
-            if rendered.iter().next().is_some() {
-                out.push(Arc::new(rendered));
+            if let Some(rendered) = slot.render() {
+                out.push(rendered);
             }
         }
-        out.push(Arc::new(self.self_metrics()));
+        out.push(Chunk::new(self.self_metrics()));
         out
     }
 
@@ -376,7 +409,7 @@ impl Runner {
             f.family(&COLLECTOR_ERRORS)
                 .sample(&l, st.errors_total as f64);
             let interval = match slot.reg.refresh {
-                Refresh::OnScrape => 0.0,
+                Refresh::OnScrape | Refresh::Inline => 0.0,
                 Refresh::Every(d) => d.as_secs_f64(),
             };
             f.family(&COLLECTOR_REFRESH_INTERVAL_SECONDS)

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -191,12 +191,13 @@ struct Shared {
 
 pub struct SmartCollector {
     config: SmartConfig,
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<super::Versioned<Shared>>,
     groups: Arc<ProcessGroups>,
 }
 
-fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks the state for a change (bumps the render version).
+fn lock(m: &super::Versioned<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    m.write()
 }
 
 /// True when smartctl skipped a sleeping disk (`--nocheck`): exit bit 1
@@ -433,8 +434,12 @@ impl Collector for SmartCollector {
         self.round()
     }
 
+    fn render_version(&self) -> Option<u64> {
+        Some(self.shared.version())
+    }
+
     fn render(&self, out: &mut Families) {
-        let sh = lock(&self.shared);
+        let sh = self.shared.read();
         for (dev, st) in &sh.devices {
             smart_series::render_device(out, &dev.name, st);
         }

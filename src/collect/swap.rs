@@ -126,7 +126,7 @@ impl Settings for SwapConfig {
     fn register(&self, context: &Context) -> Registration {
         Registration {
             collector: Arc::new(SwapCollector::new(context.paths.clone())),
-            refresh: Refresh::OnScrape,
+            refresh: Refresh::Inline,
             timeout: context.scrape_timeout,
         }
     }

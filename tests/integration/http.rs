@@ -163,6 +163,65 @@ fn openmetrics_when_asked() {
     );
 }
 
+/// The samples whose values do not change from one scrape to the next
+/// (durations and timestamps of vigie's own runs do).
+fn stable_lines(body: &str) -> Vec<&str> {
+    body.lines()
+        .filter(|l| !l.starts_with("vigie_collector_duration_seconds"))
+        .filter(|l| !l.contains("_timestamp_seconds{"))
+        .collect()
+}
+
+#[test]
+fn gzip_when_asked_decodes_to_the_plain_body_in_both_formats() {
+    use std::io::Read as _;
+    let s = Server::start(Config::default(), Duration::ZERO);
+    let om = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    for accept in ["text/plain", om] {
+        let plain = request(s.addr, "GET", "/metrics", &[("Accept", accept)]);
+        assert_eq!(plain.header("content-encoding"), None);
+        // What Prometheus sends.
+        let (status, headers, gz) = crate::common::request_raw(
+            s.addr,
+            "GET",
+            "/metrics",
+            &[("Accept", accept), ("Accept-Encoding", "gzip")],
+        );
+        assert_eq!(status, 200);
+        let header = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("content-encoding"), Some("gzip"));
+        assert_eq!(header("vary"), Some("Accept-Encoding"));
+        assert_eq!(header("content-type"), plain.header("content-type"));
+        let mut decoded = String::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut decoded)
+            .expect("a valid gzip body");
+        assert_eq!(stable_lines(&decoded), stable_lines(&plain.body), "{accept}");
+        assert!(decoded.contains("\nvigie_slow"), "{decoded}");
+        // The same bytes through the system's gzip, which checks the CRC
+        // and length trailer.
+        let mut child = std::process::Command::new("gzip")
+            .args(["-d", "-c"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&gz).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), decoded);
+    }
+    // Refused gzip: plain.
+    let r = request(s.addr, "GET", "/metrics", &[("Accept-Encoding", "gzip;q=0")]);
+    assert_eq!(r.header("content-encoding"), None);
+    assert!(r.body.contains("\nvigie_slow 1\n"));
+}
+
 #[test]
 fn silent_client_is_disconnected_after_header_read_timeout() {
     let config = Config {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use vigie::collect::filesystem::{FilesystemCollector, FilesystemConfig, FsStat};
 use vigie::collect::{Collector, Refresh, Registration, Runner};
-use vigie::expo::{Format, encode};
+use vigie::expo::{Chunk, Format, encode};
 use vigie::metrics::Families;
 use vigie::paths::Paths;
 
@@ -90,7 +90,7 @@ fn instant(name: &'static str, behaviour: Behaviour) -> Registration {
     .0
 }
 
-fn text(snapshot: &[Arc<Families>]) -> String {
+fn text(snapshot: &[Arc<Chunk>]) -> String {
     encode(snapshot, Format::Prometheus)
 }
 
