@@ -139,8 +139,12 @@ fn gather(c: &mut Criterion) {
         r
     });
     c.bench_function("gather+encode (default collectors, live)", |b| {
-        b.to_async(&rt)
-            .iter(|| async { encode(&runner.gather(Duration::from_secs(2)).await, Format::Prometheus) })
+        b.to_async(&rt).iter(|| async {
+            encode(
+                &runner.gather(Duration::from_secs(2)).await,
+                Format::Prometheus,
+            )
+        })
     });
     c.bench_function("gather+encode gzip (default collectors, live)", |b| {
         b.to_async(&rt).iter(|| async {

@@ -544,7 +544,12 @@ mod tests {
         for format in [Format::Prometheus, Format::OpenMetrics] {
             let plain = body(&chunks, format, false);
             let gz = body(&chunks, format, true);
-            assert!(gz.len() * 5 < plain.len(), "{} vs {}", gz.len(), plain.len());
+            assert!(
+                gz.len() * 5 < plain.len(),
+                "{} vs {}",
+                gz.len(),
+                plain.len()
+            );
             let mut d = flate2::read::GzDecoder::new(&gz[..]);
             let mut out = Vec::new();
             d.read_to_end(&mut out).unwrap();
@@ -558,7 +563,12 @@ mod tests {
             assert_eq!(body(&chunks, format, true), gz);
         }
         assert!(encode(&chunks, Format::OpenMetrics).ends_with("# EOF\n"));
-        assert_eq!(encode(&chunks, Format::OpenMetrics).matches("# EOF").count(), 1);
+        assert_eq!(
+            encode(&chunks, Format::OpenMetrics)
+                .matches("# EOF")
+                .count(),
+            1
+        );
     }
 
     #[test]

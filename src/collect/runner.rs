@@ -368,7 +368,11 @@ impl Runner {
     /// families. Snapshots and rendered states that did not change since the
     /// last scrape are the same [`Chunk`]s, already encoded.
     pub async fn gather(&self, budget: Duration) -> Vec<Arc<Chunk>> {
-        for slot in self.slots.iter().filter(|s| s.reg.refresh == Refresh::Inline) {
+        for slot in self
+            .slots
+            .iter()
+            .filter(|s| s.reg.refresh == Refresh::Inline)
+        {
             run_collector(slot, Instant::now());
         }
         join_all(

@@ -99,6 +99,24 @@ pub struct SmartConfig {
           value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub parallel: u32,
+
+    // `all` adds the whole ATA attribute table (vigie_smart_attribute_raw,
+    // _value, _worst, _threshold for every attribute the disk lists: 72 of
+    // the 93 series of a typical SATA disk); `named` keeps only the named
+    // pre-fail counters the alerts read, for a Prometheus on a small VM.
+    /// ATA attributes to export: all (the whole attribute table too) or named (only the pre-fail counters the alerts read)
+    #[arg(id = "collector.smart.attributes", long = "collector.smart.attributes",
+          value_name = "SET", default_value = "all")]
+    pub attributes: Attributes,
+}
+
+/// The `--collector.smart.attributes` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Attributes {
+    // The named pre-fail counters and the whole attribute table.
+    All,
+    // The named pre-fail counters only.
+    Named,
 }
 
 impl Default for SmartConfig {
@@ -441,7 +459,12 @@ impl Collector for SmartCollector {
     fn render(&self, out: &mut Families) {
         let sh = self.shared.read();
         for (dev, st) in &sh.devices {
-            smart_series::render_device(out, &dev.name, st);
+            smart_series::render_device(
+                out,
+                &dev.name,
+                st,
+                self.config.attributes == Attributes::All,
+            );
         }
         out.family(&smart_series::SMART_DEVICES)
             .sample(&[], sh.devices.len() as f64);

@@ -1,6 +1,7 @@
 //! The SMART series: what one disk's cached state (its last report with
 //! data, standby, error, timings) looks like as metric families. Rendering
-//! only reads memory; it runs on each scrape.
+//! only reads memory; it runs once per change of the disks' states, and
+//! scrapes reuse it.
 
 use super::smart::DeviceState;
 use super::smart_json::{ExitFlag, SmartReport};
@@ -268,8 +269,14 @@ const ATA_COUNTERS: [(u8, &Desc); 6] = [
 ];
 
 /// Writes the series of one device from its cached state: its status
-/// always, its figures once a run gave data.
-pub(super) fn render_device(out: &mut Families, name: &str, st: &DeviceState) {
+/// always, its figures once a run gave data; the ATA attribute table only
+/// with `attribute_table`.
+pub(super) fn render_device(
+    out: &mut Families,
+    name: &str,
+    st: &DeviceState,
+    attribute_table: bool,
+) {
     let none = SmartReport::default();
     let r = st.report.as_ref().unwrap_or(&none);
     let (model, serial, wwn) = (
@@ -336,7 +343,7 @@ pub(super) fn render_device(out: &mut Families, name: &str, st: &DeviceState) {
     out.family(&SMART_TEMPERATURE_CELSIUS)
         .sample_some(&l, r.temperature_celsius);
     let mut seen = [false; 256];
-    for a in &r.ata_attributes {
+    for a in r.ata_attributes.iter().filter(|_| attribute_table) {
         // Firmware that lists an attribute twice would give duplicate
         // series: the first row wins.
         if std::mem::replace(&mut seen[a.id as usize], true) {

@@ -201,7 +201,11 @@ fn gzip_when_asked_decodes_to_the_plain_body_in_both_formats() {
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut decoded)
             .expect("a valid gzip body");
-        assert_eq!(stable_lines(&decoded), stable_lines(&plain.body), "{accept}");
+        assert_eq!(
+            stable_lines(&decoded),
+            stable_lines(&plain.body),
+            "{accept}"
+        );
         assert!(decoded.contains("\nvigie_slow"), "{decoded}");
         // The same bytes through the system's gzip, which checks the CRC
         // and length trailer.
@@ -217,7 +221,12 @@ fn gzip_when_asked_decodes_to_the_plain_body_in_both_formats() {
         assert_eq!(String::from_utf8(out.stdout).unwrap(), decoded);
     }
     // Refused gzip: plain.
-    let r = request(s.addr, "GET", "/metrics", &[("Accept-Encoding", "gzip;q=0")]);
+    let r = request(
+        s.addr,
+        "GET",
+        "/metrics",
+        &[("Accept-Encoding", "gzip;q=0")],
+    );
     assert_eq!(r.header("content-encoding"), None);
     assert!(r.body.contains("\nvigie_slow 1\n"));
 }

@@ -751,3 +751,52 @@ fn values_out_of_physical_range_are_dropped_and_counted() {
         "{log:?}"
     );
 }
+
+/// `--collector.smart.attributes=named` drops the attribute table and keeps
+/// every named pre-fail counter the alerts read, with the same values.
+#[test]
+fn named_attributes_keep_the_prefail_counters_and_drop_the_table() {
+    let Some(hgst) = capture("libblockdev__HGST_HUS726060ALA640.json") else {
+        return;
+    };
+    let f = FakeDisks::new();
+    f.disk("sda", &hgst).scan(&[("/dev/sda", "sat")]);
+    let series = |body: &str| -> Vec<String> {
+        body.lines()
+            .filter(|l| l.starts_with("vigie_smart_") && l.contains("device=\"/dev/sda\""))
+            .map(str::to_string)
+            .collect()
+    };
+    let all = series(
+        &f.start(&[])
+            .scrape_until(|b| b.contains("vigie_smart_device_info{")),
+    );
+    let named = series(
+        &f.start(&["--collector.smart.attributes=named"])
+            .scrape_until(|b| b.contains("vigie_smart_device_info{")),
+    );
+    let table = |l: &&String| l.starts_with("vigie_smart_attribute_");
+    assert!(all.iter().filter(table).count() > 40, "{all:#?}");
+    assert_eq!(named.iter().filter(table).count(), 0, "{named:#?}");
+    // Everything else is the same series with the same values (run
+    // durations and timestamps aside).
+    let rest = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .filter(|l| !table(l))
+            .filter(|l| !l.starts_with("vigie_smart_run_duration_seconds"))
+            .filter(|l| !l.starts_with("vigie_smart_last_success_timestamp_seconds"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(rest(&all), rest(&named));
+    assert!(
+        named
+            .iter()
+            .any(|l| l.starts_with("vigie_smart_reallocated_sectors{") && l.ends_with(" 1040"))
+    );
+    println!(
+        "series for one ATA disk (HGST HUS726060ALA640): attributes=all {}, attributes=named {}",
+        all.len(),
+        named.len()
+    );
+}
