@@ -1,7 +1,8 @@
 //! The runner: owns every collector's schedule, runs each refresh on the
-//! collector's own worker thread under its timeout, keeps the last snapshot,
-//! renders the collectors' own state on each scrape, and exports how each
-//! collector is doing (`vigie_collector_*`).
+//! collector's own worker thread under its timeout (or inline on the scrape
+//! for cheap `/proc` reads), keeps the last snapshot as an encoded
+//! [`Chunk`], re-renders a collector's own state only when it changed, and
+//! exports how each collector is doing (`vigie_collector_*`).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
