@@ -275,3 +275,36 @@ fn the_link_parser_sees_what_it_must() {
         BTreeSet::from([3, 1, 5])
     );
 }
+
+/// The `yaml` blocks of a page that are thresholds-file fragments (they
+/// start with `overrides:`).
+fn override_examples(page: &str) -> Vec<String> {
+    page.split("```yaml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .filter(|b| b.trim_start().starts_with("overrides:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_override_example_of_the_runbooks_is_a_valid_thresholds_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    markdown_files(&repo("docs/runbooks"), &mut files);
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for f in &files {
+        let page = std::fs::read_to_string(f).unwrap();
+        for example in override_examples(&page) {
+            checked += 1;
+            let file = dir.path().join(format!("example{checked}.yaml"));
+            std::fs::write(&file, &example).unwrap();
+            if let Err(e) = vigie::thresholds::Thresholds::load(&file) {
+                bad.push(format!("{}: {e}\n{example}", f.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(checked > 30, "only {checked} override examples");
+}
