@@ -242,12 +242,18 @@ fn every_relative_link_of_the_runbooks_resolves() {
             }
         }
     }
-    assert!(broken.is_empty(), "broken links:\n  {}", broken.join("\n  "));
+    assert!(
+        broken.is_empty(),
+        "broken links:\n  {}",
+        broken.join("\n  ")
+    );
     assert!(links > 100, "only {links} relative links");
     // The README links the index, and the index links every page.
     let readme = std::fs::read_to_string(repo("README.md")).unwrap();
     assert!(
-        relative_links(&readme).iter().any(|l| l == "docs/runbooks/README.md"),
+        relative_links(&readme)
+            .iter()
+            .any(|l| l == "docs/runbooks/README.md"),
         "README.md does not link docs/runbooks/README.md"
     );
     let index = std::fs::read_to_string(repo("docs/runbooks/README.md")).unwrap();
@@ -256,7 +262,10 @@ fn every_relative_link_of_the_runbooks_resolves() {
         if let Ok(rel) = f.strip_prefix(repo("docs/runbooks")) {
             let rel = rel.to_string_lossy().into_owned();
             if rel != "README.md" {
-                assert!(linked.contains(&rel), "docs/runbooks/README.md does not link {rel}");
+                assert!(
+                    linked.contains(&rel),
+                    "docs/runbooks/README.md does not link {rel}"
+                );
             }
         }
     }
@@ -264,7 +273,8 @@ fn every_relative_link_of_the_runbooks_resolves() {
 
 #[test]
 fn the_link_parser_sees_what_it_must() {
-    let text = "[a](en/X.md) [b](https://x.org/a.md) [c](#here) [d](../fr/Y.md#sec) [e](mailto:a@b)";
+    let text =
+        "[a](en/X.md) [b](https://x.org/a.md) [c](#here) [d](../fr/Y.md#sec) [e](mailto:a@b)";
     assert_eq!(relative_links(text), ["en/X.md", "../fr/Y.md"]);
     assert_eq!(
         url_path("https://git.example.org/vigie/blob/v0.1.0/docs/runbooks/en/VigieDown.md?x=1#y"),
