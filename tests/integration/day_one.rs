@@ -362,7 +362,14 @@ fn shipped_rules_fire_only_what_this_machine_deserves() {
         })
         .collect();
     let mut deserved = deserved(&dns_probes, swap_in_rate);
-    deserved.extend(at_start.into_iter().filter(|d| d.alert != "VigieWatchdog"));
+    for d in at_start {
+        if !deserved
+            .iter()
+            .any(|e| e.alert == d.alert && e.labels == d.labels)
+        {
+            deserved.push(d);
+        }
+    }
     eprintln!("Deserved on this machine (computed from facts):");
     for d in &deserved {
         eprintln!("  {} {:?}: {}", d.alert, d.labels, d.reason);
