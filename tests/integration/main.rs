@@ -36,11 +36,18 @@
 //! - `replays`: multi-day replays of incident 1, a disk that stays full,
 //!   two steady states and a failing SMART disk (`tests/replays/`), through promtool against the
 //!   shipped rules: which alerts fire, when, and that they do not flap.
+//! - `runbooks`: every alert gen-rules writes (en and fr, through the
+//!   binary) has its page in `docs/runbooks/<lang>/` with the fixed
+//!   sections and its incident; every relative link resolves; a
+//!   `runbook_url`, when present, points at the page.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
 //! - `dashboards`: the generated Grafana dashboards type-check against
 //!   npm `@grafana/schema` (`tsc --strict`), a broken one does not; every
 //!   panel query returns series from real Prometheus; snapshots.
+//! - `day_one`: the shipped rules in real Prometheus against `vigie serve`
+//!   on this machine for a few minutes fire (or hold pending) nothing but
+//!   the Watchdog and what facts read beside vigie say it deserves.
 //! - `contract`: every metric the generated rules and dashboards read is
 //!   one the exporter's schema declares, for every thresholds file.
 //! - `docs`: the README documents every metric of the schema (with its
@@ -64,6 +71,7 @@ mod check;
 mod cli;
 mod contract;
 mod dashboards;
+mod day_one;
 mod deploy;
 mod dns;
 mod docs;
@@ -78,6 +86,7 @@ mod recipe_e2e;
 mod replays;
 mod resilience;
 mod rules;
+mod runbooks;
 mod smart;
 mod smart_corpus;
 mod smart_fuzz;
