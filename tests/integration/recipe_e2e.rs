@@ -175,14 +175,14 @@ fn offset_for_local_hour(hour: i64) -> i32 {
 
 /// A real Alertmanager (Debian's prometheus-alertmanager) on `config`, with
 /// Go's zone database taken from `zoneinfo`. Killed when dropped.
-struct Alertmanager {
+pub(crate) struct Alertmanager {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
 impl Alertmanager {
-    fn start(config: &str, zoneinfo: &Path) -> Alertmanager {
+    pub(crate) fn start(config: &str, zoneinfo: &Path) -> Alertmanager {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
