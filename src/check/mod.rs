@@ -467,6 +467,11 @@ pub fn evaluate(
         if !sections.contains(&section) {
             continue;
         }
+        // A stuck mount has no value to compare: its row is UNKNOWN
+        // ([`stuck_rows`]), as the plugin convention says.
+        if spec.signal == "filesystem.stuck" {
+            continue;
+        }
         let sig = spec.sig();
         let base = t.signals[spec.signal];
         let mut variants: Vec<(Option<&str>, Levels, crate::promql::Expr)> = Vec::new();
