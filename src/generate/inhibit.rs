@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use super::alerts::ALERTS;
 use super::rules::{Group, MISSING, role_alert_name};
 use crate::promql::{Matcher, regex_literal};
-use crate::thresholds::catalogue::Series;
 use crate::thresholds::Thresholds;
+use crate::thresholds::catalogue::Series;
 
 /// The fragment's file name.
 pub const INHIBIT_FILE: &str = "vigie-alertmanager-inhibit.yaml";
@@ -172,7 +172,9 @@ pub fn rules(t: &Thresholds, groups: &[Group]) -> Vec<Inhibit> {
     // first on a slow fill and stays until there is room again: it is the
     // page; the free-space alert adds nothing while it fires.
     let forecast = ALERTS.iter().find(|a| a.signal == "filesystem.full_in");
-    let almost_full = ALERTS.iter().find(|a| a.signal == "filesystem.free_percent");
+    let almost_full = ALERTS
+        .iter()
+        .find(|a| a.signal == "filesystem.free_percent");
     if let (Some(f), Some(a)) = (forecast, almost_full) {
         let mut pairs = vec![(f.name.to_string(), a.name.to_string())];
         for (role, signals) in &t.roles {
@@ -194,15 +196,12 @@ pub fn rules(t: &Thresholds, groups: &[Group]) -> Vec<Inhibit> {
 
     // Beside node_exporter: node-mixin's alert on a filesystem vigie
     // already alerts on is redundant.
-    let fs_alerts: Vec<String> = unique(
-        &mut all.iter().map(|(a, _)| a.clone()).filter(|a| {
-            ALERTS.iter().any(|s| {
-                s.sig().series == Series::Filesystem
-                    && (s.name == a
-                        || t.roles.keys().any(|r| role_alert_name(s, r) == *a))
-            })
-        }),
-    );
+    let fs_alerts: Vec<String> = unique(&mut all.iter().map(|(a, _)| a.clone()).filter(|a| {
+        ALERTS.iter().any(|s| {
+            s.sig().series == Series::Filesystem
+                && (s.name == a || t.roles.keys().any(|r| role_alert_name(s, r) == *a))
+        })
+    }));
     if !fs_alerts.is_empty() {
         out.push(Inhibit {
             why: "Beside node_exporter: a vigie filesystem alert silences node-mixin's on the same filesystem (needs `instance` without the port in both scrape jobs, as in deploy/prometheus/prometheus.yml).",

@@ -101,10 +101,7 @@ pub fn generate_with(
     ));
     files.push((
         INHIBIT_FILE.to_string(),
-        format!(
-            "{header}{}",
-            inhibit::to_yaml(&inhibit::rules(t, &groups))
-        ),
+        format!("{header}{}", inhibit::to_yaml(&inhibit::rules(t, &groups))),
     ));
     if format == Format::PrometheusOperator {
         files.push((

@@ -593,17 +593,18 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     let sel = t.selector.equalities();
     let mut inst = sel.clone();
     inst.insert("instance".into(), INSTANCE.into());
-    let expect = |labels: BTreeMap<String, String>, summary: &str, description: &str, url: &str| ExpAlert {
-        exp_annotations: BTreeMap::from([
-            ("summary".to_string(), render(summary, &labels, 0.0, None)),
-            (
-                "description".to_string(),
-                render(description, &labels, 0.0, None),
-            ),
-            ("runbook_url".to_string(), url.to_string()),
-        ]),
-        exp_labels: labels,
-    };
+    let expect =
+        |labels: BTreeMap<String, String>, summary: &str, description: &str, url: &str| ExpAlert {
+            exp_annotations: BTreeMap::from([
+                ("summary".to_string(), render(summary, &labels, 0.0, None)),
+                (
+                    "description".to_string(),
+                    render(description, &labels, 0.0, None),
+                ),
+                ("runbook_url".to_string(), url.to_string()),
+            ]),
+            exp_labels: labels,
+        };
     // The texts are those of `rules::monitoring`; read them back from the
     // generated groups so the tests and the rules cannot drift apart.
     let groups = super::rules::groups(t);
@@ -670,7 +671,12 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
                 eval_time: prom_duration(eval),
                 alertname: name.clone(),
                 exp_alerts: if fires {
-                    vec![expect(labels.clone(), s, d, &rule.annotations["runbook_url"])]
+                    vec![expect(
+                        labels.clone(),
+                        s,
+                        d,
+                        &rule.annotations["runbook_url"],
+                    )]
                 } else {
                     vec![]
                 },

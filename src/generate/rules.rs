@@ -354,12 +354,18 @@ fn monitoring(t: &Thresholds) -> Group {
         });
     };
     if t.watchdog {
-        push("VigieWatchdog", Expr::call("vector", [Expr::num(1.0)]), None, "none", [
-            "Always firing: proves the alerting pipeline works.",
-            "Route this alert to a dead-man's-switch service; if it stops arriving, the monitoring itself is down.",
-            "Toujours active : prouve que la chaîne d'alerte fonctionne.",
-            "Envoyer cette alerte à un service « dead man's switch » ; si elle cesse d'arriver, c'est la surveillance elle-même qui est en panne.",
-        ]);
+        push(
+            "VigieWatchdog",
+            Expr::call("vector", [Expr::num(1.0)]),
+            None,
+            "none",
+            [
+                "Always firing: proves the alerting pipeline works.",
+                "Route this alert to a dead-man's-switch service; if it stops arriving, the monitoring itself is down.",
+                "Toujours active : prouve que la chaîne d'alerte fonctionne.",
+                "Envoyer cette alerte à un service « dead man's switch » ; si elle cesse d'arriver, c'est la surveillance elle-même qui est en panne.",
+            ],
+        );
     }
     let down = t.signals["monitoring.target_down"];
     let missing = t.signals["monitoring.target_missing"];
@@ -367,12 +373,18 @@ fn monitoring(t: &Thresholds) -> Group {
     // in VigieDown until this fires (it reads its ALERTS series, written
     // earlier in the same evaluation).
     if missing.critical.is_some() {
-        push(MISSING, signals::target_missing(&scope), Some(missing.for_secs), "critical", [
-            "vigie on {{ $labels.instance }} has vanished from Prometheus' targets (service discovery): nothing about this host is watched any more.",
-            "A host dropped from the targets file, or a vigie pod evicted and not rescheduled. If it was not deliberate, put the target back (file_sd, DaemonSet, ServiceMonitor); if it was (a decommission), silence this alert for the missing window: it then resolves on its own.",
-            "vigie sur {{ $labels.instance }} a disparu des cibles de Prometheus (découverte de services) : plus rien n'est surveillé sur cette machine.",
-            "Une machine retirée du fichier de cibles, ou un pod vigie évincé et pas relancé. Si ce n'était pas voulu, remettre la cible (file_sd, DaemonSet, ServiceMonitor) ; si c'était voulu (machine retirée), mettre cette alerte en silence pour la durée de la fenêtre : elle se résout ensuite seule.",
-        ]);
+        push(
+            MISSING,
+            signals::target_missing(&scope),
+            Some(missing.for_secs),
+            "critical",
+            [
+                "vigie on {{ $labels.instance }} has vanished from Prometheus' targets (service discovery): nothing about this host is watched any more.",
+                "A host dropped from the targets file, or a vigie pod evicted and not rescheduled. If it was not deliberate, put the target back (file_sd, DaemonSet, ServiceMonitor); if it was (a decommission), silence this alert for the missing window: it then resolves on its own.",
+                "vigie sur {{ $labels.instance }} a disparu des cibles de Prometheus (découverte de services) : plus rien n'est surveillé sur cette machine.",
+                "Une machine retirée du fichier de cibles, ou un pod vigie évincé et pas relancé. Si ce n'était pas voulu, remettre la cible (file_sd, DaemonSet, ServiceMonitor) ; si c'était voulu (machine retirée), mettre cette alerte en silence pour la durée de la fenêtre : elle se résout ensuite seule.",
+            ],
+        );
     }
     if down.critical.is_some() {
         let expr = if missing.critical.is_some() {
@@ -383,27 +395,45 @@ fn monitoring(t: &Thresholds) -> Group {
         } else {
             signals::target_down(&scope)
         };
-        push("VigieDown", expr, Some(down.for_secs), "critical", [
-            "vigie on {{ $labels.instance }} cannot be scraped: nothing else about this host is watched.",
-            "Check that the host is up and that the vigie service runs (systemctl status vigie) and listens.",
-            "vigie sur {{ $labels.instance }} ne répond pas : plus rien n'est surveillé sur cette machine.",
-            "Vérifier que la machine est allumée et que le service vigie tourne (systemctl status vigie) et écoute.",
-        ]);
-        push("VigieAbsent", signals::no_target(&scope), Some(down.for_secs), "critical", [
-            "Prometheus scrapes no vigie target at all.",
-            "Check the scrape configuration of Prometheus (job and targets) and service discovery.",
-            "Prometheus ne collecte aucune cible vigie.",
-            "Vérifier la configuration de collecte de Prometheus (job et cibles) et la découverte de services.",
-        ]);
+        push(
+            "VigieDown",
+            expr,
+            Some(down.for_secs),
+            "critical",
+            [
+                "vigie on {{ $labels.instance }} cannot be scraped: nothing else about this host is watched.",
+                "Check that the host is up and that the vigie service runs (systemctl status vigie) and listens.",
+                "vigie sur {{ $labels.instance }} ne répond pas : plus rien n'est surveillé sur cette machine.",
+                "Vérifier que la machine est allumée et que le service vigie tourne (systemctl status vigie) et écoute.",
+            ],
+        );
+        push(
+            "VigieAbsent",
+            signals::no_target(&scope),
+            Some(down.for_secs),
+            "critical",
+            [
+                "Prometheus scrapes no vigie target at all.",
+                "Check the scrape configuration of Prometheus (job and targets) and service discovery.",
+                "Prometheus ne collecte aucune cible vigie.",
+                "Vérifier la configuration de collecte de Prometheus (job et cibles) et la découverte de services.",
+            ],
+        );
     }
     let failing = t.signals["monitoring.collector_failing"];
     if failing.warning.is_some() {
-        push("VigieCollectorFailing", signals::collector_failing(&scope), Some(failing.for_secs), "warning", [
-            "The {{ $labels.collector }} collector of vigie on {{ $labels.instance }} is failing.",
-            "Its alerts cannot fire while it fails. Read vigie's log (journalctl -u vigie) for the reason.",
-            "Le collecteur {{ $labels.collector }} de vigie sur {{ $labels.instance }} est en échec.",
-            "Ses alertes ne peuvent pas se déclencher tant qu'il échoue. Lire le journal de vigie (journalctl -u vigie) pour la cause.",
-        ]);
+        push(
+            "VigieCollectorFailing",
+            signals::collector_failing(&scope),
+            Some(failing.for_secs),
+            "warning",
+            [
+                "The {{ $labels.collector }} collector of vigie on {{ $labels.instance }} is failing.",
+                "Its alerts cannot fire while it fails. Read vigie's log (journalctl -u vigie) for the reason.",
+                "Le collecteur {{ $labels.collector }} de vigie sur {{ $labels.instance }} est en échec.",
+                "Ses alertes ne peuvent pas se déclencher tant qu'il échoue. Lire le journal de vigie (journalctl -u vigie) pour la cause.",
+            ],
+        );
     }
     Group {
         name: "vigie-monitoring".into(),

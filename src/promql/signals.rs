@@ -353,8 +353,11 @@ pub fn target_down(s: &Scope) -> Expr {
 /// A target scraped within the missing window that is gone from `up`
 /// (dropped from service discovery), with the labels it was scraped with.
 pub fn target_missing(s: &Scope) -> Expr {
-    Expr::call("max_over_time", [s.metric(UP).over(s.windows.missing_secs)])
-        .on(Op::Unless, &["instance"], s.metric(UP))
+    Expr::call("max_over_time", [s.metric(UP).over(s.windows.missing_secs)]).on(
+        Op::Unless,
+        &["instance"],
+        s.metric(UP),
+    )
 }
 
 /// A target down (`up` 0), or one that was down when it left service

@@ -28,9 +28,8 @@ fn promtool_test(thresholds: &str, interval: &str, tests: &str) -> Result<String
     let files = generate(&t, Format::Plain).unwrap();
     let dir = tempfile::tempdir().unwrap();
     vigie::generate::write(&files, dir.path(), None, false).unwrap();
-    let test = format!(
-        "rule_files: [{RULES_FILE}]\nevaluation_interval: {interval}\ntests:\n{tests}"
-    );
+    let test =
+        format!("rule_files: [{RULES_FILE}]\nevaluation_interval: {interval}\ntests:\n{tests}");
     std::fs::write(dir.path().join("gaps.test.yaml"), test).unwrap();
     let out = Command::new("promtool")
         .args(["test", "rules", "gaps.test.yaml"])
@@ -57,7 +56,9 @@ fn expect(at: &str, expr: &str, samples: &[(&str, f64)]) -> String {
         s.push_str(" []\n");
     }
     for (labels, v) in samples {
-        s.push_str(&format!("\n          - labels: '{labels}'\n            value: {v}"));
+        s.push_str(&format!(
+            "\n          - labels: '{labels}'\n            value: {v}"
+        ));
     }
     s.push('\n');
     s
@@ -105,7 +106,9 @@ fn a_target_gone_from_discovery_alerts_and_hands_over_from_vigie_down() {
 /// start never does.
 #[test]
 fn a_watched_path_that_stops_resolving_alerts_one_never_there_does_not() {
-    let l = |i: &str| format!(r#"{{job="vigie",instance="{i}",path="/var/lib/etcd",role="control-plane"}}"#);
+    let l = |i: &str| {
+        format!(r#"{{job="vigie",instance="{i}",path="/var/lib/etcd",role="control-plane"}}"#)
+    };
     let alert = |i: &str| {
         format!(
             r#"ALERTS{{alertname="VigiePathUnresolved",alertstate="firing",instance="{i}",job="vigie",path="/var/lib/etcd",role="control-plane",severity="warning"}}"#
@@ -131,7 +134,8 @@ fn a_watched_path_that_stops_resolving_alerts_one_never_there_does_not() {
 /// answers again resolves.
 #[test]
 fn a_stuck_mount_is_critical() {
-    let l = r#"{job="vigie",instance="h",mountpoint="/mnt/nfs",device="srv:/export",fstype="nfs4"}"#;
+    let l =
+        r#"{job="vigie",instance="h",mountpoint="/mnt/nfs",device="srv:/export",fstype="nfs4"}"#;
     let a = r#"ALERTS{alertname="VigieFilesystemStatFailing",alertstate="firing",instance="h",job="vigie",mountpoint="/mnt/nfs",device="srv:/export",fstype="nfs4",severity="critical"}"#;
     let q = r#"ALERTS{alertstate="firing",alertname="VigieFilesystemStatFailing"}"#;
     let tests = format!(
@@ -187,7 +191,10 @@ fn the_error_log_of_real_captures_stays_quiet_until_it_grows() {
             r#"ALERTS{{alertname="VigieDiskErrorLogGrowing",alertstate="firing",device="/dev/sd{i}",instance="h",job="vigie",serial="{g}",severity="warning",type="sat"}}"#
         ));
     }
-    assert!(nonzero >= 5, "captures with a non-zero ATA error log: {nonzero}");
+    assert!(
+        nonzero >= 5,
+        "captures with a non-zero ATA error log: {nonzero}"
+    );
     let samples: Vec<(&str, f64)> = grown.iter().map(|s| (s.as_str(), 1.0)).collect();
     let q = r#"ALERTS{alertstate="firing",alertname=~"VigieDisk.*|VigieNvme.*"}"#;
     let tests = format!(
@@ -207,11 +214,22 @@ fn role_alerts_honour_overrides_and_keep_the_inode_alert() {
     let thresholds = "overrides:\n  - match: {instance: cp1, mountpoint: /}\n    reason: small root expected to sit near full\n    filesystems: {free_percent: {warning: 3, critical: 1}}\n";
     let mut input = String::new();
     for i in ["cp1", "cp2"] {
-        let fs = format!(r#"{{job="vigie",instance="{i}",mountpoint="/",device="/dev/vda1",fstype="ext4"}}"#);
-        input.push_str(&series(&format!("vigie_filesystem_size_bytes{fs}"), "1000+0x40"));
-        input.push_str(&series(&format!("vigie_filesystem_avail_bytes{fs}"), "100+0x40"));
+        let fs = format!(
+            r#"{{job="vigie",instance="{i}",mountpoint="/",device="/dev/vda1",fstype="ext4"}}"#
+        );
+        input.push_str(&series(
+            &format!("vigie_filesystem_size_bytes{fs}"),
+            "1000+0x40",
+        ));
+        input.push_str(&series(
+            &format!("vigie_filesystem_avail_bytes{fs}"),
+            "100+0x40",
+        ));
         input.push_str(&series(&format!("vigie_filesystem_files{fs}"), "1000+0x40"));
-        input.push_str(&series(&format!("vigie_filesystem_files_free{fs}"), "20+0x40"));
+        input.push_str(&series(
+            &format!("vigie_filesystem_files_free{fs}"),
+            "20+0x40",
+        ));
         input.push_str(&series(
             &format!(
                 r#"vigie_path_filesystem_info{{job="vigie",instance="{i}",path="/var/lib/etcd",role="control-plane",mountpoint="/",device="/dev/vda1",fstype="ext4"}}"#
@@ -220,7 +238,9 @@ fn role_alerts_honour_overrides_and_keep_the_inode_alert() {
         ));
     }
     let q = r#"count by(alertname, instance, severity) (ALERTS{alertstate="firing",alertname=~"Vigie.*Filesystem.*"})"#;
-    let s = |a: &str, i: &str, sev: &str| format!(r#"{{alertname="{a}",instance="{i}",severity="{sev}"}}"#);
+    let s = |a: &str, i: &str, sev: &str| {
+        format!(r#"{{alertname="{a}",instance="{i}",severity="{sev}"}}"#)
+    };
     let expected = [
         s("VigieControlPlaneFilesystemAlmostFull", "cp2", "critical"),
         s("VigieControlPlaneFilesystemAlmostFull", "cp2", "warning"),
@@ -251,7 +271,10 @@ fn the_inhibition_fragment_is_shipped_and_valid() {
         "deploy/alertmanager.yml must end with the inhibit_rules of rules/{INHIBIT_FILE}: paste them after regenerating"
     );
     let committed = std::fs::read_to_string(repo(&format!("rules/{INHIBIT_FILE}"))).unwrap();
-    assert_eq!(&committed, fragment, "rules/{INHIBIT_FILE} is stale: regenerate");
+    assert_eq!(
+        &committed, fragment,
+        "rules/{INHIBIT_FILE} is stale: regenerate"
+    );
 
     // The fragment alone, under a minimal route, passes amtool.
     let dir = tempfile::tempdir().unwrap();
@@ -282,9 +305,8 @@ fn alertmanager_keeps_one_outage_to_one_page() {
     let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
     let files = generate(&t, Format::Plain).unwrap();
     let (_, fragment) = files.iter().find(|(n, _)| n == INHIBIT_FILE).unwrap();
-    let config = format!(
-        "route: {{receiver: x, group_wait: 1h}}\nreceivers: [{{name: x}}]\n{fragment}"
-    );
+    let config =
+        format!("route: {{receiver: x, group_wait: 1h}}\nreceivers: [{{name: x}}]\n{fragment}");
     let am = Alertmanager::start(&config, Path::new("/usr/share/zoneinfo"));
     let url = format!("--alertmanager.url=http://{}", am.addr);
     let add = |labels: &[&str]| {
@@ -293,21 +315,68 @@ fn alertmanager_keeps_one_outage_to_one_page() {
             .args(labels)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     // Incident 1's double page: forecast and free space critical on one filesystem.
-    add(&["alertname=VigieFilesystemFillingUp", "severity=critical", "instance=nc1", "mountpoint=/srv"]);
-    add(&["alertname=VigieFilesystemAlmostFull", "severity=critical", "instance=nc1", "mountpoint=/srv"]);
+    add(&[
+        "alertname=VigieFilesystemFillingUp",
+        "severity=critical",
+        "instance=nc1",
+        "mountpoint=/srv",
+    ]);
+    add(&[
+        "alertname=VigieFilesystemAlmostFull",
+        "severity=critical",
+        "instance=nc1",
+        "mountpoint=/srv",
+    ]);
     // A critical and its warning.
-    add(&["alertname=VigieDiskHot", "severity=critical", "instance=nc1", "device=/dev/sda", "serial=S1"]);
-    add(&["alertname=VigieDiskHot", "severity=warning", "instance=nc1", "device=/dev/sda", "serial=S1"]);
+    add(&[
+        "alertname=VigieDiskHot",
+        "severity=critical",
+        "instance=nc1",
+        "device=/dev/sda",
+        "serial=S1",
+    ]);
+    add(&[
+        "alertname=VigieDiskHot",
+        "severity=warning",
+        "instance=nc1",
+        "device=/dev/sda",
+        "serial=S1",
+    ]);
     // All resolvers down and a per-resolver alert.
-    add(&["alertname=VigieDnsAllResolversFailing", "severity=critical", "instance=mx1"]);
-    add(&["alertname=VigieDnsResolverFailing", "severity=warning", "instance=mx1", "resolver=10.0.0.53:53"]);
+    add(&[
+        "alertname=VigieDnsAllResolversFailing",
+        "severity=critical",
+        "instance=mx1",
+    ]);
+    add(&[
+        "alertname=VigieDnsResolverFailing",
+        "severity=warning",
+        "instance=mx1",
+        "resolver=10.0.0.53:53",
+    ]);
     // vigie gone on one host; another host's alert stays active.
-    add(&["alertname=VigieTargetMissing", "severity=critical", "instance=old1"]);
-    add(&["alertname=VigieSwapAlmostFull", "severity=warning", "instance=old1"]);
-    add(&["alertname=VigieSwapAlmostFull", "severity=warning", "instance=web1"]);
+    add(&[
+        "alertname=VigieTargetMissing",
+        "severity=critical",
+        "instance=old1",
+    ]);
+    add(&[
+        "alertname=VigieSwapAlmostFull",
+        "severity=warning",
+        "instance=old1",
+    ]);
+    add(&[
+        "alertname=VigieSwapAlmostFull",
+        "severity=warning",
+        "instance=web1",
+    ]);
 
     let key = |a: &serde_json::Value| {
         let l = |k: &str| a["labels"][k].as_str().unwrap_or("").to_string();
