@@ -368,6 +368,28 @@ mod tests {
         assert_eq!(by_role, catalogue_by_role);
     }
 
+    /// Without `runbook_url`, the page shipped with this version, in the
+    /// file's language; with it, `{alert}` and `{lang}` filled in.
+    #[test]
+    fn runbook_links() {
+        let t = parse("language: fr\n").unwrap();
+        assert_eq!(
+            t.runbook("VigieDown", "VigieDown"),
+            format!(
+                "https://github.com/vigie-monitoring/vigie/blob/v{}/docs/runbooks/fr/VigieDown.md",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        let t = parse("runbook_url: https://wiki.example.org/{lang}/vigie/{alert}\n").unwrap();
+        assert_eq!(
+            t.runbook(
+                "VigieNextcloudFilesystemAlmostFull",
+                "VigieFilesystemAlmostFull"
+            ),
+            "https://wiki.example.org/en/vigie/VigieNextcloudFilesystemAlmostFull"
+        );
+    }
+
     #[test]
     fn dates() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
