@@ -242,3 +242,87 @@ pub fn to_yaml(rules: &[Inhibit]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promql::MatchOp;
+    use std::path::Path;
+
+    fn matches(ms: &[Matcher], alert: &(String, String)) -> bool {
+        ms.iter().all(|m| {
+            let v = match m.name.as_str() {
+                "alertname" => &alert.0,
+                "severity" => &alert.1,
+                _ => return false,
+            };
+            let re = regex::Regex::new(&format!("^(?:{})$", m.value)).unwrap();
+            match m.op {
+                MatchOp::Equal => *v == m.value,
+                MatchOp::NotEqual => *v != m.value,
+                MatchOp::Regex => re.is_match(v),
+                MatchOp::NotRegex => !re.is_match(v),
+            }
+        })
+    }
+
+    /// No two alerts silence each other (both would be muted, and the
+    /// outage would page no one), no alert silences itself, and every
+    /// rule silences at least one generated alert.
+    #[test]
+    fn no_alert_is_silenced_by_one_it_silences() {
+        for text in [
+            "{}",
+            "filesystems: {roles: {nextcloud: {free_percent: {warning: 20}, full_in: {critical: 1d}}}}\n",
+        ] {
+            let t = Thresholds::parse(text, Path::new("t.yaml"), 0).unwrap();
+            let groups = super::super::rules::groups(&t);
+            let all = alerts(&groups);
+            let rules = rules(&t, &groups);
+            // node-mixin's alerts are not vigie's.
+            for r in rules
+                .iter()
+                .filter(|r| !r.why.starts_with("Beside node_exporter"))
+            {
+                assert!(
+                    all.iter().any(|a| matches(&r.target, a)),
+                    "{}: silences nothing",
+                    r.why
+                );
+            }
+            // Which alerts each rule's source and target match, once.
+            let sets: Vec<(Vec<bool>, Vec<bool>)> = rules
+                .iter()
+                .map(|r| {
+                    (
+                        all.iter().map(|a| matches(&r.source, a)).collect(),
+                        all.iter().map(|a| matches(&r.target, a)).collect(),
+                    )
+                })
+                .collect();
+            let silences_at = |i: usize, j: usize| sets.iter().any(|(s, t)| s[i] && t[j]);
+            for i in 0..all.len() {
+                assert!(!silences_at(i, i), "{:?} silences itself", all[i]);
+                for j in 0..i {
+                    assert!(
+                        !(silences_at(i, j) && silences_at(j, i)),
+                        "{:?} and {:?} silence each other",
+                        all[i],
+                        all[j]
+                    );
+                }
+            }
+            let silences = |x: &(String, String), y: &(String, String)| {
+                let (i, j) = (
+                    all.iter().position(|a| a == x).unwrap(),
+                    all.iter().position(|a| a == y).unwrap(),
+                );
+                silences_at(i, j)
+            };
+            assert!(silences(
+                &("VigieTargetMissing".into(), "critical".into()),
+                &("VigieDiskHot".into(), "warning".into())
+            ));
+        }
+    }
+}
