@@ -119,10 +119,18 @@ pub fn rules(t: &Thresholds, groups: &[Group]) -> Vec<Inhibit> {
         ),
     ] {
         if has(source) && !host_alerts.is_empty() {
+            let mut targets = host_alerts.clone();
+            // The rules hand VigieDown over to VigieTargetMissing with no
+            // overlap in Prometheus; an engine that sees ALERTS a little
+            // late (vmalert) may overlap an evaluation or two: the missing
+            // alert wins. Never the other way round (both would be muted).
+            if source == MISSING && has("VigieDown") {
+                targets.push("VigieDown".into());
+            }
             out.push(Inhibit {
                 why,
                 source: vec![Matcher::eq("alertname", source)],
-                target: vec![names(&host_alerts)],
+                target: vec![names(&targets)],
                 equal: vec!["instance".into()],
             });
         }
@@ -322,6 +330,10 @@ mod tests {
             assert!(silences(
                 &("VigieTargetMissing".into(), "critical".into()),
                 &("VigieDiskHot".into(), "warning".into())
+            ));
+            assert!(silences(
+                &("VigieTargetMissing".into(), "critical".into()),
+                &("VigieDown".into(), "critical".into())
             ));
         }
     }
