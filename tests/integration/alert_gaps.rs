@@ -15,7 +15,7 @@ use vigie::generate::{Format, INHIBIT_FILE, RULES_FILE, generate};
 use vigie::thresholds::Thresholds;
 
 use crate::common::{get, shared_fixture};
-use crate::recipe_e2e::Alertmanager;
+use crate::recipe_e2e::{Alertmanager, Webhook};
 
 fn repo(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -297,16 +297,21 @@ fn the_inhibition_fragment_is_shipped_and_valid() {
     );
 }
 
-/// Real Alertmanager on the generated rules: of the alerts of one outage,
-/// only the one that should page is active; the others are suppressed
-/// (inhibited, so never delivered), and an unrelated host is untouched.
+/// Real Alertmanager on the generated rules, delivering to a webhook: of
+/// the alerts of one outage, only the one that should page is active and
+/// delivered; the others are suppressed (inhibited) and never reach the
+/// webhook; an unrelated host is untouched.
 #[test]
 fn alertmanager_keeps_one_outage_to_one_page() {
     let t = Thresholds::load(&repo("rules/thresholds.yaml")).unwrap();
     let files = generate(&t, Format::Plain).unwrap();
     let (_, fragment) = files.iter().find(|(n, _)| n == INHIBIT_FILE).unwrap();
-    let config =
-        format!("route: {{receiver: x, group_wait: 1h}}\nreceivers: [{{name: x}}]\n{fragment}");
+    let webhook = Webhook::start();
+    // Every alert its own notification, sent a second after it arrives.
+    let config = format!(
+        "route: {{receiver: x, group_by: ['...'], group_wait: 1s, group_interval: 1s}}\nreceivers: [{{name: x, webhook_configs: [{{url: 'http://{}/x/am'}}]}}]\n{fragment}",
+        webhook.addr
+    );
     let am = Alertmanager::start(&config, Path::new("/usr/share/zoneinfo"));
     let url = format!("--alertmanager.url=http://{}", am.addr);
     let add = |labels: &[&str]| {
@@ -426,4 +431,33 @@ fn alertmanager_keeps_one_outage_to_one_page() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The five active alerts are delivered; then, three seconds more (three
+    // group intervals), none of the suppressed ones has been.
+    let delivered = || -> Vec<String> {
+        let mut d: Vec<String> = webhook
+            .received()
+            .iter()
+            .flat_map(|n| n.alerts.iter())
+            .map(|(a, s, i, _)| format!("{a} {s} {i}"))
+            .collect();
+        d.sort();
+        d.dedup();
+        d
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while delivered().len() < 5 {
+        assert!(Instant::now() < deadline, "delivered: {:?}", delivered());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        delivered(),
+        [
+            "VigieDiskHot critical nc1",
+            "VigieDnsAllResolversFailing critical mx1",
+            "VigieFilesystemFillingUp critical nc1",
+            "VigieSwapAlmostFull warning web1",
+            "VigieTargetMissing critical old1",
+        ]
+    );
 }
