@@ -361,6 +361,7 @@ fn where_of(series: Series, l: &Labels, role: Option<&str>) -> String {
             }
         }
         Series::Collector => get("collector"),
+        Series::Path => get("path"),
         Series::Host => String::new(),
     }
 }
@@ -461,16 +462,21 @@ pub fn evaluate(
     let ev = |e: &crate::promql::Expr| {
         eval::eval(e.as_str(), data).map_err(|e| CheckError::Other(format!("evaluating: {e}")))
     };
-    let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
     for spec in ALERTS {
         let section = spec.signal.split('.').next().unwrap_or("");
         if !sections.contains(&section) {
+            continue;
+        }
+        // A stuck mount has no value to compare: its row is UNKNOWN
+        // ([`stuck_rows`]), as the plugin convention says.
+        if spec.signal == "filesystem.stuck" {
             continue;
         }
         let sig = spec.sig();
         let base = t.signals[spec.signal];
         let mut variants: Vec<(Option<&str>, Levels, crate::promql::Expr)> = Vec::new();
         let mut value = (spec.value)(&scope);
+        let roles = t.roles_setting(spec.signal);
         if sig.by_role && !roles.is_empty() {
             value = signals::outside_roles(value, &scope, &roles);
         }
@@ -508,9 +514,10 @@ pub fn evaluate(
             for s in result {
                 let mut levels = levels;
                 let mut note = None;
-                if role.is_none() {
+                {
                     // The most specific override whose every matcher this
-                    // sample decides, as the rules join them.
+                    // sample decides, as the rules join them (the role
+                    // alerts' too).
                     let best = t
                         .overrides
                         .iter()
@@ -673,7 +680,7 @@ fn forecast_notes(
     with_state: bool,
 ) -> Result<Vec<Row>, CheckError> {
     let scope = local_scope(t);
-    let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
+    let roles = t.roles_setting(spec.signal);
     let avail = scope.metric(metric::FS_AVAIL);
     let series = match role {
         Some(r) => signals::in_role(avail, &scope, r),

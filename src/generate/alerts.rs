@@ -187,6 +187,40 @@ pub const ALERTS: &[AlertSpec] = &[
         history: None,
     },
     AlertSpec {
+        name: "VigieFilesystemStatFailing",
+        signal: "filesystem.stuck",
+        value: filesystem_stuck,
+        inputs: &[(FS_STAT_ERROR, id)],
+        en: Text {
+            summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} does not answer statfs (a stuck mount): every program touching it hangs now, and its free-space alerts are blind.",
+            description: "Often an NFS or network mount whose server is gone. First check the server and the network (mount | grep {{ $labels.mountpoint }}; timeout 5 df {{ $labels.mountpoint }}); if the server will not come back, unmount it (umount -f -l {{ $labels.mountpoint }}) and restart the services that hang on it.",
+        },
+        fr: Text {
+            summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} ne répond plus à statfs (montage bloqué) : tout programme qui y touche se bloque dès maintenant, et ses alertes d'espace libre sont aveugles.",
+            description: "Souvent un montage NFS ou réseau dont le serveur a disparu. D'abord vérifier le serveur et le réseau (mount | grep {{ $labels.mountpoint }} ; timeout 5 df {{ $labels.mountpoint }}) ; si le serveur ne revient pas, démonter (umount -f -l {{ $labels.mountpoint }}) et redémarrer les services bloqués dessus.",
+        },
+        avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
+        name: "VigiePathUnresolved",
+        signal: "filesystem.path_unresolved",
+        value: path_unresolved,
+        inputs: &[(PATH_RESOLVE_ERROR, id)],
+        en: Text {
+            summary: "Watched path {{ $labels.path }} ({{ $labels.role }}) on {{ $labels.instance }} no longer resolves: its filesystem has fallen back to the generic levels, so a fill there would alert late (not an outage yet).",
+            description: "The directory was moved or removed, or vigie cannot read it. First check it exists (ls -ld {{ $labels.path }}) and read vigie's log (journalctl -u vigie); if the service moved its data, update --collector.filesystem.watch-path.",
+        },
+        fr: Text {
+            summary: "Le chemin surveillé {{ $labels.path }} ({{ $labels.role }}) de {{ $labels.instance }} ne se résout plus : son système de fichiers est retombé aux seuils génériques, un remplissage y serait signalé tard (pas encore de panne).",
+            description: "Le répertoire a été déplacé ou supprimé, ou vigie ne peut pas le lire. D'abord vérifier qu'il existe (ls -ld {{ $labels.path }}) et lire le journal de vigie (journalctl -u vigie) ; si le service a déplacé ses données, mettre à jour --collector.filesystem.watch-path.",
+        },
+        avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
         name: "VigieFilesystemInodesRunningOut",
         signal: "filesystem.inodes_free_percent",
         value: inodes_free_percent,
@@ -573,6 +607,23 @@ pub const ALERTS: &[AlertSpec] = &[
         fr: Text {
             summary: "Les secteurs irrécupérables du disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} augmentent.",
             description: "Un disque dont les secteurs irrécupérables augmentent est en train de lâcher. Vérifier les sauvegardes aujourd'hui et remplacer le disque au plus vite.",
+        },
+        avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
+        name: "VigieDiskErrorLogGrowing",
+        signal: "smart.error_log_growing",
+        value: |s| counter_growing(s, SMART_ERROR_LOG),
+        inputs: &[(SMART_ERROR_LOG, growing)],
+        en: Text {
+            summary: "Disk {{ $labels.device }} (serial {{ $labels.serial }}) on {{ $labels.instance }} logged new errors in its ATA error log within the growth window: it may be starting to fail, days to weeks before an outage.",
+            description: "Read the new entries (smartctl -l error {{ $labels.device }}): read errors (UNC) mean failing media, so check the backups and plan the replacement; CRC or interface errors point at the cable or the controller.",
+        },
+        fr: Text {
+            summary: "Le disque {{ $labels.device }} (série {{ $labels.serial }}) de {{ $labels.instance }} a inscrit de nouvelles erreurs dans son journal d'erreurs ATA dans la fenêtre de croissance : il commence peut-être à lâcher, des jours ou des semaines avant une panne.",
+            description: "Lire les nouvelles entrées (smartctl -l error {{ $labels.device }}) : des erreurs de lecture (UNC) signalent un support défaillant, donc vérifier les sauvegardes et prévoir le remplacement ; des erreurs CRC ou d'interface désignent le câble ou le contrôleur.",
         },
         avail: None,
         gate: None,

@@ -4,6 +4,7 @@
 //!
 //! - [`alerts`]: the alert catalogue (signal, value, text in English and French).
 //! - [`rules`]: rule groups, with overrides as recorded threshold series.
+//! - [`inhibit`]: Alertmanager inhibition rules (one outage, one page).
 //! - [`promtool_tests`]: one promtool test per alert and level: a series that fires
 //!   it, with its exact labels and annotations, and one just below the
 //!   threshold that must not.
@@ -17,6 +18,7 @@
 pub mod alerts;
 pub mod dashboards;
 mod error;
+pub mod inhibit;
 pub mod promtool_tests;
 pub mod rules;
 
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use error::GenerateError;
+pub use inhibit::INHIBIT_FILE;
 
 use crate::promql::vigie_metric_names;
 use crate::thresholds::Thresholds;
@@ -95,6 +98,10 @@ pub fn generate_with(
     files.push((
         LONG_TESTS_FILE.to_string(),
         format!("{header}{long_tests_yaml}"),
+    ));
+    files.push((
+        INHIBIT_FILE.to_string(),
+        format!("{header}{}", inhibit::to_yaml(&inhibit::rules(t, &groups))),
     ));
     if format == Format::PrometheusOperator {
         files.push((

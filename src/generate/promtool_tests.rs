@@ -42,6 +42,7 @@ fn example_labels(series: Series) -> &'static [(&'static str, &'static str)] {
             ("type", "MX"),
         ],
         Series::Collector => &[("collector", "smart")],
+        Series::Path => &[("path", "/var/lib/etcd"), ("role", "control-plane")],
     };
     labels
 }
@@ -296,13 +297,10 @@ fn role_test(
                 *d = format!("{prefix}{d}");
             }
             // The link names the role's alert, not the generic one.
-            if let Some(u) = a.exp_annotations.get_mut("runbook_url") {
-                *u = t
-                    .runbook_url
-                    .as_deref()
-                    .unwrap_or("")
-                    .replace("{alert}", &alert);
-            }
+            a.exp_annotations.insert(
+                "runbook_url".into(),
+                super::rules::role_runbook(t, spec, role),
+            );
         }
     }
     g
@@ -345,7 +343,11 @@ fn lookalike_role_tests(t: &Thresholds) -> Vec<TestGroup> {
         if t.roles.contains_key(&lookalike) {
             continue;
         }
-        for spec in ALERTS.iter().filter(|s| s.sig().by_role) {
+        // The signals the role sets: the others keep their generic alert.
+        for spec in ALERTS
+            .iter()
+            .filter(|s| s.sig().by_role && t.roles[role].contains_key(s.signal))
+        {
             let sig = spec.sig();
             let l = t.signals[spec.signal];
             // The value that fires the most levels.
@@ -433,9 +435,7 @@ fn one_test_with(
                     render(text.description, &labels, v, avail),
                 ),
             ]);
-            if let Some(url) = &t.runbook_url {
-                ann.insert("runbook_url".into(), url.replace("{alert}", spec.name));
-            }
+            ann.insert("runbook_url".into(), t.runbook(spec.name, spec.name));
             ExpAlert {
                 exp_labels: labels,
                 exp_annotations: ann,
@@ -593,16 +593,18 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     let sel = t.selector.equalities();
     let mut inst = sel.clone();
     inst.insert("instance".into(), INSTANCE.into());
-    let expect = |labels: BTreeMap<String, String>, summary: &str, description: &str| ExpAlert {
-        exp_annotations: BTreeMap::from([
-            ("summary".to_string(), render(summary, &labels, 0.0, None)),
-            (
-                "description".to_string(),
-                render(description, &labels, 0.0, None),
-            ),
-        ]),
-        exp_labels: labels,
-    };
+    let expect =
+        |labels: BTreeMap<String, String>, summary: &str, description: &str, url: &str| ExpAlert {
+            exp_annotations: BTreeMap::from([
+                ("summary".to_string(), render(summary, &labels, 0.0, None)),
+                (
+                    "description".to_string(),
+                    render(description, &labels, 0.0, None),
+                ),
+                ("runbook_url".to_string(), url.to_string()),
+            ]),
+            exp_labels: labels,
+        };
     // The texts are those of `rules::monitoring`; read them back from the
     // generated groups so the tests and the rules cannot drift apart.
     let groups = super::rules::groups(t);
@@ -629,6 +631,13 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
                 "VigieWatchdog" => (vec![], vec![], with_sev(BTreeMap::new())),
                 "VigieDown" => (
                     vec![(series_name(UP, &inst), format!("0+0x{minutes}"))],
+                    vec![(series_name(UP, &inst), format!("1+0x{minutes}"))],
+                    with_sev(inst.clone()),
+                ),
+                // Scraped twice, then gone from the targets (a stale
+                // marker, as Prometheus writes when discovery drops it).
+                "VigieTargetMissing" => (
+                    vec![(series_name(UP, &inst), "1 1 stale".to_string())],
                     vec![(series_name(UP, &inst), format!("1+0x{minutes}"))],
                     with_sev(inst.clone()),
                 ),
@@ -662,7 +671,12 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
                 eval_time: prom_duration(eval),
                 alertname: name.clone(),
                 exp_alerts: if fires {
-                    vec![expect(labels.clone(), s, d)]
+                    vec![expect(
+                        labels.clone(),
+                        s,
+                        d,
+                        &rule.annotations["runbook_url"],
+                    )]
                 } else {
                     vec![]
                 },

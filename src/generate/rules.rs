@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
 use crate::promql::{Expr, Matcher, Op, Scope, Selector, signals};
-use crate::thresholds::{Direction, Language, Levels, Thresholds};
+use crate::thresholds::{Direction, Language, Levels, ROLE_DEFAULTS, Thresholds};
 use crate::units::prom_duration;
 
 #[derive(Debug, Serialize)]
@@ -104,6 +104,44 @@ pub fn gated(spec: &AlertSpec, scope: &Scope, level: &str, value: Expr) -> Expr 
     }
 }
 
+/// The label key sets of the overrides that set `signal`, most specific
+/// first; with `recording`, each override's threshold at `level` is
+/// recorded there.
+pub fn override_keysets(
+    t: &Thresholds,
+    signal: &str,
+    level: &str,
+    mut recording: Option<&mut Vec<Rule>>,
+) -> Vec<Vec<String>> {
+    let scale = crate::thresholds::signal(signal).map_or(1.0, |s| s.scale);
+    let metric = threshold_metric(signal, level);
+    let mut keysets: Vec<Vec<String>> = Vec::new();
+    for o in &t.overrides {
+        let Some(ol) = o.signals.get(signal) else {
+            continue;
+        };
+        let keys: Vec<String> = o.matchers.keys().cloned().collect();
+        if !keysets.contains(&keys) {
+            keysets.push(keys.clone());
+        }
+        if let Some(rec) = recording.as_deref_mut() {
+            let mut labels: BTreeMap<String, String> = o.matchers.clone();
+            labels.insert("keys".into(), keys.join(","));
+            let v = level_of(ol, level).map_or(f64::NAN, |v| v * scale);
+            rec.push(Rule {
+                record: Some(metric.clone()),
+                alert: None,
+                expr: Expr::call("vector", [Expr::num(v)]),
+                for_: None,
+                labels,
+                annotations: BTreeMap::new(),
+            });
+        }
+    }
+    keysets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    keysets
+}
+
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Vec<Group> {
     let scope = t.scope();
@@ -117,37 +155,15 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
         let mut value = (spec.value)(&scope);
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
-        if sig.by_role && !t.roles.is_empty() {
-            let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
+        let roles = t.roles_setting(spec.signal);
+        if sig.by_role && !roles.is_empty() {
             value = signals::outside_roles(value, &scope, &roles);
         }
         for level in LEVELS {
             let default = level_of(&levels, level).map(|v| v * scale);
             // Overrides that set this signal, grouped by their label keys.
             let metric = threshold_metric(spec.signal, level);
-            let mut keysets: Vec<Vec<String>> = Vec::new();
-            for o in &t.overrides {
-                let Some(ol) = o.signals.get(spec.signal) else {
-                    continue;
-                };
-                let keys: Vec<String> = o.matchers.keys().cloned().collect();
-                let mut labels: BTreeMap<String, String> = o.matchers.clone();
-                labels.insert("keys".into(), keys.join(","));
-                if !keysets.contains(&keys) {
-                    keysets.push(keys);
-                }
-                let v = level_of(ol, level).map_or(f64::NAN, |v| v * scale);
-                recording.push(Rule {
-                    record: Some(metric.clone()),
-                    alert: None,
-                    expr: Expr::call("vector", [Expr::num(v)]),
-                    for_: None,
-                    labels,
-                    annotations: BTreeMap::new(),
-                });
-            }
-            // Most specific key sets first.
-            keysets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            let keysets = override_keysets(t, spec.signal, level, Some(&mut recording));
             // No default and no override at this level: no rule.
             let Some(default) = default.or(if keysets.is_empty() {
                 None
@@ -167,13 +183,11 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
                 Language::En => spec.en,
                 Language::Fr => spec.fr,
             };
-            let mut annotations = BTreeMap::from([
+            let annotations = BTreeMap::from([
                 ("summary".to_string(), text.summary.to_string()),
                 ("description".to_string(), text.description.to_string()),
+                ("runbook_url".to_string(), t.runbook(spec.name, spec.name)),
             ]);
-            if let Some(url) = &t.runbook_url {
-                annotations.insert("runbook_url".into(), url.replace("{alert}", spec.name));
-            }
             alerting
                 .entry(spec.signal.split('.').next().unwrap_or("other"))
                 .or_default()
@@ -243,6 +257,17 @@ pub fn role_value(spec: &AlertSpec, t: &Thresholds, role: &str) -> Expr {
     signals::in_role((spec.value)(&scope), &scope, role)
 }
 
+/// The `runbook_url` of `spec`'s alert for `role`: a role vigie ships
+/// (`control-plane`) has a page of its own; a role of the user's own links
+/// to the generic alert's page, unless the file sets `runbook_url`.
+pub fn role_runbook(t: &Thresholds, spec: &AlertSpec, role: &str) -> String {
+    let name = role_alert_name(spec, role);
+    let shipped = ROLE_DEFAULTS
+        .iter()
+        .any(|(r, id, _, _)| *r == role && *id == spec.signal);
+    t.runbook(&name, if shipped { &name } else { spec.name })
+}
+
 /// The extra sentence of a role alert's description.
 pub fn role_sentence(t: &Thresholds) -> &'static str {
     match t.language {
@@ -267,25 +292,34 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
     };
     let mut out = Vec::new();
     for level in LEVELS {
-        let Some(v) = level_of(levels, level) else {
+        // An override that matches a filesystem of the role wins over the
+        // role's levels, as it does over the generic ones.
+        let keysets = override_keysets(t, spec.signal, level, None);
+        let Some(v) = level_of(levels, level).or(if keysets.is_empty() {
+            None
+        } else {
+            Some(f64::NAN)
+        }) else {
             continue;
         };
-        let mut annotations = BTreeMap::from([
+        let annotations = BTreeMap::from([
             ("summary".to_string(), text.summary.to_string()),
             (
                 "description".to_string(),
                 format!("{}{}", role_sentence(t), text.description),
             ),
+            ("runbook_url".to_string(), role_runbook(t, spec, role)),
         ]);
-        if let Some(url) = &t.runbook_url {
-            annotations.insert("runbook_url".into(), url.replace("{alert}", &name));
-        }
         out.push(Rule {
             record: None,
             alert: Some(name.clone()),
-            expr: gated(spec, &t.scope(), level, value.clone())
-                .paren()
-                .bin(op, Expr::num(v * scale)),
+            expr: alert_expr(
+                op,
+                gated(spec, &t.scope(), level, value.clone()),
+                v * scale,
+                &keysets,
+                &threshold_metric(spec.signal, level),
+            ),
             for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
             labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
             annotations,
@@ -294,79 +328,121 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
     out
 }
 
-/// Monitoring of monitoring: Watchdog, target down or absent, collector failing.
+/// Monitoring of monitoring: Watchdog, target down, missing or absent,
+/// collector failing.
 fn monitoring(t: &Thresholds) -> Group {
     let en = t.language == Language::En;
     let scope = t.scope();
-    let l = |sev: &str| BTreeMap::from([("severity".to_string(), sev.to_string())]);
-    let a = |s: &str, d: &str| {
-        BTreeMap::from([
-            ("summary".to_string(), s.to_string()),
-            ("description".to_string(), d.to_string()),
-        ])
-    };
     let mut rules = Vec::new();
-    if t.watchdog {
+    let mut push = |name: &str, expr: Expr, for_secs: Option<u64>, sev: &str, text: [&str; 4]| {
+        let (summary, description) = if en {
+            (text[0], text[1])
+        } else {
+            (text[2], text[3])
+        };
         rules.push(Rule {
             record: None,
-            alert: Some("VigieWatchdog".into()),
-            expr: Expr::call("vector", [Expr::num(1.0)]),
-            for_: None,
-            labels: l("none"),
-            annotations: if en {
-                a("Always firing: proves the alerting pipeline works.", "Route this alert to a dead-man's-switch service; if it stops arriving, the monitoring itself is down.")
-            } else {
-                a("Toujours active : prouve que la chaîne d'alerte fonctionne.", "Envoyer cette alerte à un service « dead man's switch » ; si elle cesse d'arriver, c'est la surveillance elle-même qui est en panne.")
-            },
+            alert: Some(name.into()),
+            expr,
+            for_: for_secs.map(prom_duration),
+            labels: BTreeMap::from([("severity".to_string(), sev.to_string())]),
+            annotations: BTreeMap::from([
+                ("summary".to_string(), summary.to_string()),
+                ("description".to_string(), description.to_string()),
+                ("runbook_url".to_string(), t.runbook(name, name)),
+            ]),
         });
+    };
+    if t.watchdog {
+        push(
+            "VigieWatchdog",
+            Expr::call("vector", [Expr::num(1.0)]),
+            None,
+            "none",
+            [
+                "Always firing: proves the alerting pipeline works.",
+                "Route this alert to a dead-man's-switch service; if it stops arriving, the monitoring itself is down.",
+                "Toujours active : prouve que la chaîne d'alerte fonctionne.",
+                "Envoyer cette alerte à un service « dead man's switch » ; si elle cesse d'arriver, c'est la surveillance elle-même qui est en panne.",
+            ],
+        );
     }
     let down = t.signals["monitoring.target_down"];
+    let missing = t.signals["monitoring.target_missing"];
+    // Before VigieDown: a target down that leaves service discovery stays
+    // in VigieDown until this fires (it reads its ALERTS series, written
+    // earlier in the same evaluation).
+    if missing.critical.is_some() {
+        push(
+            MISSING,
+            signals::target_missing(&scope),
+            Some(missing.for_secs),
+            "critical",
+            [
+                "vigie on {{ $labels.instance }} has vanished from Prometheus' targets (service discovery): nothing about this host is watched any more.",
+                "A host dropped from the targets file, or a vigie pod evicted and not rescheduled. If it was not deliberate, put the target back (file_sd, DaemonSet, ServiceMonitor); if it was (a decommission), silence this alert for the missing window: it then resolves on its own.",
+                "vigie sur {{ $labels.instance }} a disparu des cibles de Prometheus (découverte de services) : plus rien n'est surveillé sur cette machine.",
+                "Une machine retirée du fichier de cibles, ou un pod vigie évincé et pas relancé. Si ce n'était pas voulu, remettre la cible (file_sd, DaemonSet, ServiceMonitor) ; si c'était voulu (machine retirée), mettre cette alerte en silence pour la durée de la fenêtre : elle se résout ensuite seule.",
+            ],
+        );
+    }
     if down.critical.is_some() {
-        rules.push(Rule {
-            record: None,
-            alert: Some("VigieDown".into()),
-            expr: signals::target_down(&scope),
-            for_: Some(prom_duration(down.for_secs)),
-            labels: l("critical"),
-            annotations: if en {
-                a("vigie on {{ $labels.instance }} cannot be scraped: nothing else about this host is watched.", "Check that the host is up and that the vigie service runs (systemctl status vigie) and listens.")
-            } else {
-                a("vigie sur {{ $labels.instance }} ne répond pas : plus rien n'est surveillé sur cette machine.", "Vérifier que la machine est allumée et que le service vigie tourne (systemctl status vigie) et écoute.")
-            },
-        });
-        rules.push(Rule {
-            record: None,
-            alert: Some("VigieAbsent".into()),
-            expr: signals::no_target(&scope),
-            for_: Some(prom_duration(down.for_secs)),
-            labels: l("critical"),
-            annotations: if en {
-                a("Prometheus scrapes no vigie target at all.", "Check the scrape configuration of Prometheus (job and targets) and service discovery.")
-            } else {
-                a("Prometheus ne collecte aucune cible vigie.", "Vérifier la configuration de collecte de Prometheus (job et cibles) et la découverte de services.")
-            },
-        });
+        let expr = if missing.critical.is_some() {
+            // Held past the missing alert's `for`, with room for one
+            // evaluation, so the hand-over has no gap.
+            let hold = missing.for_secs + 600;
+            signals::target_down_until_missing(&scope, hold, MISSING)
+        } else {
+            signals::target_down(&scope)
+        };
+        push(
+            "VigieDown",
+            expr,
+            Some(down.for_secs),
+            "critical",
+            [
+                "vigie on {{ $labels.instance }} cannot be scraped: nothing else about this host is watched.",
+                "Check that the host is up and that the vigie service runs (systemctl status vigie) and listens.",
+                "vigie sur {{ $labels.instance }} ne répond pas : plus rien n'est surveillé sur cette machine.",
+                "Vérifier que la machine est allumée et que le service vigie tourne (systemctl status vigie) et écoute.",
+            ],
+        );
+        push(
+            "VigieAbsent",
+            signals::no_target(&scope),
+            Some(down.for_secs),
+            "critical",
+            [
+                "Prometheus scrapes no vigie target at all.",
+                "Check the scrape configuration of Prometheus (job and targets) and service discovery.",
+                "Prometheus ne collecte aucune cible vigie.",
+                "Vérifier la configuration de collecte de Prometheus (job et cibles) et la découverte de services.",
+            ],
+        );
     }
     let failing = t.signals["monitoring.collector_failing"];
     if failing.warning.is_some() {
-        rules.push(Rule {
-            record: None,
-            alert: Some("VigieCollectorFailing".into()),
-            expr: signals::collector_failing(&scope),
-            for_: Some(prom_duration(failing.for_secs)),
-            labels: l("warning"),
-            annotations: if en {
-                a("The {{ $labels.collector }} collector of vigie on {{ $labels.instance }} is failing.", "Its alerts cannot fire while it fails. Read vigie's log (journalctl -u vigie) for the reason.")
-            } else {
-                a("Le collecteur {{ $labels.collector }} de vigie sur {{ $labels.instance }} est en échec.", "Ses alertes ne peuvent pas se déclencher tant qu'il échoue. Lire le journal de vigie (journalctl -u vigie) pour la cause.")
-            },
-        });
+        push(
+            "VigieCollectorFailing",
+            signals::collector_failing(&scope),
+            Some(failing.for_secs),
+            "warning",
+            [
+                "The {{ $labels.collector }} collector of vigie on {{ $labels.instance }} is failing.",
+                "Its alerts cannot fire while it fails. Read vigie's log (journalctl -u vigie) for the reason.",
+                "Le collecteur {{ $labels.collector }} de vigie sur {{ $labels.instance }} est en échec.",
+                "Ses alertes ne peuvent pas se déclencher tant qu'il échoue. Lire le journal de vigie (journalctl -u vigie) pour la cause.",
+            ],
+        );
     }
     Group {
         name: "vigie-monitoring".into(),
         rules,
     }
 }
+
+/// The alert of a target gone from service discovery.
+pub const MISSING: &str = "VigieTargetMissing";
 
 #[derive(Serialize)]
 struct RuleFileRef<'a> {

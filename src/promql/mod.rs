@@ -276,6 +276,9 @@ pub struct Windows {
     pub day_secs: u64,
     pub trend_secs: u64,
     pub growth_secs: u64,
+    /// How long something seen and then gone (a vigie target, a watched
+    /// path) keeps alerting.
+    pub missing_secs: u64,
 }
 
 /// Free bytes under which the free-space percentage may alert, at the

@@ -13,6 +13,8 @@ pub mod metric {
     pub const FS_READONLY: &str = "vigie_filesystem_readonly";
     pub const FS_STAT_ERROR: &str = "vigie_filesystem_stat_error";
     pub const PATH_INFO: &str = "vigie_path_filesystem_info";
+    pub const PATH_RESOLVE_ERROR: &str = "vigie_path_resolve_error";
+    pub const PATH_EXISTS: &str = "vigie_path_exists";
     pub const SWAP_SIZE: &str = "vigie_swap_size_bytes";
     pub const SWAP_FREE: &str = "vigie_swap_free_bytes";
     pub const SWAP_IN: &str = "vigie_swap_in_bytes_total";
@@ -35,6 +37,7 @@ pub mod metric {
     pub const NVME_WEAR: &str = "vigie_smart_nvme_wear_ratio";
     pub const NVME_SPARE: &str = "vigie_smart_nvme_available_spare_ratio";
     pub const NVME_SPARE_THRESHOLD: &str = "vigie_smart_nvme_available_spare_threshold_ratio";
+    pub const SMART_ERROR_LOG: &str = "vigie_smart_error_log_entries";
     pub const SMART_SELF_TEST_PASSED: &str = "vigie_smart_self_test_latest_passed";
     pub const SMART_TEMPERATURE: &str = "vigie_smart_temperature_celsius";
     pub const SMART_DEVICE_ERROR: &str = "vigie_smart_device_error";
@@ -186,6 +189,35 @@ pub fn readonly(s: &Scope) -> Expr {
     s.metric(FS_READONLY)
 }
 
+/// 1 for a filesystem whose statfs failed or hung (a stuck mount).
+pub fn filesystem_stuck(s: &Scope) -> Expr {
+    s.metric(FS_STAT_ERROR)
+}
+
+/// Labels that name one watched path.
+pub const PATH_KEY: &[&str] = &["instance", "path", "role"];
+
+/// 1 for a watched path that cannot be resolved (symlink loop,
+/// permission), or that is gone after having existed within the missing
+/// window; 0 for one that exists. A path that never existed (the etcd
+/// directory on a worker node watched like the control plane) gives
+/// nothing.
+pub fn path_unresolved(s: &Scope) -> Expr {
+    let existed = Expr::call(
+        "max_over_time",
+        [s.metric(PATH_EXISTS).over(s.windows.missing_secs)],
+    )
+    .bin(Op::Eq, n(1.0))
+    .paren();
+    let gone = not(s.metric(PATH_EXISTS))
+        .paren()
+        .on(Op::And, PATH_KEY, existed);
+    s.metric(PATH_RESOLVE_ERROR)
+        .bin(Op::Eq, n(1.0))
+        .paren()
+        .bin(Op::Or, gone)
+}
+
 /// 2 for a filesystem whose statfs hung, else 1 when read-only, per mountpoint.
 pub fn readonly_or_stuck(s: &Scope) -> Expr {
     let stuck = n(2.0).bin(Op::Mul, s.metric(FS_STAT_ERROR).bin(Op::Eq, n(1.0)).paren());
@@ -193,7 +225,8 @@ pub fn readonly_or_stuck(s: &Scope) -> Expr {
 }
 
 /// `value` for the filesystems holding no watched path of `roles` (those
-/// have their role's alerts instead).
+/// have their role's alerts instead): only the roles that set the signal,
+/// or a filesystem holding a path of a role without it has no alert at all.
 pub fn outside_roles<S: AsRef<str>>(value: Expr, s: &Scope, roles: &[S]) -> Expr {
     let info = Expr::metric(PATH_INFO, &s.sel.with(Matcher::any_of("role", roles)));
     value.paren().on(Op::Unless, FILESYSTEM_KEY, info)
@@ -315,6 +348,38 @@ pub fn dns_latency(s: &Scope) -> Expr {
 
 pub fn target_down(s: &Scope) -> Expr {
     s.metric(UP).bin(Op::Eq, n(0.0))
+}
+
+/// A target scraped within the missing window that is gone from `up`
+/// (dropped from service discovery), with the labels it was scraped with.
+pub fn target_missing(s: &Scope) -> Expr {
+    Expr::call("max_over_time", [s.metric(UP).over(s.windows.missing_secs)]).on(
+        Op::Unless,
+        &["instance"],
+        s.metric(UP),
+    )
+}
+
+/// A target down (`up` 0), or one that was down when it left service
+/// discovery, for `hold` seconds after and until `VigieTargetMissing`
+/// fires for it: the two hand over with neither a gap nor an overlap.
+pub fn target_down_until_missing(s: &Scope, hold: u64, missing_alert: &str) -> Expr {
+    let vanished_down = Expr::call("last_over_time", [s.metric(UP).over(hold)])
+        .bin(Op::Eq, n(0.0))
+        .on(Op::Unless, &["instance"], s.metric(UP));
+    let missing_firing = Expr::metric(
+        ALERTS,
+        &s.sel
+            .with(Matcher::eq("alertname", missing_alert))
+            .with(Matcher::eq("alertstate", "firing")),
+    );
+    target_down(s).bin(
+        Op::Or,
+        vanished_down
+            .paren()
+            .on(Op::Unless, &["instance"], missing_firing)
+            .paren(),
+    )
 }
 
 pub fn no_target(s: &Scope) -> Expr {

@@ -54,6 +54,8 @@ pub enum Series {
     Probe,
     /// One per collector of vigie.
     Collector,
+    /// One per watched path (`--collector.filesystem.watch-path`).
+    Path,
 }
 
 impl Series {
@@ -64,6 +66,7 @@ impl Series {
             Series::Disk => &["device", "type", "model", "serial", "wwn"],
             Series::Probe => &["resolver", "source", "query", "type"],
             Series::Collector => &["collector"],
+            Series::Path => &["path", "role"],
         }
     }
 
@@ -174,6 +177,15 @@ catalogue! {
         // Critical 2 days ahead: a volunteer may only read it the next evening.
         full_in: sig(Duration, Lo, Filesystem).levels(Some(7.0 * DAY), Some(2.0 * DAY)).after(3600).shown_in(1.0 / DAY).by_role(),
         readonly: sig(Condition, Hi, Filesystem).levels(None, Some(1.0)).after(60),
+        // statfs hung or failed (a stuck NFS mount): every process touching
+        // it hangs, and its free-space alerts are blind. Critical, after
+        // 10m so an NFS server rebooting does not page.
+        stuck: sig(Condition, Hi, Filesystem).levels(None, Some(1.0)).after(600),
+        // A watched path (/var/lib/etcd) that stopped resolving: its role's
+        // stricter alerts are gone, the filesystem falls back to the
+        // generic levels. A path absent from the start (a worker node) is
+        // not an alert.
+        path_unresolved: sig(Condition, Hi, Path).levels(Some(1.0), None).after(600),
     } extra {
         full_in_window: Option<Spanned<String>>,
         full_in_day: Option<Spanned<String>>,
@@ -191,6 +203,10 @@ catalogue! {
         // A pre-fail counter that grew within `smart.growth_window`: a disk
         // getting worse now, a stronger signal than a high stable count.
         counter_growing: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
+        // The ATA error log grew within `smart.growth_window`. A warning:
+        // it also records interface and command errors, not only media
+        // ones; a stable count, however high, stays quiet.
+        error_log_growing: sig(Condition, Hi, Disk).levels(Some(1.0), None),
         nvme_media_errors: sig(Count, Hi, Disk).levels(Some(1.0), Some(10.0)),
         nvme_critical_warning: sig(Condition, Hi, Disk).levels(None, Some(1.0)),
         nvme_wear_percent: sig(WearPercent, Hi, Disk).levels(Some(80.0), Some(95.0)),
@@ -226,7 +242,11 @@ catalogue! {
         // Incident 6: the monitoring itself was dead for weeks.
         target_down: sig(Condition, Hi, Host).levels(None, Some(1.0)).after(300),
         collector_failing: sig(Condition, Hi, Collector).levels(Some(1.0), None).after(900),
-    } extra { watchdog: Option<bool> };
+        // A target scraped within `missing_window` that left service
+        // discovery (host dropped from file_sd, pod evicted): as blind as a
+        // dead target, so critical like target_down.
+        target_missing: sig(Condition, Hi, Host).levels(None, Some(1.0)).after(300),
+    } extra { watchdog: Option<bool>, missing_window: Option<Spanned<String>> };
 }
 
 /// Default thresholds per filesystem role (incident 2: `/` of a

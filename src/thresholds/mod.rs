@@ -68,6 +68,28 @@ pub enum Language {
     Fr,
 }
 
+impl Language {
+    /// `en` or `fr`: the `{lang}` of a runbook address.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Fr => "fr",
+        }
+    }
+}
+
+/// The shipped runbook page of `alert` in `lang` for the version that
+/// generated the rules: `docs/runbooks/<lang>/<alert>.md` of the project's
+/// repository at tag `v<version>`.
+pub fn shipped_runbook(lang: Language, alert: &str) -> String {
+    format!(
+        "{}/blob/v{}/docs/runbooks/{}/{alert}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION"),
+        lang.code()
+    )
+}
+
 /// An override that applies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
@@ -111,6 +133,30 @@ impl Thresholds {
             windows: self.windows,
             free_floor: self.free_floor,
         }
+    }
+
+    /// The `runbook_url` of `alert`: the file's `runbook_url` with `{alert}`
+    /// and `{lang}` filled in, else the page shipped with this version
+    /// ([`shipped_runbook`]). `page` is the shipped page's name when it
+    /// differs from the alert (a role of the user's own has no page: it
+    /// links to the generic alert's).
+    pub fn runbook(&self, alert: &str, page: &str) -> String {
+        match &self.runbook_url {
+            Some(u) => u
+                .replace("{alert}", alert)
+                .replace("{lang}", self.language.code()),
+            None => shipped_runbook(self.language, page),
+        }
+    }
+
+    /// The roles that set `signal` (their filesystems have the role's
+    /// alert for it instead of the generic one).
+    pub fn roles_setting(&self, signal: &str) -> Vec<&str> {
+        self.roles
+            .iter()
+            .filter(|(_, s)| s.contains_key(signal))
+            .map(|(r, _)| r.as_str())
+            .collect()
     }
 
     /// Reads and validates `path`.
@@ -166,7 +212,7 @@ impl Thresholds {
         let runbook_url = match &raw.runbook_url {
             None => None,
             Some(u) if u.value.starts_with("https://") || u.value.starts_with("http://") => Some(u.value.clone()),
-            Some(u) => return Err(at.err(u.referenced, "runbook_url: expected an http:// or https:// address; {alert} is replaced by the alert name")),
+            Some(u) => return Err(at.err(u.referenced, "runbook_url: expected an http:// or https:// address; {alert} is replaced by the alert name, {lang} by the language (en or fr)")),
         };
 
         let mut signals: BTreeMap<&'static str, Levels> = SIGNALS
@@ -219,6 +265,12 @@ impl Thresholds {
             7 * 86400,
         )?;
 
+        let missing_secs = window(
+            &at,
+            "monitoring.missing_window",
+            &raw.monitoring.missing_window,
+            86400,
+        )?;
         let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, today)?;
 
         Ok(Thresholds {
@@ -233,6 +285,7 @@ impl Thresholds {
                 day_secs: full_in_day_secs,
                 trend_secs: full_in_window_secs,
                 growth_secs: smart_growth_window_secs,
+                missing_secs,
             },
             watchdog: raw.monitoring.watchdog.unwrap_or(true),
             overrides,
@@ -313,6 +366,28 @@ mod tests {
         let catalogue_by_role: Vec<&str> =
             SIGNALS.iter().filter(|s| s.by_role).map(|s| s.id).collect();
         assert_eq!(by_role, catalogue_by_role);
+    }
+
+    /// Without `runbook_url`, the page shipped with this version, in the
+    /// file's language; with it, `{alert}` and `{lang}` filled in.
+    #[test]
+    fn runbook_links() {
+        let t = parse("language: fr\n").unwrap();
+        assert_eq!(
+            t.runbook("VigieDown", "VigieDown"),
+            format!(
+                "https://github.com/vigie-monitoring/vigie/blob/v{}/docs/runbooks/fr/VigieDown.md",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        let t = parse("runbook_url: https://wiki.example.org/{lang}/vigie/{alert}\n").unwrap();
+        assert_eq!(
+            t.runbook(
+                "VigieNextcloudFilesystemAlmostFull",
+                "VigieFilesystemAlmostFull"
+            ),
+            "https://wiki.example.org/en/vigie/VigieNextcloudFilesystemAlmostFull"
+        );
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //!
 //! - `alerts_e2e`: three tmpfs filesystems, the binary and real Prometheus
 //!   with the generated rules: filling and control-plane alerts fire.
+//! - `alert_gaps`: through promtool on the generated rules, a target gone
+//!   from service discovery (and the hand-over from VigieDown), a watched
+//!   path that stops resolving, a stuck mount, the ATA error log of the real
+//!   smartctl captures, role alerts with overrides and their inode alert;
+//!   the generated inhibition rules in amtool and real Alertmanager.
 //! - `proc_fixtures`: the collectors on real `/proc` captures
 //!   (`../shared/fixtures/proc`), checked against their `expected.json`.
 //! - `edge_fixtures`: fixture trees written for vigie: escaped mount points,
@@ -66,6 +71,7 @@
 
 mod common;
 
+mod alert_gaps;
 mod alerts_e2e;
 mod check;
 mod cli;

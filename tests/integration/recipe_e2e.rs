@@ -47,24 +47,24 @@ fn replace_once(text: &str, from: &str, to: &str, file: &str) -> String {
 
 /// One notification received by the webhook.
 #[derive(Debug, Clone)]
-struct Notification {
+pub(crate) struct Notification {
     /// Which Alertmanager sent it ("night" or "day").
     am: String,
     /// The receiver of alertmanager.yml it was meant for.
     receiver: String,
     at: Instant,
     /// (alertname, severity, instance) of each alert in it, with its status.
-    alerts: Vec<(String, String, String, String)>,
+    pub(crate) alerts: Vec<(String, String, String, String)>,
 }
 
 /// A webhook receiver on loopback: every POST to /RECEIVER/AM is recorded.
-struct Webhook {
-    addr: SocketAddr,
+pub(crate) struct Webhook {
+    pub(crate) addr: SocketAddr,
     got: Arc<Mutex<Vec<Notification>>>,
 }
 
 impl Webhook {
-    fn start() -> Webhook {
+    pub(crate) fn start() -> Webhook {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -135,7 +135,7 @@ impl Webhook {
         Webhook { addr, got }
     }
 
-    fn received(&self) -> Vec<Notification> {
+    pub(crate) fn received(&self) -> Vec<Notification> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -175,14 +175,14 @@ fn offset_for_local_hour(hour: i64) -> i32 {
 
 /// A real Alertmanager (Debian's prometheus-alertmanager) on `config`, with
 /// Go's zone database taken from `zoneinfo`. Killed when dropped.
-struct Alertmanager {
+pub(crate) struct Alertmanager {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
 impl Alertmanager {
-    fn start(config: &str, zoneinfo: &Path) -> Alertmanager {
+    pub(crate) fn start(config: &str, zoneinfo: &Path) -> Alertmanager {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));

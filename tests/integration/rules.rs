@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use vigie::generate::{Format, LONG_TESTS_FILE, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate};
+use vigie::generate::{
+    Format, INHIBIT_FILE, LONG_TESTS_FILE, OPERATOR_FILE, RULES_FILE, TESTS_FILE, generate,
+};
 use vigie::thresholds::Thresholds;
 
 use crate::common::fixture;
@@ -253,12 +255,13 @@ fn prometheus_operator_form_wraps_the_same_groups() {
             "dashboards/vigie-fleet.json",
             "dashboards/vigie-host.json",
             LONG_TESTS_FILE,
+            INHIBIT_FILE,
             OPERATOR_FILE,
             "vigie-dashboards-configmap.yaml"
         ]
     );
     let plain: serde_json::Value = serde_saphyr::from_str(&files[0].1).unwrap();
-    let object: serde_json::Value = serde_saphyr::from_str(&files[5].1).unwrap();
+    let object: serde_json::Value = serde_saphyr::from_str(&files[6].1).unwrap();
     assert_eq!(object["kind"], "PrometheusRule");
     assert_eq!(object["apiVersion"], "monitoring.coreos.com/v1");
     assert_eq!(object["spec"]["groups"], plain["groups"]);

@@ -123,8 +123,8 @@ pub fn cells(c: &Ctx) -> Vec<Cell> {
             "exporter",
             c.tr("vigie", "vigie"),
             c.tr(
-                "vigie itself: critical when Prometheus cannot scrape it, warning when one of its collectors fails (its alerts cannot fire).",
-                "vigie elle-même : critique quand Prometheus ne peut pas la collecter, avertissement quand un de ses collecteurs échoue (ses alertes ne peuvent pas se déclencher).",
+                "vigie itself: critical when Prometheus cannot scrape it or it has left service discovery, warning when one of its collectors fails (its alerts cannot fire).",
+                "vigie elle-même : critique quand Prometheus ne peut pas la collecter ou qu'elle a disparu de la découverte de services, avertissement quand un de ses collecteurs échoue (ses alertes ne peuvent pas se déclencher).",
             ),
             // VigieAbsent (no target at all) belongs to no host.
             level_expr(c, &groups, "vigie-monitoring", &["VigieAbsent"]),
