@@ -81,24 +81,7 @@ impl Prometheus {
 
     /// `/api/v1/query` for an instant vector: (labels JSON, value) pairs.
     pub fn query(&self, promql: &str) -> Vec<(serde_json::Value, f64)> {
-        let r = get(
-            self.addr,
-            &format!("/api/v1/query?query={}", encode(promql)),
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
-        assert_eq!(v["status"], "success", "{promql}: {}", r.body);
-        v["data"]["result"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["metric"].clone(),
-                    s["value"][1].as_str().unwrap().parse().unwrap(),
-                )
-            })
-            .collect()
+        query(self.addr, promql)
     }
 
     /// Polls `promql` until `ok` holds on its result (at most 30 s).
@@ -129,8 +112,28 @@ impl Drop for Prometheus {
     }
 }
 
+/// `/api/v1/query` for an instant vector on any server with Prometheus'
+/// query API (Prometheus, VictoriaMetrics): (labels JSON, value) pairs.
+pub fn query(addr: SocketAddr, promql: &str) -> Vec<(serde_json::Value, f64)> {
+    let r = get(addr, &format!("/api/v1/query?query={}", encode(promql)));
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
+    assert_eq!(v["status"], "success", "{promql}: {}", r.body);
+    v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["metric"].clone(),
+                s["value"][1].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Percent-encoding for a query string value.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
