@@ -256,19 +256,7 @@ fn a_small_constant_smart_counter_is_not_growing_on_victoriametrics() {
             ));
         }
     }
-    let mut s = TcpStream::connect(vm).unwrap();
-    s.write_all(
-        format!(
-            "POST /api/v1/import/prometheus HTTP/1.1\r\nHost: {vm}\r\nConnection: close\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    import(vm, &body);
 
     let growing: Vec<(String, String)> = alert_exprs(&repo("rules/vigie-rules.yaml"))
         .into_iter()
@@ -290,6 +278,81 @@ fn a_small_constant_smart_counter_is_not_growing_on_victoriametrics() {
         };
         assert_eq!(serials, ["GROWN"], "{name}: {expr}");
     }
+}
+
+/// Writes samples (Prometheus text format with timestamps) into
+/// victoria-metrics through its import API.
+fn import(vm: SocketAddr, body: &str) {
+    let mut s = TcpStream::connect(vm).unwrap();
+    s.write_all(
+        format!(
+            "POST /api/v1/import/prometheus HTTP/1.1\r\nHost: {vm}\r\nConnection: close\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+}
+
+/// The fill forecast (a lowest value over a day, divided by the fall of
+/// the day's highest value between two windows, one `offset` 3 days back)
+/// gives on VictoriaMetrics the exact days a steady fall leaves, and
+/// `absent` the labels Prometheus gives it.
+#[test]
+fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
+    let Some(bin) = tool("victoria-metrics") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_vm, vm) = victoria_metrics(&bin, dir.path());
+    // Five days, a sample every 5 minutes: 10 GB, 5 GB free at first,
+    // 1 MB less every 5 minutes.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 300
+        * 300
+        - 300;
+    let steps = 5 * 288u64;
+    let labels = "job=\"vigie\",instance=\"h:9\",mountpoint=\"/srv\",device=\"/dev/sdb1\"";
+    let mut body = String::new();
+    for i in 0..=steps {
+        let t = (now - (steps - i) * 300) * 1000;
+        let avail = 5_000_000_000 - i * 1_000_000;
+        body.push_str(&format!(
+            "vigie_filesystem_avail_bytes{{{labels}}} {avail} {t}\n\
+             vigie_filesystem_size_bytes{{{labels}}} 10000000000 {t}\n"
+        ));
+    }
+    import(vm, &body);
+    let (_, expr) = alert_exprs(&repo("rules/vigie-rules.yaml"))
+        .into_iter()
+        .find(|(name, _)| name == "VigieFilesystemFillingUp")
+        .unwrap();
+    // The alert's value without its threshold: days until full.
+    let days = expr.rsplit_once(" < ").unwrap().0;
+    let left = 5_000_000_000.0 - steps as f64 * 1_000_000.0;
+    let want = left / (1_000_000.0 / 300.0) / 86400.0;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let r = loop {
+        let r = query_at(vm, days, now);
+        if !r.is_empty() || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(r.len(), 1, "{days}: {r:?}");
+    assert!((r[0].1 - want).abs() < 1e-9, "{} days, not {want}", r[0].1);
+    assert_eq!(r[0].0["mountpoint"], "/srv");
+    // absent() of the selector: {job="vigie"}, as in Prometheus.
+    let r = query_at(vm, "absent(up{job=\"vigie\"})", now);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].0, serde_json::json!({"job": "vigie"}));
 }
 
 /// [`query`] at a given time (Unix seconds).
