@@ -115,7 +115,17 @@ impl Drop for Prometheus {
 /// `/api/v1/query` for an instant vector on any server with Prometheus'
 /// query API (Prometheus, VictoriaMetrics): (labels JSON, value) pairs.
 pub fn query(addr: SocketAddr, promql: &str) -> Vec<(serde_json::Value, f64)> {
-    let r = get(addr, &format!("/api/v1/query?query={}", encode(promql)));
+    query_at(addr, promql, None)
+}
+
+/// [`query`] at a given time (Unix seconds) instead of now.
+pub fn query_at(
+    addr: SocketAddr,
+    promql: &str,
+    time: Option<u64>,
+) -> Vec<(serde_json::Value, f64)> {
+    let at = time.map(|t| format!("&time={t}")).unwrap_or_default();
+    let r = get(addr, &format!("/api/v1/query?query={}{at}", encode(promql)));
     let v: serde_json::Value =
         serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
     assert_eq!(v["status"], "success", "{promql}: {}", r.body);
@@ -133,7 +143,7 @@ pub fn query(addr: SocketAddr, promql: &str) -> Vec<(serde_json::Value, f64)> {
 }
 
 /// Percent-encoding for a query string value.
-pub fn encode(s: &str) -> String {
+fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::{absent, fixture, free_port, get};
-use crate::prometheus::{Prometheus, query};
+use crate::prometheus::{Prometheus, query, query_at};
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -266,7 +266,7 @@ fn a_small_constant_smart_counter_is_not_growing_on_victoriametrics() {
     for (name, expr) in growing {
         let deadline = Instant::now() + Duration::from_secs(15);
         let serials = loop {
-            let r = query_at(vm, &expr, now);
+            let r = query_at(vm, &expr, Some(now));
             let serials: Vec<String> = r
                 .iter()
                 .map(|(l, _)| l["serial"].as_str().unwrap().to_string())
@@ -340,7 +340,7 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
     let want = left / (1_000_000.0 / 300.0) / 86400.0;
     let deadline = Instant::now() + Duration::from_secs(15);
     let r = loop {
-        let r = query_at(vm, days, now);
+        let r = query_at(vm, days, Some(now));
         if !r.is_empty() || Instant::now() > deadline {
             break r;
         }
@@ -350,34 +350,9 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
     assert!((r[0].1 - want).abs() < 1e-9, "{} days, not {want}", r[0].1);
     assert_eq!(r[0].0["mountpoint"], "/srv");
     // absent() of the selector: {job="vigie"}, as in Prometheus.
-    let r = query_at(vm, "absent(up{job=\"vigie\"})", now);
+    let r = query_at(vm, "absent(up{job=\"vigie\"})", Some(now));
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, serde_json::json!({"job": "vigie"}));
-}
-
-/// [`query`] at a given time (Unix seconds).
-fn query_at(addr: SocketAddr, promql: &str, time: u64) -> Vec<(Value, f64)> {
-    let body = get(
-        addr,
-        &format!(
-            "/api/v1/query?query={}&time={time}",
-            crate::prometheus::encode(promql)
-        ),
-    )
-    .body;
-    let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    assert_eq!(v["status"], "success", "{promql}: {body}");
-    v["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["metric"].clone(),
-                s["value"][1].as_str().unwrap().parse().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// What vmalert's notifier sends: Alertmanager's `POST /api/v2/alerts`, a
