@@ -1,5 +1,5 @@
 //! The generated rules and dashboards on the VictoriaMetrics stack, from
-//! Debian's `victoria-metrics` package (1.79.5 in Debian 12 and 13): every
+//! Debian's `victoria-metrics` package (1.79.5+ds1-2+b5 as tested): every
 //! rule file `gen-rules` writes loads in `vmalert -dryRun`; vmagent scrapes
 //! vigie on the fixture host and remote-writes to the single-node server,
 //! vmalert evaluates the rules there and notifies a webhook, and fires the
