@@ -1,6 +1,6 @@
 //! `--state FILE`: the history `vigie check` keeps between runs, so the
 //! range functions of the value expressions (the time-to-full forecast's
-//! `deriv`, the swap-in `rate`, a growing SMART counter's `delta`) have
+//! `deriv`, the swap-in `rate`, a growing SMART counter's `min_over_time`) have
 //! samples to read.
 //!
 //! Each run appends its samples of the metrics those expressions read over

@@ -275,9 +275,17 @@ pub fn smart_value(s: &Scope, metric: &str) -> Expr {
     s.metric(metric)
 }
 
-/// 1 when `metric` grew over the growth window.
+/// 1 when `metric` grew over the growth window: it is above its lowest
+/// value of the window. Not `delta`: on a series that starts inside the
+/// window (a disk new to the database), VictoriaMetrics' `delta` counts
+/// the first value as growth from 0 when it is small (8 sectors, constant
+/// for years, "grew by 8"), where Prometheus' says 0.
 pub fn counter_growing(s: &Scope, metric: &str) -> Expr {
-    let grown = Expr::call("delta", [s.metric(metric).over(s.windows.growth_secs)]);
+    let lowest = Expr::call(
+        "min_over_time",
+        [s.metric(metric).over(s.windows.growth_secs)],
+    );
+    let grown = s.metric(metric).bin(Op::Sub, lowest);
     Expr::call("clamp_max", [grown.bin(Op::Gt, n(0.0)), n(1.0)])
 }
 

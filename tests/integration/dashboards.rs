@@ -207,7 +207,7 @@ fn a_broken_dashboard_fails_the_type_check() {
 }
 
 /// Every panel of every dashboard, rows excluded.
-fn panels(d: &Value) -> Vec<&Value> {
+pub fn panels(d: &Value) -> Vec<&Value> {
     d["panels"]
         .as_array()
         .unwrap()
@@ -516,7 +516,7 @@ fn snapshots_of_two_thresholds_files() {
 }
 
 /// Grafana's variables in a query, as a test of one host substitutes them.
-fn substitute(expr: &str, instance: &str) -> String {
+pub fn substitute(expr: &str, instance: &str) -> String {
     expr.replace("$instance", instance)
         .replace("$job", "vigie")
         .replace("$__rate_interval", "1m")

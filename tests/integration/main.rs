@@ -68,6 +68,11 @@
 //!   alertmanager.yml in real Alertmanager at night and in the day, a
 //!   webhook receiver; criticals go through at night, warnings wait; the
 //!   README's commands install the shipped files where the configs expect.
+//! - `victoria`: the VictoriaMetrics stack (Debian's victoria-metrics):
+//!   every generated rule file in `vmalert -dryRun`; vmagent, the
+//!   single-node server and vmalert on the fixture host fire the alerts
+//!   Prometheus fires, with the same texts, to a webhook; the dashboards'
+//!   queries return the same series.
 
 mod common;
 
@@ -97,3 +102,4 @@ mod smart;
 mod smart_corpus;
 mod smart_fuzz;
 mod thresholds;
+mod victoria;

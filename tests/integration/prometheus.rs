@@ -81,24 +81,7 @@ impl Prometheus {
 
     /// `/api/v1/query` for an instant vector: (labels JSON, value) pairs.
     pub fn query(&self, promql: &str) -> Vec<(serde_json::Value, f64)> {
-        let r = get(
-            self.addr,
-            &format!("/api/v1/query?query={}", encode(promql)),
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
-        assert_eq!(v["status"], "success", "{promql}: {}", r.body);
-        v["data"]["result"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["metric"].clone(),
-                    s["value"][1].as_str().unwrap().parse().unwrap(),
-                )
-            })
-            .collect()
+        query(self.addr, promql)
     }
 
     /// Polls `promql` until `ok` holds on its result (at most 30 s).
@@ -127,6 +110,36 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `/api/v1/query` for an instant vector on any server with Prometheus'
+/// query API (Prometheus, VictoriaMetrics): (labels JSON, value) pairs.
+pub fn query(addr: SocketAddr, promql: &str) -> Vec<(serde_json::Value, f64)> {
+    query_at(addr, promql, None)
+}
+
+/// [`query`] at a given time (Unix seconds) instead of now.
+pub fn query_at(
+    addr: SocketAddr,
+    promql: &str,
+    time: Option<u64>,
+) -> Vec<(serde_json::Value, f64)> {
+    let at = time.map(|t| format!("&time={t}")).unwrap_or_default();
+    let r = get(addr, &format!("/api/v1/query?query={}{at}", encode(promql)));
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
+    assert_eq!(v["status"], "success", "{promql}: {}", r.body);
+    v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["metric"].clone(),
+                s["value"][1].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// Percent-encoding for a query string value.
