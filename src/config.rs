@@ -15,8 +15,12 @@ pub const DEFAULT_PORT: u16 = 7361;
 /// Everything `vigie serve` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port`, `:port` (all interfaces), or `[v6]:port`.
-    pub listen_address: String,
+    /// Each `host:port`, `:port` (all interfaces), or `[v6]:port`.
+    pub listen_addresses: Vec<String>,
+    /// Take the listening sockets from systemd (LISTEN_FDS) instead.
+    pub systemd_socket: bool,
+    /// exporter-toolkit web config (TLS, basic auth, headers).
+    pub web_config_file: Option<std::path::PathBuf>,
     /// Where metrics are served (`/metrics`).
     pub telemetry_path: String,
     /// Scrapes answered at once; more get 503 at once instead of queueing.
@@ -52,7 +56,9 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen_address: format!(":{DEFAULT_PORT}"),
+            listen_addresses: vec![format!(":{DEFAULT_PORT}")],
+            systemd_socket: false,
+            web_config_file: None,
             telemetry_path: "/metrics".into(),
             max_requests: 40,
             max_connections: 256,

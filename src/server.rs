@@ -7,6 +7,12 @@
 //! served at once, and at most `--web.max-requests` scrapes run at once (more
 //! get 503 at once rather than piling up). Shutdown on SIGTERM/SIGINT stops
 //! accepting, lets in-flight requests finish (5 s at most) and returns.
+//!
+//! With `--web.config.file` ([`crate::webconfig`]): TLS (handshake bounded
+//! by the header-read timeout; a plaintext request on a TLS port gets a 400
+//! and is closed, as Go's server does), basic auth, rate limit and extra
+//! response headers, the file re-read when it changes. Listens on every
+//! `--web.listen-address`, or on systemd's sockets (`--web.systemd-socket`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,7 +22,7 @@ use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -27,6 +33,27 @@ use tokio::sync::Semaphore;
 use crate::collect::{ALL, Refresh, Runner};
 use crate::config::Config;
 use crate::expo::{self, Format};
+use crate::metrics::Families;
+use crate::schema::Desc;
+use crate::webconfig::{Verdict, Watched};
+
+pub const WEB_CONFIG_LAST_RELOAD_SUCCESSFUL: Desc = Desc::gauge(
+    "vigie_web_config_last_reload_successful",
+    "1 if the last load of --web.config.file succeeded (or no such file is used), 0 if the \
+     file changed into something unusable and the previous version is still in force.",
+    &[],
+);
+pub const WEB_CONFIG_RELOAD_FAILURES: Desc = Desc::counter(
+    "vigie_web_config_reload_failures",
+    "Reloads of --web.config.file that failed since vigie started (the previous version stayed in force).",
+    &[],
+);
+
+/// The HTTP side's own families, after the runner's.
+pub const WEB_FAMILIES: &[&Desc] = &[
+    &WEB_CONFIG_LAST_RELOAD_SUCCESSFUL,
+    &WEB_CONFIG_RELOAD_FAILURES,
+];
 
 /// The longest a connection is kept, whatever it does.
 const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
@@ -43,6 +70,8 @@ pub struct App {
     pub header_read_timeout: Duration,
     requests: Semaphore,
     max_connections: usize,
+    /// `--web.config.file`, when given.
+    pub web: Option<Arc<Watched>>,
 }
 
 impl App {
@@ -54,8 +83,71 @@ impl App {
             header_read_timeout: config.header_read_timeout,
             requests: Semaphore::new(config.max_requests),
             max_connections: config.max_connections,
+            web: None,
         }
     }
+
+    /// Serves with this web config (TLS, basic auth, headers).
+    pub fn with_web(mut self, web: Arc<Watched>) -> Self {
+        self.web = Some(web);
+        self
+    }
+}
+
+/// The listening sockets: systemd's (socket activation) or one per
+/// `--web.listen-address`.
+pub async fn listeners(config: &Config) -> anyhow::Result<Vec<TcpListener>> {
+    if config.systemd_socket {
+        return systemd_listeners();
+    }
+    let mut out = Vec::new();
+    for a in &config.listen_addresses {
+        out.push(bind(a).await?);
+    }
+    Ok(out)
+}
+
+/// The sockets systemd passed (`LISTEN_PID` is this process, `LISTEN_FDS`
+/// of them from fd 3 on). The variables stay: a child sees a LISTEN_PID
+/// that is not its own and ignores them.
+fn systemd_listeners() -> anyhow::Result<Vec<TcpListener>> {
+    use std::os::fd::FromRawFd;
+    let pid = std::env::var("LISTEN_PID").ok();
+    let fds = std::env::var("LISTEN_FDS").ok();
+    let (Some(pid), Some(fds)) = (pid, fds) else {
+        anyhow::bail!(
+            "--web.systemd-socket: LISTEN_PID and LISTEN_FDS are not set (is vigie started by a systemd .socket unit?)"
+        );
+    };
+    if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
+        anyhow::bail!(
+            "--web.systemd-socket: LISTEN_PID={pid} is not this process ({})",
+            std::process::id()
+        );
+    }
+    let n: i32 = fds
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=64).contains(n))
+        .ok_or_else(|| {
+            anyhow::anyhow!("--web.systemd-socket: LISTEN_FDS={fds:?}: expected 1 to 64 sockets")
+        })?;
+    let mut out = Vec::new();
+    for fd in 3..3 + n {
+        // SAFETY: systemd hands these descriptors to this process (LISTEN_PID
+        // checked above); nothing else in vigie owns them.
+        let std_listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+        std_listener.set_nonblocking(true)?;
+        let l = TcpListener::from_std(std_listener).map_err(|e| {
+            anyhow::anyhow!("--web.systemd-socket: fd {fd} is not a TCP listening socket: {e}")
+        })?;
+        l.local_addr().map_err(|e| {
+            anyhow::anyhow!("--web.systemd-socket: fd {fd} is not a TCP socket: {e}")
+        })?;
+        out.push(l);
+    }
+    Ok(out)
 }
 
 /// Binds `--web.listen-address`. `:PORT` means every interface: IPv6 and
@@ -88,14 +180,39 @@ pub async fn bind(address: &str) -> anyhow::Result<TcpListener> {
     Err(last.unwrap_or_else(|| anyhow::anyhow!("no address to listen on in {address:?}")))
 }
 
-/// Serves until `shutdown` completes, then drains in-flight connections.
+/// Serves every listener until `shutdown` completes, then drains in-flight
+/// connections.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(app.max_connections));
+    // Each listener's accepted connections arrive here, one at a time: a
+    // listener accepts only once the previous stream was taken.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<tokio::net::TcpStream>(1);
+    let mut acceptors = Vec::new();
+    for listener in listeners {
+        let tx = tx.clone();
+        acceptors.push(tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((s, _)) => {
+                        if tx.send(s).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        log::warn!("accept: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        }));
+    }
+    drop(tx);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -103,43 +220,24 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let stream = tokio::select! {
-            r = listener.accept() => match r {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    log::warn!("accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
+            s = rx.recv() => match s {
+                Some(s) => s,
+                None => break,
             },
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app2 = app.clone();
-        let svc = service_fn(move |req| {
-            let app = app2.clone();
-            async move { Ok::<_, Infallible>(handle(&app, req).await) }
-        });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(app.header_read_timeout)
-            .max_buf_size(64 * 1024)
-            .serve_connection(TokioIo::new(stream), svc);
-        let conn = graceful.watch(conn);
+        let app = app.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            // hyper has no write timeout: a client that sends requests but
-            // never reads the answers would hold its connection forever.
-            // Idle keep-alive connections already close after the
-            // header-read timeout, so a connection alive this long is stuck.
-            match tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn).await {
-                Ok(Err(e)) => log::debug!("connection: {e}"),
-                Ok(Ok(())) => {}
-                Err(_) => log::debug!("connection closed after {MAX_CONNECTION_LIFETIME:?}"),
-            }
+            connection(stream, app, watcher).await;
             drop(permit);
         });
     }
-    drop(listener);
+    for a in &acceptors {
+        a.abort();
+    }
+    drop(rx);
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(Duration::from_secs(5)) => {
@@ -147,6 +245,71 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// One connection: the TLS handshake when the web config asks for TLS,
+/// then HTTP/1.1 until the client or a limit closes it.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Arc<App>,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let tls = app.web.as_ref().and_then(|w| w.current().tls.clone());
+    let Some(tls) = tls else {
+        return http(stream, app, watcher).await;
+    };
+    let deadline = app.header_read_timeout;
+    let handshake = async {
+        // A plaintext HTTP request on the TLS port: say so, as Go does,
+        // instead of leaving the client with a reset.
+        let mut first = [0u8; 1];
+        if matches!(stream.peek(&mut first).await, Ok(1) if first[0] != 0x16) {
+            use tokio::io::AsyncWriteExt;
+            let mut stream = stream;
+            let _ = stream
+                .write_all(b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+                .await;
+            let _ = stream.shutdown().await;
+            return None;
+        }
+        match tokio_rustls::TlsAcceptor::from(tls).accept(stream).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log::debug!("TLS handshake: {e}");
+                None
+            }
+        }
+    };
+    match tokio::time::timeout(deadline, handshake).await {
+        Ok(Some(s)) => http(s, app, watcher).await,
+        Ok(None) => {}
+        Err(_) => log::debug!("TLS handshake not done within {deadline:?}"),
+    }
+}
+
+async fn http<I>(io: I, app: Arc<App>, watcher: hyper_util::server::graceful::Watcher)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let app2 = app.clone();
+    let svc = service_fn(move |req| {
+        let app = app2.clone();
+        async move { Ok::<_, Infallible>(handle(&app, req).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(app.header_read_timeout)
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(io), svc);
+    // hyper has no write timeout: a client that sends requests but never
+    // reads the answers would hold its connection forever. Idle keep-alive
+    // connections already close after the header-read timeout, so a
+    // connection alive this long is stuck.
+    match tokio::time::timeout(MAX_CONNECTION_LIFETIME, watcher.watch(conn)).await {
+        Ok(Err(e)) => log::debug!("connection: {e}"),
+        Ok(Ok(())) => {}
+        Err(_) => log::debug!("connection closed after {MAX_CONNECTION_LIFETIME:?}"),
+    }
 }
 
 /// Listens for SIGTERM and SIGINT from now on (the handlers are installed
@@ -175,6 +338,41 @@ fn response(status: StatusCode, content_type: &'static str, body: impl Into<Byte
 }
 
 async fn handle(app: &App, req: Request<Incoming>) -> Resp {
+    let Some(web) = app.web.as_ref().map(|w| w.current()) else {
+        return route(app, req).await;
+    };
+    if let Some(limit) = &web.rate_limit
+        && !limit.allow()
+    {
+        let mut r = response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "text/plain; charset=utf-8",
+            "Too Many Requests\n",
+        );
+        r.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    }
+    let mut r = match web.auth.check(req.headers().get(AUTHORIZATION)).await {
+        Verdict::Denied => {
+            let mut r = response(
+                StatusCode::UNAUTHORIZED,
+                "text/plain; charset=utf-8",
+                "Unauthorized\n",
+            );
+            r.headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+            r
+        }
+        Verdict::Open | Verdict::Allowed => route(app, req).await,
+    };
+    for (name, value) in &web.headers {
+        r.headers_mut().insert(name.clone(), value.clone());
+    }
+    r
+}
+
+async fn route(app: &App, req: Request<Incoming>) -> Resp {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -221,9 +419,22 @@ async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
         .map(|s| Duration::from_secs_f64((s * 0.8).min(3600.0)))
         .map_or(app.scrape_timeout, |d| d.min(app.scrape_timeout))
         .max(MIN_SCRAPE_BUDGET.min(app.scrape_timeout));
-    let snapshot = app.runner.gather(budget).await;
+    let mut snapshot = app.runner.gather(budget).await;
+    snapshot.push(Arc::new(web_metrics(app)));
     let body = expo::encode(&snapshot, format);
     response(StatusCode::OK, format.content_type(), body)
+}
+
+/// The web config's health: [`WEB_FAMILIES`].
+fn web_metrics(app: &App) -> Families {
+    let mut f = Families::new();
+    let (ok, failures) = app.web.as_ref().map_or((1.0, 0), |w| {
+        (w.last_reload_successful(), w.reload_failures())
+    });
+    f.family(&WEB_CONFIG_LAST_RELOAD_SUCCESSFUL).sample(&[], ok);
+    f.family(&WEB_CONFIG_RELOAD_FAILURES)
+        .sample(&[], failures as f64);
+    f
 }
 
 fn html_escape(s: &str) -> String {

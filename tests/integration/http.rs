@@ -53,7 +53,7 @@ impl Server {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 addr_tx.send(listener.local_addr()?).unwrap();
                 let app = Arc::new(App::new(&config, runner));
-                serve(listener, app, async {
+                serve(vec![listener], app, async {
                     let _ = stop_rx.await;
                 })
                 .await

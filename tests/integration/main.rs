@@ -36,6 +36,10 @@
 //! - `replays`: multi-day replays of incident 1, a disk that stays full,
 //!   two steady states and a failing SMART disk (`tests/replays/`), through promtool against the
 //!   shipped rules: which alerts fire, when, and that they do not flap.
+//! - `web_tls`: `--web.config.file` (TLS, client certificates, basic auth,
+//!   headers, reload), real Prometheus scraping over TLS; repeated
+//!   `--web.listen-address`; `--web.systemd-socket` under
+//!   systemd-socket-activate.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
 //! - `dashboards`: the generated Grafana dashboards type-check against
@@ -82,3 +86,4 @@ mod smart;
 mod smart_corpus;
 mod smart_fuzz;
 mod thresholds;
+mod web_tls;
