@@ -47,6 +47,7 @@ pub mod expo;
 pub mod generate;
 pub mod metrics;
 pub mod paths;
+pub mod privileges;
 pub mod promql;
 pub mod schema;
 pub mod server;

@@ -9,6 +9,8 @@
 //! - `exposition`: the real binary on a fixture root; golden snapshots of
 //!   both formats; `promtool check metrics`; exactly the schema's families,
 //!   types and label names.
+//! - `least_privilege`: vigie as an unprivileged user with ambient
+//!   capabilities (setpriv): none effective in vigie, smartctl gets them.
 //! - `live`: the real binary on this machine against statvfs, df and
 //!   /proc/stat; SIGTERM; a port already in use.
 //! - `prometheus`: real Prometheus scrapes the real binary on a fixture root.
@@ -75,6 +77,7 @@ mod edge_fixtures;
 mod exposition;
 mod http;
 mod k8s;
+mod least_privilege;
 mod live;
 mod proc_fixtures;
 mod prometheus;
