@@ -415,15 +415,25 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
     pub max_requests: u32,
 
-    /// Connections held open at the same time; more wait until one closes.
-    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 256,
+    /// Connections held open at the same time; beyond, a new connection
+    /// replaces the oldest one that has not sent a full request (then the
+    /// longest idle), never one being answered.
+    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
     pub max_connections: u32,
 
-    /// A client must send its request headers within this time, or is disconnected.
+    /// A client must send its request headers (and finish the TLS handshake)
+    /// within this time of connecting or of its previous answer, or is
+    /// disconnected.
     #[arg(long = "web.header-read-timeout", value_name = "DURATION", default_value = "5s",
           value_parser = duration, help_heading = "Web")]
     pub header_read_timeout: Duration,
+
+    /// How long a keep-alive connection that completed a request may stay
+    /// idle (longer than the scrape interval, so that Prometheus keeps it).
+    #[arg(long = "web.idle-timeout", value_name = "DURATION", default_value = "5m",
+          value_parser = duration, help_heading = "Web")]
+    pub idle_timeout: Duration,
 
     /// The longest a scrape waits for the collectors that run on each scrape
     /// (shortened further by Prometheus' X-Prometheus-Scrape-Timeout-Seconds).
@@ -455,6 +465,7 @@ impl ServeArgs {
             max_requests: self.max_requests as usize,
             max_connections: self.max_connections as usize,
             header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
             scrape_timeout: self.scrape_timeout,
             paths: self.paths.to_paths(),
             collectors: self.collectors.enabled.clone(),

@@ -25,10 +25,13 @@ pub struct Config {
     pub telemetry_path: String,
     /// Scrapes answered at once; more get 503 at once instead of queueing.
     pub max_requests: usize,
-    /// Connections held open at once; more wait in the kernel's backlog.
+    /// Connections held open at once; beyond, a new one replaces the oldest
+    /// that has not sent a request (see [`crate::conntrack`]).
     pub max_connections: usize,
     /// A client must send its request headers within this time.
     pub header_read_timeout: Duration,
+    /// A keep-alive connection may idle this long between requests.
+    pub idle_timeout: Duration,
     /// The longest a scrape waits for on-scrape collectors.
     pub scrape_timeout: Duration,
     pub paths: Paths,
@@ -61,8 +64,9 @@ impl Default for Config {
             web_config_file: None,
             telemetry_path: "/metrics".into(),
             max_requests: 40,
-            max_connections: 256,
+            max_connections: 4096,
             header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(300),
             scrape_timeout: Duration::from_secs(2),
             paths: Paths::default(),
             collectors: registry::default_collectors(),

@@ -43,6 +43,7 @@ pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod conntrack;
 pub mod expo;
 pub mod generate;
 pub mod metrics;

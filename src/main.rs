@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     let args = cli.serve_args();
     // Before any thread exists: capabilities are per thread.
     let privileges = vigie::privileges::drop_effective();
+    // Each connection is a descriptor: use the hard limit, as Go programs
+    // do (the shipped unit sets LimitNOFILE= itself).
+    vigie::privileges::raise_nofile();
     env_logger::Builder::new()
         .parse_filters(&format!("{},hyper=warn", args.log_level))
         .format_target(false)

@@ -9,7 +9,8 @@
 //! them effective in vigie at exec: [`drop_effective`] runs first thing in
 //! `main`, before any thread exists (capabilities are per thread and
 //! threads inherit them), and [`raise_for_child`] runs in smartctl's
-//! `pre_exec`. Raw system calls only: no allocation after fork.
+//! `pre_exec`. Raw system calls only: no allocation after fork. Also the
+//! descriptor limit, raised for the HTTP server's connections.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -147,4 +148,24 @@ pub fn raise_for_child() -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit (at most 65,536): up to
+/// `--web.max-connections` connections each hold a descriptor. Failure
+/// (a seccomp filter, a container) leaves the limit as it was.
+pub fn raise_nofile() {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 {
+            let want = l.rlim_max.min(65_536);
+            if want > l.rlim_cur {
+                l.rlim_cur = want;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+            }
+        }
+    }
 }

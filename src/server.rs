@@ -1,11 +1,13 @@
 //! The HTTP side: `/metrics` (Prometheus text or OpenMetrics), a landing
 //! page at `/`, `/-/healthy`, 404 elsewhere.
 //!
-//! Protection against slow or hostile clients: request headers must arrive
-//! within `--web.header-read-timeout` (idle keep-alive connections are closed
-//! after the same delay), at most `--web.max-connections` connections are
-//! served at once, and at most `--web.max-requests` scrapes run at once (more
-//! get 503 at once rather than piling up). Shutdown on SIGTERM/SIGINT stops
+//! Protection against slow or hostile clients ([`crate::conntrack`]): every
+//! connection is accepted; request headers must arrive within
+//! `--web.header-read-timeout`, keep-alive connections may idle for
+//! `--web.idle-timeout` (5 minutes: Prometheus keeps its connection between
+//! scrapes); beyond `--web.max-connections` a new connection replaces the
+//! oldest that has not sent a request; at most `--web.max-requests` scrapes
+//! run at once (more get 503 with Retry-After at once rather than piling up). Shutdown on SIGTERM/SIGINT stops
 //! accepting, lets in-flight requests finish (5 s at most) and returns.
 //!
 //! With `--web.config.file` ([`crate::webconfig`]): TLS (handshake bounded
@@ -32,6 +34,7 @@ use tokio::sync::Semaphore;
 
 use crate::collect::{ALL, Refresh, Runner};
 use crate::config::Config;
+use crate::conntrack::{self, Tracked};
 use crate::expo::{self, Format};
 use crate::metrics::Families;
 use crate::schema::Desc;
@@ -53,10 +56,22 @@ pub const WEB_CONFIG_RELOAD_FAILURES: Desc = Desc::counter(
 pub const WEB_FAMILIES: &[&Desc] = &[
     &WEB_CONFIG_LAST_RELOAD_SUCCESSFUL,
     &WEB_CONFIG_RELOAD_FAILURES,
+    &HTTP_CONNECTIONS,
+    &HTTP_CONNECTIONS_EVICTED,
 ];
 
-/// The longest a connection is kept, whatever it does.
-const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+pub const HTTP_CONNECTIONS: Desc =
+    Desc::gauge("vigie_http_connections", "HTTP connections open now.", &[]);
+pub const HTTP_CONNECTIONS_EVICTED: Desc = Desc::counter(
+    "vigie_http_connections_evicted",
+    "Connections closed to make room for new ones (all --web.max-connections slots taken): \
+     the oldest that had not sent a full request, else the longest idle.",
+    &[],
+);
+
+/// The longest one request may take, its handler and the writing of its
+/// answer included (a client that never reads its answer).
+const MAX_REQUEST_TIME: Duration = Duration::from_secs(120);
 
 /// The least time a scrape gives on-scrape collectors, whatever the
 /// scraper's timeout header says (a tiny value must not fail collectors).
@@ -70,6 +85,7 @@ pub struct App {
     pub header_read_timeout: Duration,
     requests: Semaphore,
     max_connections: usize,
+    tracker: Arc<conntrack::Tracker>,
     /// `--web.config.file`, when given.
     pub web: Option<Arc<Watched>>,
 }
@@ -83,6 +99,14 @@ impl App {
             header_read_timeout: config.header_read_timeout,
             requests: Semaphore::new(config.max_requests),
             max_connections: config.max_connections,
+            tracker: conntrack::Tracker::new(
+                config.max_connections,
+                conntrack::Limits {
+                    header: config.header_read_timeout,
+                    idle: config.idle_timeout,
+                    active: MAX_REQUEST_TIME.max(config.scrape_timeout * 2),
+                },
+            ),
             web: None,
         }
     }
@@ -188,10 +212,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(app.max_connections));
-    // Each listener's accepted connections arrive here, one at a time: a
-    // listener accepts only once the previous stream was taken.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<tokio::net::TcpStream>(1);
+    let tracker = app.tracker.clone();
+    // Each listener's accepted connections arrive here. No slot is taken
+    // before accept: a flood of slow clients cannot keep a scraper out
+    // (see crate::conntrack).
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<tokio::net::TcpStream>(64);
     let mut acceptors = Vec::new();
     for listener in listeners {
         let tx = tx.clone();
@@ -215,10 +240,6 @@ pub async fn serve(
     drop(tx);
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            p = connections.clone().acquire_owned() => p?,
-            _ = &mut shutdown => break,
-        };
         let stream = tokio::select! {
             s = rx.recv() => match s {
                 Some(s) => s,
@@ -226,12 +247,25 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        let Some(slot) = tracker.admit() else {
+            // Every slot is answering a request: this one waits its turn
+            // in the client's retry.
+            log::debug!(
+                "all {} connection slots are serving requests; closing a new connection",
+                app.max_connections
+            );
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            connection(stream, app, watcher).await;
-            drop(permit);
+            if let Err(cut) = slot
+                .run(connection(stream, app, watcher, slot.handle()))
+                .await
+            {
+                log::debug!("connection closed: {cut:?}");
+            }
         });
     }
     for a in &acceptors {
@@ -248,67 +282,73 @@ pub async fn serve(
 }
 
 /// One connection: the TLS handshake when the web config asks for TLS,
-/// then HTTP/1.1 until the client or a limit closes it.
+/// then HTTP/1.1 until the client or a limit closes it. Its deadlines (the
+/// handshake and each request header, idle keep-alive, one request) are
+/// enforced by its [`conntrack::Slot`].
 async fn connection(
     stream: tokio::net::TcpStream,
     app: Arc<App>,
     watcher: hyper_util::server::graceful::Watcher,
+    phase: conntrack::Phase,
 ) {
     let tls = app.web.as_ref().and_then(|w| w.current().tls.clone());
     let Some(tls) = tls else {
-        return http(stream, app, watcher).await;
+        let io = Tracked {
+            inner: stream,
+            phase: phase.clone(),
+        };
+        return http(io, app, watcher, phase).await;
     };
-    let deadline = app.header_read_timeout;
-    let handshake = async {
-        // A plaintext HTTP request on the TLS port: say so, as Go does,
-        // instead of leaving the client with a reset.
-        let mut first = [0u8; 1];
-        if matches!(stream.peek(&mut first).await, Ok(1) if first[0] != 0x16) {
-            use tokio::io::AsyncWriteExt;
-            let mut stream = stream;
-            let _ = stream
-                .write_all(b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
-                .await;
-            let _ = stream.shutdown().await;
-            return None;
-        }
-        match tokio_rustls::TlsAcceptor::from(tls).accept(stream).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                log::debug!("TLS handshake: {e}");
-                None
-            }
-        }
+    // A plaintext HTTP request on the TLS port: say so, as Go does,
+    // instead of leaving the client with a reset.
+    let mut first = [0u8; 1];
+    if matches!(stream.peek(&mut first).await, Ok(1) if first[0] != 0x16) {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = stream;
+        let _ = stream
+            .write_all(b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+            .await;
+        let _ = stream.shutdown().await;
+        return;
+    }
+    let io = Tracked {
+        inner: stream,
+        phase: phase.clone(),
     };
-    match tokio::time::timeout(deadline, handshake).await {
-        Ok(Some(s)) => http(s, app, watcher).await,
-        Ok(None) => {}
-        Err(_) => log::debug!("TLS handshake not done within {deadline:?}"),
+    match tokio_rustls::TlsAcceptor::from(tls).accept(io).await {
+        Ok(s) => http(s, app, watcher, phase).await,
+        Err(e) => log::debug!("TLS handshake: {e}"),
     }
 }
 
-async fn http<I>(io: I, app: Arc<App>, watcher: hyper_util::server::graceful::Watcher)
-where
+async fn http<I>(
+    io: I,
+    app: Arc<App>,
+    watcher: hyper_util::server::graceful::Watcher,
+    phase: conntrack::Phase,
+) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let app2 = app.clone();
     let svc = service_fn(move |req| {
         let app = app2.clone();
-        async move { Ok::<_, Infallible>(handle(&app, req).await) }
+        let phase = phase.clone();
+        async move {
+            phase.request();
+            let r = handle(&app, req).await;
+            phase.answered();
+            Ok::<_, Infallible>(r)
+        }
     });
+    // No hyper header-read timeout: it would also close idle keep-alive
+    // connections; the connection's slot times each phase instead.
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(app.header_read_timeout)
+        .header_read_timeout(None)
         .max_buf_size(64 * 1024)
         .serve_connection(TokioIo::new(io), svc);
-    // hyper has no write timeout: a client that sends requests but never
-    // reads the answers would hold its connection forever. Idle keep-alive
-    // connections already close after the header-read timeout, so a
-    // connection alive this long is stuck.
-    match tokio::time::timeout(MAX_CONNECTION_LIFETIME, watcher.watch(conn)).await {
-        Ok(Err(e)) => log::debug!("connection: {e}"),
-        Ok(Ok(())) => {}
-        Err(_) => log::debug!("connection closed after {MAX_CONNECTION_LIFETIME:?}"),
+    if let Err(e) = watcher.watch(conn).await {
+        log::debug!("connection: {e}");
     }
 }
 
@@ -404,11 +444,14 @@ async fn route(app: &App, req: Request<Incoming>) -> Resp {
 
 async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
     let Ok(_permit) = app.requests.try_acquire() else {
-        return response(
+        let mut r = response(
             StatusCode::SERVICE_UNAVAILABLE,
             "text/plain; charset=utf-8",
             "too many concurrent scrapes; try again\n",
         );
+        r.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
     };
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(header("accept"));
@@ -425,7 +468,7 @@ async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
     response(StatusCode::OK, format.content_type(), body)
 }
 
-/// The web config's health: [`WEB_FAMILIES`].
+/// The HTTP side's health: [`WEB_FAMILIES`].
 fn web_metrics(app: &App) -> Families {
     let mut f = Families::new();
     let (ok, failures) = app.web.as_ref().map_or((1.0, 0), |w| {
@@ -434,6 +477,10 @@ fn web_metrics(app: &App) -> Families {
     f.family(&WEB_CONFIG_LAST_RELOAD_SUCCESSFUL).sample(&[], ok);
     f.family(&WEB_CONFIG_RELOAD_FAILURES)
         .sample(&[], failures as f64);
+    f.family(&HTTP_CONNECTIONS)
+        .sample(&[], app.tracker.open() as f64);
+    f.family(&HTTP_CONNECTIONS_EVICTED)
+        .sample(&[], app.tracker.evictions() as f64);
     f
 }
 

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Scrape latency while the port is flooded (issue 12, item 10).
+
+Opens N slowloris connections (a request line, then one header byte per
+second, never finishing; reconnected when closed) and N idle connections
+(connected, silent; reconnected when closed), waits for them to be up, then
+times scrapes of /metrics from a well-behaved client, each on a new
+connection, and prints p50/p99/max. Not a timed test: run by hand.
+
+    ulimit -n 8192
+    target/release/vigie --web.listen-address=127.0.0.1:7361 &
+    python3 benches/slowloris.py 127.0.0.1:7361 --slowloris 1000 --idle 1000
+"""
+import argparse
+import asyncio
+import resource
+import statistics
+import time
+
+
+async def slowloris(host, port, stop, stats):
+    while not stop.is_set():
+        try:
+            r, w = await asyncio.open_connection(host, port)
+            stats["slowloris_connects"] += 1
+            w.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            while not stop.is_set():
+                await asyncio.sleep(1)
+                w.write(b"X")
+                await w.drain()
+                if r.at_eof():
+                    break
+        except (OSError, ConnectionError):
+            await asyncio.sleep(0.2)
+        finally:
+            try:
+                w.close()
+            except Exception:
+                pass
+
+
+async def idle(host, port, stop, stats):
+    while not stop.is_set():
+        try:
+            r, w = await asyncio.open_connection(host, port)
+            stats["idle_connects"] += 1
+            await r.read()  # until the server closes it
+        except (OSError, ConnectionError):
+            await asyncio.sleep(0.2)
+        finally:
+            try:
+                w.close()
+            except Exception:
+                pass
+
+
+async def scrape(host, port, timeout):
+    t = time.perf_counter()
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        w.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = await asyncio.wait_for(r.read(), timeout)
+        w.close()
+        status = data.split(b" ", 2)[1].decode() if data else "none"
+    except (asyncio.TimeoutError, OSError, ConnectionError) as e:
+        status = type(e).__name__
+    return time.perf_counter() - t, status
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("addr")
+    ap.add_argument("--slowloris", type=int, default=1000)
+    ap.add_argument("--idle", type=int, default=1000)
+    ap.add_argument("--scrapes", type=int, default=300)
+    ap.add_argument("--every", type=float, default=0.05, help="seconds between scrapes")
+    ap.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
+    ap.add_argument("--timeout", type=float, default=15.0)
+    a = ap.parse_args()
+    host, port = a.addr.rsplit(":", 1)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    stop = asyncio.Event()
+    stats = {"slowloris_connects": 0, "idle_connects": 0}
+    tasks = [asyncio.create_task(slowloris(host, port, stop, stats)) for _ in range(a.slowloris)]
+    tasks += [asyncio.create_task(idle(host, port, stop, stats)) for _ in range(a.idle)]
+    await asyncio.sleep(a.warmup)
+    times, statuses = [], {}
+    for _ in range(a.scrapes):
+        dt, status = await scrape(host, port, a.timeout)
+        times.append(dt)
+        statuses[status] = statuses.get(status, 0) + 1
+        await asyncio.sleep(a.every)
+    stop.set()
+    for t in tasks:
+        t.cancel()
+    times.sort()
+    p = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000
+    print(f"flood: {a.slowloris} slowloris + {a.idle} idle connections "
+          f"({stats['slowloris_connects']} + {stats['idle_connects']} connects in all)")
+    print(f"scrapes: {len(times)} on new connections, statuses {statuses}")
+    print(f"latency ms: p50 {p(0.5):.1f}  p99 {p(0.99):.1f}  max {times[-1]*1000:.1f}  "
+          f"mean {statistics.mean(times)*1000:.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
