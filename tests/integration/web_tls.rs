@@ -347,6 +347,33 @@ fn a_changed_file_applies_to_new_connections_and_a_broken_one_keeps_the_last_goo
         line.contains("web.yml:3:3: unknown field `key_fil`"),
         "{line}"
     );
+
+    // Fixed, then SIGHUP: re-read at once and logged.
+    std::fs::write(
+        &web,
+        tls_config(
+            "VerifyClientCertIfGiven",
+            &format!("  a: {}\n", hash("three")),
+        ),
+    )
+    .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(v.child.id() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
+    let log = v.wait_log(|l| l.contains("SIGHUP: reloaded"));
+    assert!(
+        log.iter().any(|l| l.contains("SIGHUP: reloaded")),
+        "{log:?}"
+    );
+    let (status, _, body) = tls_get(v.addr, &pki, false, Some(("a", "three")), "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        value(&body, "vigie_web_config_last_reload_successful"),
+        Some(1.0),
+        "{body}"
+    );
 }
 
 #[test]
