@@ -418,7 +418,7 @@ pub struct ServeArgs {
     /// Connections held open at the same time; beyond, a new connection
     /// replaces the oldest one that has not sent a full request (then the
     /// longest idle), never one being answered.
-    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 4096,
+    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 2048,
           value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
     pub max_connections: u32,
 

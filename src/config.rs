@@ -64,7 +64,7 @@ impl Default for Config {
             web_config_file: None,
             telemetry_path: "/metrics".into(),
             max_requests: 40,
-            max_connections: 4096,
+            max_connections: 2048,
             header_read_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(300),
             scrape_timeout: Duration::from_secs(2),
