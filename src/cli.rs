@@ -380,13 +380,26 @@ impl PathArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on: HOST:PORT, or :PORT for every interface.
+    /// Repeat the flag to listen on several addresses.
     #[arg(
         long = "web.listen-address",
         value_name = "ADDR",
         default_value = ":7361",
+        action = clap::ArgAction::Append,
         help_heading = "Web"
     )]
-    pub listen_address: String,
+    pub listen_address: Vec<String>,
+
+    /// Use the sockets systemd passes (socket activation: LISTEN_FDS and
+    /// LISTEN_PID) instead of --web.listen-address.
+    #[arg(long = "web.systemd-socket", help_heading = "Web")]
+    pub systemd_socket: bool,
+
+    /// Prometheus exporter-toolkit web config file (TLS, basic auth,
+    /// response headers, rate limit), e.g. node_exporter's, used unchanged.
+    /// Re-read when it or a file it names changes, and on SIGHUP.
+    #[arg(long = "web.config.file", value_name = "FILE", help_heading = "Web")]
+    pub web_config_file: Option<std::path::PathBuf>,
 
     /// Path under which metrics are served.
     #[arg(
@@ -402,15 +415,25 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
     pub max_requests: u32,
 
-    /// Connections held open at the same time; more wait until one closes.
-    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 256,
+    /// Connections held open at the same time; beyond, a new connection
+    /// replaces the oldest one that has not sent a full request (then the
+    /// longest idle), never one being answered.
+    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 2048,
           value_parser = clap::value_parser!(u32).range(1..), help_heading = "Web")]
     pub max_connections: u32,
 
-    /// A client must send its request headers within this time, or is disconnected.
+    /// A client must send its request headers (and finish the TLS handshake)
+    /// within this time of connecting or of its previous answer, or is
+    /// disconnected.
     #[arg(long = "web.header-read-timeout", value_name = "DURATION", default_value = "5s",
           value_parser = duration, help_heading = "Web")]
     pub header_read_timeout: Duration,
+
+    /// How long a keep-alive connection that completed a request may stay
+    /// idle (longer than the scrape interval, so that Prometheus keeps it).
+    #[arg(long = "web.idle-timeout", value_name = "DURATION", default_value = "5m",
+          value_parser = duration, help_heading = "Web")]
+    pub idle_timeout: Duration,
 
     /// The longest a scrape waits for the collectors that run on each scrape
     /// (shortened further by Prometheus' X-Prometheus-Scrape-Timeout-Seconds).
@@ -435,11 +458,14 @@ impl ServeArgs {
     /// The configuration these flags describe.
     pub fn to_config(&self) -> Config {
         Config {
-            listen_address: self.listen_address.clone(),
+            listen_addresses: self.listen_address.clone(),
+            systemd_socket: self.systemd_socket,
+            web_config_file: self.web_config_file.clone(),
             telemetry_path: self.telemetry_path.clone(),
             max_requests: self.max_requests as usize,
             max_connections: self.max_connections as usize,
             header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
             scrape_timeout: self.scrape_timeout,
             paths: self.paths.to_paths(),
             collectors: self.collectors.enabled.clone(),
@@ -477,7 +503,7 @@ mod tests {
     #[test]
     fn defaults() {
         let c = parse(&[]);
-        assert_eq!(c.listen_address, ":7361");
+        assert_eq!(c.listen_addresses, [":7361"]);
         assert_eq!(c.telemetry_path, "/metrics");
         assert!(c.collector::<FilesystemConfig>().is_some());
         assert!(c.collector::<SwapConfig>().is_some() && c.collector::<RebootConfig>().is_some());
@@ -538,7 +564,7 @@ mod tests {
             "--collector.dns.query=example.org:MX",
             "--collector.smart.parallel=2",
         ]);
-        assert_eq!(c.listen_address, "127.0.0.1:1");
+        assert_eq!(c.listen_addresses, ["127.0.0.1:1"]);
         assert_eq!(c.paths.procfs, PathBuf::from("/x/proc"));
         let fs = c.collector::<FilesystemConfig>().unwrap();
         assert_eq!(fs.watch_paths.len(), 2);

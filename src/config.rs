@@ -15,16 +15,23 @@ pub const DEFAULT_PORT: u16 = 7361;
 /// Everything `vigie serve` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port`, `:port` (all interfaces), or `[v6]:port`.
-    pub listen_address: String,
+    /// Each `host:port`, `:port` (all interfaces), or `[v6]:port`.
+    pub listen_addresses: Vec<String>,
+    /// Take the listening sockets from systemd (LISTEN_FDS) instead.
+    pub systemd_socket: bool,
+    /// exporter-toolkit web config (TLS, basic auth, headers).
+    pub web_config_file: Option<std::path::PathBuf>,
     /// Where metrics are served (`/metrics`).
     pub telemetry_path: String,
     /// Scrapes answered at once; more get 503 at once instead of queueing.
     pub max_requests: usize,
-    /// Connections held open at once; more wait in the kernel's backlog.
+    /// Connections held open at once; beyond, a new one replaces the oldest
+    /// that has not sent a request (see [`crate::conntrack`]).
     pub max_connections: usize,
     /// A client must send its request headers within this time.
     pub header_read_timeout: Duration,
+    /// A keep-alive connection may idle this long between requests.
+    pub idle_timeout: Duration,
     /// The longest a scrape waits for on-scrape collectors.
     pub scrape_timeout: Duration,
     pub paths: Paths,
@@ -52,11 +59,14 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen_address: format!(":{DEFAULT_PORT}"),
+            listen_addresses: vec![format!(":{DEFAULT_PORT}")],
+            systemd_socket: false,
+            web_config_file: None,
             telemetry_path: "/metrics".into(),
             max_requests: 40,
-            max_connections: 256,
+            max_connections: 2048,
             header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(300),
             scrape_timeout: Duration::from_secs(2),
             paths: Paths::default(),
             collectors: registry::default_collectors(),

@@ -43,15 +43,18 @@ pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod conntrack;
 pub mod expo;
 pub mod generate;
 pub mod metrics;
 pub mod paths;
+pub mod privileges;
 pub mod promql;
 pub mod schema;
 pub mod server;
 pub mod thresholds;
 pub mod units;
+pub mod webconfig;
 
 use std::sync::Arc;
 
@@ -61,28 +64,47 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     let shutdown = server::shutdown_signal()?;
     // SIGHUP's default action would end vigie: handle it from the start.
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // An unusable web config stops vigie before it listens: it must not
+    // serve without the TLS or authentication it was asked for.
+    let web = match &config.web_config_file {
+        Some(p) => Some(Arc::new(webconfig::Watched::new(p)?)),
+        None => None,
+    };
     let runner = Arc::new(collect::Runner::new(collect::build(&config)));
-    let listener = server::bind(&config.listen_address).await?;
-    log::info!(
-        "vigie {} listening on {} (metrics at {})",
-        env!("CARGO_PKG_VERSION"),
-        listener.local_addr()?,
-        config.telemetry_path
-    );
+    let listeners = server::listeners(&config).await?;
+    let scheme = match &web {
+        Some(w) if w.current().tls.is_some() => "https",
+        _ => "http",
+    };
+    for l in &listeners {
+        log::info!(
+            "vigie {} listening on {} ({scheme}, metrics at {})",
+            env!("CARGO_PKG_VERSION"),
+            l.local_addr()?,
+            config.telemetry_path
+        );
+    }
     for st in runner.status() {
         log::info!("collector {} enabled", st.name);
     }
     runner.start_background();
     {
         let runner = runner.clone();
+        let web = web.clone();
         tokio::spawn(async move {
             while hangup.recv().await.is_some() {
+                if let Some(w) = &web {
+                    w.reload();
+                }
                 runner.reload().await;
             }
         });
     }
-    let app = Arc::new(server::App::new(&config, runner.clone()));
-    let result = server::serve(listener, app, shutdown).await;
+    let mut app = server::App::new(&config, runner.clone());
+    if let Some(w) = web {
+        app = app.with_web(w);
+    }
+    let result = server::serve(listeners, Arc::new(app), shutdown).await;
     // A smartctl stuck on a disk runs in its own process group: end it too.
     runner.stop();
     result

@@ -15,10 +15,32 @@ fn main() -> ExitCode {
         return gen_rules(g);
     }
     let args = cli.serve_args();
+    // Before any thread exists: capabilities are per thread.
+    let privileges = vigie::privileges::drop_effective();
+    // Each connection is a descriptor: use the hard limit, as Go programs
+    // do (the shipped unit sets LimitNOFILE= itself).
+    vigie::privileges::raise_nofile();
     env_logger::Builder::new()
         .parse_filters(&format!("{},hyper=warn", args.log_level))
         .format_target(false)
         .init();
+    match privileges {
+        Ok(p) if !p.dropped.is_empty() || !p.for_child.is_empty() => log::info!(
+            "capabilities: no longer effective in vigie: {}; raised for smartctl alone: {}",
+            if p.dropped.is_empty() {
+                "none".to_string()
+            } else {
+                p.dropped.join(", ")
+            },
+            if p.for_child.is_empty() {
+                "none".to_string()
+            } else {
+                p.for_child.join(", ")
+            },
+        ),
+        Ok(_) => {}
+        Err(e) => log::warn!("cannot drop capabilities: {e}"),
+    }
     let config = args.to_config();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -102,6 +102,7 @@ pub fn families() -> Vec<&'static Desc> {
         .iter()
         .flat_map(|e| e.metrics.iter().copied())
         .chain(crate::collect::runner::SELF_FAMILIES.iter().copied())
+        .chain(crate::server::WEB_FAMILIES.iter().copied())
         .collect()
 }
 

@@ -123,6 +123,12 @@ pub fn run_with_timeout(
     if groups.stopped.load(Ordering::Acquire) {
         return Err(std::io::Error::other("vigie is stopping"));
     }
+    // smartctl alone gets the disk capabilities vigie holds but does not
+    // use (see crate::privileges).
+    // SAFETY: raise_for_child makes prctl calls only (async-signal-safe).
+    unsafe {
+        cmd.pre_exec(crate::privileges::raise_for_child);
+    }
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

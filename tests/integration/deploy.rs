@@ -138,3 +138,56 @@ fn build_deb_installs_each_file_where_the_readme_says() {
         assert!(st.success(), "{s}");
     }
 }
+
+/// `systemd-analyze security` scores the shipped unit 3.5 or lower (it was
+/// 5.7 MEDIUM before the unit was hardened), and the unit keeps what vigie
+/// needs: no effective capability but smartctl's three as ambient, no
+/// option that remounts host filesystems.
+#[test]
+fn systemd_unit_exposure_is_at_most_3_5() {
+    let unit = repo("deploy/vigie.service");
+    let Ok(out) = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&unit)
+        .output()
+    else {
+        absent(
+            Path::new("systemd-analyze"),
+            "CI's Debian has systemd",
+            "systemd is not installed",
+        );
+        return;
+    };
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("no score in:\n{text}"));
+    let score: f64 = line
+        .split(':')
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(score <= 3.5, "{line}\n{text}");
+    let unit = read("deploy/vigie.service");
+    assert!(unit.contains("\nAmbientCapabilities=CAP_SYS_RAWIO CAP_SYS_ADMIN CAP_DAC_OVERRIDE\n"));
+    assert!(
+        !unit.contains("\nSupplementaryGroups="),
+        "the disk group would be the HTTP process's too"
+    );
+    for key in [
+        "ProtectKernelModules=",
+        "ProtectKernelLogs=",
+        "ProtectProc=",
+        "ProcSubset=",
+        "PrivateDevices=",
+        "PrivateMounts=",
+    ] {
+        assert!(
+            !unit.lines().any(|l| l.starts_with(key)),
+            "{key} mounts over host paths in vigie's namespace"
+        );
+    }
+}

@@ -39,6 +39,11 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             r"(?m)^(vigie_start_time_seconds(?:\{\})?) \S+$",
             "$1 [timestamp]",
         ),
+        // Connections still open from earlier requests vary.
+        (
+            r"(?m)^(vigie_http_connections(?:\{\})?) \S+$",
+            "$1 [connections]",
+        ),
         (r#"revision="[^"]*""#, r#"revision="[revision]""#),
         (r#"rustc="[^"]*""#, r#"rustc="[rustc]""#),
     ]

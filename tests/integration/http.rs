@@ -53,7 +53,7 @@ impl Server {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 addr_tx.send(listener.local_addr()?).unwrap();
                 let app = Arc::new(App::new(&config, runner));
-                serve(listener, app, async {
+                serve(vec![listener], app, async {
                     let _ = stop_rx.await;
                 })
                 .await
@@ -272,6 +272,7 @@ fn concurrent_scrapes_beyond_the_cap_get_503_at_once() {
     let t = Instant::now();
     let busy = get(addr, "/metrics");
     assert_eq!(busy.status, 503, "{}", busy.body);
+    assert_eq!(busy.header("retry-after"), Some("1"));
     assert!(
         t.elapsed() < Duration::from_millis(500),
         "the refusal waited {:?}",
@@ -295,4 +296,97 @@ fn shutdown_lets_the_scrape_in_flight_finish_then_refuses_connections() {
     assert!(r.body.contains("vigie_slow 1"));
     assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
     assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
+}
+
+/// Reads one HTTP/1.1 answer with a Content-Length from a kept-alive
+/// connection; returns its status line.
+fn read_answer(c: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = c.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap();
+            if body.len() >= len {
+                return head.lines().next().unwrap().to_string();
+            }
+        }
+    }
+}
+
+/// A keep-alive connection that completed a request stays open past the
+/// header-read timeout (Prometheus reuses it on the next scrape), and a
+/// request on it later is answered; a new header trickled on it is again
+/// bounded by the header-read timeout.
+#[test]
+fn keep_alive_connections_outlive_the_header_timeout_between_scrapes() {
+    let config = Config {
+        header_read_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let s = Server::start(config, Duration::ZERO);
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(read_answer(&mut c).contains(" 200 "));
+    std::thread::sleep(Duration::from_millis(1200));
+    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(
+        read_answer(&mut c).contains(" 200 "),
+        "idle connection kept"
+    );
+    // Then half a header: closed after the header-read timeout.
+    c.write_all(b"GET /metr").unwrap();
+    let t = Instant::now();
+    let mut buf = [0u8; 512];
+    let n = c.read(&mut buf).unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+/// With every slot held by clients that never finish a request, a new
+/// scraper still gets in at once: the oldest slow client is closed.
+#[test]
+fn slow_clients_holding_every_slot_do_not_keep_a_scraper_out() {
+    let config = Config {
+        max_connections: 8,
+        header_read_timeout: Duration::from_secs(30),
+        ..Config::default()
+    };
+    let s = Server::start(config, Duration::ZERO);
+    let mut slow = Vec::new();
+    for _ in 0..8 {
+        let mut c = TcpStream::connect(s.addr).unwrap();
+        c.write_all(b"GET /metrics HTTP/1.1\r\nX-Slow: ").unwrap();
+        slow.push(c);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    let r = get(s.addr, "/metrics");
+    assert_eq!(r.status, 200);
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(
+        r.body.contains("vigie_http_connections_evicted_total 1"),
+        "{}",
+        r.body
+    );
+    // The first slow client was the one closed.
+    slow[0]
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(slow[0].read(&mut buf).unwrap_or(0), 0);
 }

@@ -14,6 +14,8 @@
 //! - `exposition`: the real binary on a fixture root; golden snapshots of
 //!   both formats; `promtool check metrics`; exactly the schema's families,
 //!   types and label names.
+//! - `least_privilege`: vigie as an unprivileged user with ambient
+//!   capabilities (setpriv): none effective in vigie, smartctl gets them.
 //! - `live`: the real binary on this machine against statvfs, df and
 //!   /proc/stat; SIGTERM; a port already in use.
 //! - `prometheus`: real Prometheus scrapes the real binary on a fixture root.
@@ -45,6 +47,10 @@
 //!   binary) has its page in `docs/runbooks/<lang>/` with the fixed
 //!   sections and its incident; every relative link resolves; a
 //!   `runbook_url`, when present, points at the page.
+//! - `web_tls`: `--web.config.file` (TLS, client certificates, basic auth,
+//!   headers, reload), real Prometheus scraping over TLS; repeated
+//!   `--web.listen-address`; `--web.systemd-socket` under
+//!   systemd-socket-activate.
 //! - `thresholds`: errors of bad thresholds files (file, line, column),
 //!   snapshotted.
 //! - `dashboards`: the generated Grafana dashboards type-check against
@@ -90,6 +96,7 @@ mod edge_fixtures;
 mod exposition;
 mod http;
 mod k8s;
+mod least_privilege;
 mod live;
 mod proc_fixtures;
 mod prometheus;
@@ -103,3 +110,4 @@ mod smart_corpus;
 mod smart_fuzz;
 mod thresholds;
 mod victoria;
+mod web_tls;
