@@ -461,7 +461,6 @@ pub fn evaluate(
     let ev = |e: &crate::promql::Expr| {
         eval::eval(e.as_str(), data).map_err(|e| CheckError::Other(format!("evaluating: {e}")))
     };
-    let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
     for spec in ALERTS {
         let section = spec.signal.split('.').next().unwrap_or("");
         if !sections.contains(&section) {
@@ -471,6 +470,7 @@ pub fn evaluate(
         let base = t.signals[spec.signal];
         let mut variants: Vec<(Option<&str>, Levels, crate::promql::Expr)> = Vec::new();
         let mut value = (spec.value)(&scope);
+        let roles = t.roles_setting(spec.signal);
         if sig.by_role && !roles.is_empty() {
             value = signals::outside_roles(value, &scope, &roles);
         }
@@ -673,7 +673,7 @@ fn forecast_notes(
     with_state: bool,
 ) -> Result<Vec<Row>, CheckError> {
     let scope = local_scope(t);
-    let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
+    let roles = t.roles_setting(spec.signal);
     let avail = scope.metric(metric::FS_AVAIL);
     let series = match role {
         Some(r) => signals::in_role(avail, &scope, r),

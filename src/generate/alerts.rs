@@ -75,6 +75,9 @@ fn one(_: f64, _: f64) -> (f64, f64) {
 fn two(_: f64, _: f64) -> (f64, f64) {
     (2.0, 0.0)
 }
+fn zero(_: f64, _: f64) -> (f64, f64) {
+    (0.0, 0.0)
+}
 fn one_minus(v: f64, _: f64) -> (f64, f64) {
     (1.0 - v, 0.0)
 }
@@ -172,15 +175,24 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemReadOnly",
         signal: "filesystem.readonly",
-        value: readonly,
-        inputs: &[(FS_READONLY, id)],
+        // Read-only against its mount options, or after having been
+        // writable; never a filesystem mounted read-only on purpose.
+        value: readonly_unexpected,
+        // v = 1: the superblock is read-only under a rw mount (ext4 after
+        // an error); v = 0: mounted read-only by its owner (both ro).
+        inputs: &[
+            (FS_SUPERBLOCK_READONLY, one),
+            (FS_MOUNT_READONLY, one_minus),
+            (FS_READONLY, one),
+            (FS_TURNED_READONLY, zero),
+        ],
         en: Text {
-            summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is read-only.",
-            description: "Nothing can be written there: often the kernel remounted it after disk errors. First read the kernel log (dmesg), then check the disk before remounting.",
+            summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} went read-only: every write there fails now.",
+            description: "It refuses writes although it is mounted rw, or it was writable and turned read-only: usually the kernel remounted it after disk errors (ext4 errors=remount-ro). First read the kernel log (dmesg | grep -i -e error -e remount), then check the disk (smartctl -a) and the filesystem before remounting it rw. If it was made read-only on purpose, say so in a thresholds override (readonly: {enabled: false}) with the reason.",
         },
         fr: Text {
-            summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} est en lecture seule.",
-            description: "Plus rien ne peut y être écrit : souvent le noyau l'a remonté après des erreurs disque. D'abord lire le journal du noyau (dmesg), puis vérifier le disque avant de le remonter.",
+            summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} est passé en lecture seule : toute écriture y échoue maintenant.",
+            description: "Il refuse les écritures alors qu'il est monté rw, ou il était accessible en écriture et ne l'est plus : en général le noyau l'a remonté après des erreurs disque (ext4 errors=remount-ro). D'abord lire le journal du noyau (dmesg | grep -i -e error -e remount), puis vérifier le disque (smartctl -a) et le système de fichiers avant de le remonter en rw. S'il a été mis en lecture seule exprès, le dire dans une exception du fichier de seuils (readonly: {enabled: false}) avec la raison.",
         },
         avail: None,
         gate: None,

@@ -345,7 +345,10 @@ fn lookalike_role_tests(t: &Thresholds) -> Vec<TestGroup> {
         if t.roles.contains_key(&lookalike) {
             continue;
         }
-        for spec in ALERTS.iter().filter(|s| s.sig().by_role) {
+        for spec in ALERTS
+            .iter()
+            .filter(|s| s.sig().by_role && t.roles[role].contains_key(s.signal))
+        {
             let sig = spec.sig();
             let l = t.signals[spec.signal];
             // The value that fires the most levels.

@@ -117,8 +117,8 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
         let mut value = (spec.value)(&scope);
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
-        if sig.by_role && !t.roles.is_empty() {
-            let roles: Vec<&str> = t.roles.keys().map(String::as_str).collect();
+        let roles = t.roles_setting(spec.signal);
+        if sig.by_role && !roles.is_empty() {
             value = signals::outside_roles(value, &scope, &roles);
         }
         for level in LEVELS {

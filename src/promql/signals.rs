@@ -11,6 +11,9 @@ pub mod metric {
     pub const FS_FILES: &str = "vigie_filesystem_files";
     pub const FS_FILES_FREE: &str = "vigie_filesystem_files_free";
     pub const FS_READONLY: &str = "vigie_filesystem_readonly";
+    pub const FS_MOUNT_READONLY: &str = "vigie_filesystem_mount_readonly";
+    pub const FS_SUPERBLOCK_READONLY: &str = "vigie_filesystem_superblock_readonly";
+    pub const FS_TURNED_READONLY: &str = "vigie_filesystem_turned_readonly";
     pub const FS_STAT_ERROR: &str = "vigie_filesystem_stat_error";
     pub const PATH_INFO: &str = "vigie_path_filesystem_info";
     pub const SWAP_SIZE: &str = "vigie_swap_size_bytes";
@@ -182,8 +185,44 @@ pub fn days_until_full_or_horizon(s: &Scope, horizon: f64) -> Expr {
     capped.bin(Op::Or, horizon_everywhere)
 }
 
+/// 1 where writes fail through the mount (a state: a filesystem mounted
+/// read-only on purpose is 1 too), for graphs.
 pub fn readonly(s: &Scope) -> Expr {
     s.metric(FS_READONLY)
+}
+
+/// The read-only alerts, matched by name: the generic one and each role's.
+pub const READONLY_ALERTS: &str = "Vigie.*FilesystemReadOnly";
+
+/// 1 for a filesystem that went read-only against its owner's will:
+/// - its superblock is read-only while the mount's own options say rw
+///   (ext4 `errors=remount-ro` after an error, btrfs after an abort);
+/// - or vigie saw this mount writable and it is read-only now (it was
+///   remounted read-only);
+/// - or it is still read-only and a read-only alert already fires for it:
+///   so the alert does not resolve when vigie restarts and forgets what it
+///   saw, only when the filesystem is writable again.
+///
+/// A filesystem mounted read-only from the start gives nothing. Each term
+/// is computed without the metric name, so a filesystem that meets two of
+/// them gives one series.
+pub fn readonly_unexpected(s: &Scope) -> Expr {
+    let against_options = s
+        .metric(FS_SUPERBLOCK_READONLY)
+        .bin(Op::Sub, s.metric(FS_MOUNT_READONLY))
+        .paren()
+        .bin(Op::Eq, n(1.0));
+    let turned = Expr::call("clamp_max", [s.metric(FS_TURNED_READONLY), n(1.0)]).bin(Op::Eq, n(1.0));
+    let firing = Expr::metric(
+        ALERTS,
+        &s.sel
+            .with(Matcher::eq("alertstate", "firing"))
+            .with(Matcher::regex("alertname", READONLY_ALERTS)),
+    );
+    let still = Expr::call("clamp_max", [s.metric(FS_READONLY), n(1.0)])
+        .bin(Op::Eq, n(1.0))
+        .on(Op::And, FILESYSTEM_KEY, firing);
+    against_options.bin(Op::Or, turned).bin(Op::Or, still)
 }
 
 /// 2 for a filesystem whose statfs hung, else 1 when read-only, per mountpoint.

@@ -2,6 +2,10 @@
 //!
 //! - `alerts_e2e`: three tmpfs filesystems, the binary and real Prometheus
 //!   with the generated rules: filling and control-plane alerts fire.
+//! - `readonly`: tmpfs mounted read-only from the start, remounted
+//!   read-only, acknowledged by an override, and a read-only superblock
+//!   under a rw mount: only the two that went read-only alert (real
+//!   Prometheus and `vigie check`).
 //! - `proc_fixtures`: the collectors on real `/proc` captures
 //!   (`../shared/fixtures/proc`), checked against their `expected.json`.
 //! - `edge_fixtures`: fixture trees written for vigie: escaped mount points,
@@ -74,6 +78,7 @@ mod k8s;
 mod live;
 mod proc_fixtures;
 mod prometheus;
+mod readonly;
 mod recipe_e2e;
 mod replays;
 mod resilience;
