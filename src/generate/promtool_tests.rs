@@ -143,9 +143,22 @@ fn render(
     value: f64,
     avail: Option<f64>,
 ) -> String {
+    render_with(template, labels, value, avail, &[])
+}
+
+/// As [`render`], with `dns_failing` the failing DNS probe results in the
+/// test's series (see [`super::alerts::render_dns`]).
+fn render_with(
+    template: &str,
+    labels: &BTreeMap<String, String>,
+    value: f64,
+    avail: Option<f64>,
+    dns_failing: &[BTreeMap<String, String>],
+) -> String {
+    let template = super::alerts::render_dns(template, labels, dns_failing);
     let mut s = match avail {
         Some(a) => template.replace(super::alerts::AVAIL, &format!("{}B", humanize1024(a))),
-        None => template.to_string(),
+        None => template,
     };
     s = s.replace("{{ printf \"%.1f\" $value }}", &format!("{value:.1}"));
     s = s.replace("{{ printf \"%.0f\" $value }}", &format!("{value:.0}"));
@@ -519,6 +532,7 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), Gen
     tests.extend(lookalike_role_tests(t));
     tests.extend(override_tests(t));
     tests.extend(monitoring_tests(t));
+    tests.extend(dns_handover_test(t));
     let (long, short): (Vec<TestGroup>, Vec<TestGroup>) =
         tests.into_iter().partition(|g| g.interval != "1m");
     let file = |tests, evaluation_interval| {
@@ -586,6 +600,128 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
         }
     }
     out
+}
+
+/// The DNS hand-over, minute by minute: resolver A stops answering, its
+/// warning fires after its `for:`; then resolver B says the probed name
+/// does not exist, so all fail: A's warning keeps firing until the
+/// all-failing critical fires (after its own `for:`), and from then on
+/// that critical alone, whose text says what each resolver did. No minute
+/// without an alert once A's warning fired, and never a warning per
+/// resolver beside the critical.
+fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
+    let warn = t.signals["dns.resolver_failing"];
+    let crit = t.signals["dns.all_resolvers_failing"];
+    if warn.warning.is_none() || crit.critical.is_none() {
+        return None;
+    }
+    let (fw, fc) = (warn.for_secs.div_ceil(60), crit.for_secs.div_ceil(60));
+    // B fails once A's warning has fired; the critical fires `fc` later.
+    let b_fails = fw + 2;
+    let end = b_fails + fc + 3;
+    let groups = super::rules::groups(t);
+    let rule = |name: &str, sev: &str| {
+        groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .find(|r| r.alert.as_deref() == Some(name) && r.labels.get("severity").map(String::as_str) == Some(sev))
+            .cloned()
+    };
+    let (warning_rule, critical_rule) = (
+        rule("VigieDnsResolverFailing", "warning")?,
+        rule(crate::promql::signals::DNS_ALL_FAILING_ALERT, "critical")?,
+    );
+    let mut host = t.selector.equalities();
+    host.insert("instance".into(), INSTANCE.into());
+    let probe = |resolver: &str| {
+        let mut l = host.clone();
+        for (k, v) in [("resolver", resolver), ("source", "resolv.conf"), ("query", "."), ("type", "NS")] {
+            l.insert(k.into(), v.into());
+        }
+        l
+    };
+    let (a, b) = (probe("192.0.2.53:53"), probe("198.51.100.53:53"));
+    let with = |l: &BTreeMap<String, String>, extra: &[(&str, &str)]| {
+        let mut l = l.clone();
+        for (k, v) in extra {
+            l.insert(k.to_string(), v.to_string());
+        }
+        l
+    };
+    let a_result = with(&a, &[("class", "no_answer"), ("result", "timeout")]);
+    let b_ok = with(&b, &[("class", "ok"), ("result", "NOERROR")]);
+    let b_result = with(&b, &[("class", "wrong_answer"), ("result", "NXDOMAIN")]);
+    // Values per minute 0..=end: `before` until B fails, `after` from then.
+    let timeline = |before: &str, after: &str| {
+        (0..=end)
+            .map(|m| if m < b_fails { before } else { after })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let series = |metric: &str, labels: &BTreeMap<String, String>, values: String| InputSeries {
+        series: series_name(metric, labels),
+        values,
+    };
+    use crate::promql::signals::metric::{DNS_LAST_RESULT, DNS_RESOLVERS, DNS_RESOLVERS_FAILING, DNS_SUCCESS};
+    let input_series = vec![
+        series(DNS_RESOLVERS, &host, timeline("2", "2")),
+        series(DNS_RESOLVERS_FAILING, &host, timeline("1", "2")),
+        series(DNS_SUCCESS, &a, timeline("0", "0")),
+        series(DNS_SUCCESS, &b, timeline("1", "0")),
+        series(DNS_LAST_RESULT, &a_result, timeline("1", "1")),
+        series(DNS_LAST_RESULT, &b_ok, timeline("1", "_")),
+        series(DNS_LAST_RESULT, &b_result, timeline("_", "1")),
+    ];
+    let expect = |rule: &super::rules::Rule, labels: BTreeMap<String, String>, failing: &[BTreeMap<String, String>]| {
+        let mut labels = labels;
+        labels.insert("severity".into(), rule.labels["severity"].clone());
+        let exp_annotations = rule
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), render_with(v, &labels, 0.0, None, failing)))
+            .collect();
+        ExpAlert {
+            exp_labels: labels,
+            exp_annotations,
+        }
+    };
+    let mut alert_rule_test = Vec::new();
+    for m in 0..=end {
+        let failing: Vec<BTreeMap<String, String>> = if m < b_fails {
+            vec![a_result.clone()]
+        } else {
+            vec![a_result.clone(), b_result.clone()]
+        };
+        let critical = m >= b_fails + fc;
+        let mut warnings = Vec::new();
+        if m >= fw && !critical {
+            warnings.push(expect(&warning_rule, a.clone(), &failing));
+        }
+        if m >= b_fails + fw && !critical {
+            warnings.push(expect(&warning_rule, b.clone(), &failing));
+        }
+        let criticals = if critical {
+            vec![expect(&critical_rule, host.clone(), &failing)]
+        } else {
+            vec![]
+        };
+        for (alertname, exp_alerts) in [
+            ("VigieDnsResolverFailing", warnings),
+            (crate::promql::signals::DNS_ALL_FAILING_ALERT, criticals),
+        ] {
+            alert_rule_test.push(AlertTest {
+                eval_time: prom_duration(m * 60),
+                alertname: alertname.to_string(),
+                exp_alerts,
+            });
+        }
+    }
+    Some(TestGroup {
+        name: "DNS hand-over: one resolver down is a warning naming it, all down is one critical, no gap in between".into(),
+        interval: "1m",
+        input_series,
+        alert_rule_test,
+    })
 }
 
 /// (series, values) pairs.

@@ -45,6 +45,7 @@ pub mod metric {
     pub const SMART_POWER_ON: &str = "vigie_smart_power_on_seconds";
     pub const SMART_LAST_SUCCESS: &str = "vigie_smart_last_success_timestamp_seconds";
     pub const DNS_SUCCESS: &str = "vigie_dns_probe_success";
+    pub const DNS_LAST_RESULT: &str = "vigie_dns_probe_last_result";
     pub const DNS_DURATION: &str = "vigie_dns_probe_duration_seconds";
     pub const DNS_LATENCY_BUCKET: &str = "vigie_dns_probe_latency_seconds_bucket";
     pub const DNS_PROBES: &str = "vigie_dns_probes_total";
@@ -328,13 +329,20 @@ pub fn per_disk(s: &Scope, metric: &str) -> Expr {
     Expr::agg(Agg::Max, DISK_BY, s.metric(metric))
 }
 
-/// 1 for a failing resolver while others still answer (all failing is
-/// its own alert).
+/// The alert for all of a host's resolvers failing.
+pub const DNS_ALL_FAILING_ALERT: &str = "VigieDnsAllResolversFailing";
+
+/// 1 for a failing resolver, until the alert for all of the host's
+/// resolvers failing fires: the per-resolver alerts hand over to it only
+/// once it fires (after its own `for:`), so there is no gap in between
+/// and, once it fires, one alert instead of one per resolver.
 pub fn dns_resolver_failing(s: &Scope) -> Expr {
-    let all_failing = s
-        .metric(DNS_RESOLVERS_FAILING)
-        .bin(Op::Ge, s.metric(DNS_RESOLVERS))
-        .paren();
+    let all_failing = Expr::metric(
+        ALERTS,
+        &s.sel
+            .with(Matcher::eq("alertstate", "firing"))
+            .with(Matcher::eq("alertname", DNS_ALL_FAILING_ALERT)),
+    );
     not(s.metric(DNS_SUCCESS))
         .paren()
         .on(Op::Unless, &["instance"], all_failing)
