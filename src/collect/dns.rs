@@ -515,6 +515,45 @@ impl Collector for DnsCollector {
         self.round()
     }
 
+    /// The failing resolvers and what each did ("2 of 2 resolvers fail:
+    /// 10.0.0.53:53 says . does not exist (NXDOMAIN) ...").
+    fn trouble(&self) -> Option<String> {
+        let sh = lock(&self.shared);
+        if sh.resolvers.is_empty() {
+            return Some("no resolver to probe".into());
+        }
+        let mut failing: Vec<String> = Vec::new();
+        let mut resolvers: HashSet<&Resolver> = HashSet::new();
+        for ((resolver, query), st) in sh.pairs.iter().filter(|(_, st)| st.missing_rounds == 0) {
+            let Some((outcome, _)) = &st.last else { continue };
+            let class = outcome.class(query.expect);
+            if class == Class::Ok {
+                continue;
+            }
+            resolvers.insert(resolver);
+            let what = match class {
+                Class::NoAnswer => "does not answer",
+                Class::ErrorAnswer => "answers with an error",
+                _ => "gives a wrong answer",
+            };
+            failing.push(format!(
+                "{} {what} ({}) to {} {}",
+                resolver.addr,
+                outcome.result(),
+                query.name,
+                query.rtype
+            ));
+        }
+        (!failing.is_empty()).then(|| {
+            format!(
+                "{} of {} resolvers fail: {}",
+                resolvers.len(),
+                sh.resolvers.len(),
+                failing.join("; ")
+            )
+        })
+    }
+
     fn rereads_on_sighup(&self) -> Option<&'static str> {
         self.config
             .from_resolv_conf
