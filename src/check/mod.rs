@@ -577,7 +577,13 @@ pub fn evaluate(
                     }
                     d.push_str(text.description);
                     (
-                        Some(render(text.summary, &s.labels, s.value, avail, &dns_failing)),
+                        Some(render(
+                            text.summary,
+                            &s.labels,
+                            s.value,
+                            avail,
+                            &dns_failing,
+                        )),
                         Some(render(&d, &s.labels, s.value, avail, &dns_failing)),
                     )
                 };
@@ -598,7 +604,11 @@ pub fn evaluate(
                     firing.insert("__name__".into(), metric::ALERTS.into());
                     firing.insert("alertname".into(), alert.clone());
                     firing.insert("alertstate".into(), "firing".into());
-                    let severity = if level == Level::Critical { "critical" } else { "warning" };
+                    let severity = if level == Level::Critical {
+                        "critical"
+                    } else {
+                        "warning"
+                    };
                     firing.insert("severity".into(), severity.into());
                     data.current.push(Sample {
                         labels: firing,

@@ -156,7 +156,7 @@ pub struct DnsConfig {
     #[arg(
         id = "collector.dns.query",
         long = "collector.dns.query",
-        value_name = "NAME[:TYPE]",
+        value_name = "NAME[:TYPE][=EXPECT]",
         default_value = DEFAULT_QUERY,
         hide_default_value = true,
         help = "NAME[:TYPE][=EXPECT] to ask every resolver (type A by default), e.g. example.org:MX for your \

@@ -412,7 +412,10 @@ mod tests {
         );
         assert!(":A".parse::<DnsQuery>().is_err());
         let q: DnsQuery = ".:NS".parse().unwrap();
-        assert_eq!((q.name.as_str(), q.rtype, q.expect), (".", RecordType::NS, Expect::Records));
+        assert_eq!(
+            (q.name.as_str(), q.rtype, q.expect),
+            (".", RecordType::NS, Expect::Records)
+        );
         let q: DnsQuery = "gone.example.org=nxdomain".parse().unwrap();
         assert_eq!(q.expect, Expect::Rcode(3));
         assert_eq!(q.to_string(), "gone.example.org:A=NXDOMAIN");
@@ -446,11 +449,25 @@ mod tests {
             (a(Refused, 0), Expect::NoError, ErrorAnswer, "REFUSED"),
             (a(ServFail, 0), Expect::Rcode(3), WrongAnswer, "SERVFAIL"),
             (Outcome::Timeout, Expect::Records, NoAnswer, "timeout"),
-            (Outcome::Network("x".into()), Expect::Records, NoAnswer, "network_error"),
-            (Outcome::Malformed("x".into()), Expect::Records, WrongAnswer, "malformed"),
+            (
+                Outcome::Network("x".into()),
+                Expect::Records,
+                NoAnswer,
+                "network_error",
+            ),
+            (
+                Outcome::Malformed("x".into()),
+                Expect::Records,
+                WrongAnswer,
+                "malformed",
+            ),
         ];
         for (o, e, class, result) in cases {
-            assert_eq!((o.class(e), o.result().as_str()), (class, result), "{o:?} {e:?}");
+            assert_eq!(
+                (o.class(e), o.result().as_str()),
+                (class, result),
+                "{o:?} {e:?}"
+            );
         }
     }
 

@@ -147,7 +147,9 @@ pub fn dns_what(l: &BTreeMap<String, String>, fr: bool) -> String {
         (_, "NODATA", false) => format!("says {q} has no {ty} record"),
         (_, "NODATA", true) => format!("dit que {q} n'a pas d'enregistrement {ty}"),
         (_, "malformed", false) => format!("answers another question than {q} {ty}, or garbage"),
-        (_, "malformed", true) => format!("répond à une autre question que {q} {ty}, ou n'importe quoi"),
+        (_, "malformed", true) => {
+            format!("répond à une autre question que {q} {ty}, ou n'importe quoi")
+        }
         ("error_answer", r, false) => format!("answers {q} with an error ({r})"),
         ("error_answer", r, true) => format!("répond à {q} par une erreur ({r})"),
         (_, r, false) => format!("answers {r} to {q}, not what that query expects"),
@@ -176,7 +178,13 @@ pub fn render_dns(
     let each = |fr: bool, sep: &str| {
         failing
             .iter()
-            .map(|f| format!("{} {}{sep}", f.get("resolver").map_or("", String::as_str), dns_what(f, fr)))
+            .map(|f| {
+                format!(
+                    "{} {}{sep}",
+                    f.get("resolver").map_or("", String::as_str),
+                    dns_what(f, fr)
+                )
+            })
             .collect::<String>()
     };
     template
@@ -654,7 +662,10 @@ pub const ALERTS: &[AlertSpec] = &[
         en: Text {
             summary: concat!(
                 "Resolver {{ $labels.resolver }} used by {{ $labels.instance }} ",
-                dns_probe_result!(dns_what_en!(), "fails to resolve {{ $labels.query }} ({{ $labels.type }})"),
+                dns_probe_result!(
+                    dns_what_en!(),
+                    "fails to resolve {{ $labels.query }} ({{ $labels.type }})"
+                ),
                 "."
             ),
             description: "Mail and apps on {{ $labels.instance }} now depend on the other resolvers alone (if they all fail too, one critical alert takes over from this one). If it does not answer, check that it runs and is reachable; if it answers with an error or a wrong answer, check its upstream servers and configuration (dig @RESOLVER {{ $labels.query }} {{ $labels.type }}).",
@@ -662,7 +673,10 @@ pub const ALERTS: &[AlertSpec] = &[
         fr: Text {
             summary: concat!(
                 "Le résolveur {{ $labels.resolver }} utilisé par {{ $labels.instance }} ",
-                dns_probe_result!(dns_what_fr!(), "ne résout plus {{ $labels.query }} ({{ $labels.type }})"),
+                dns_probe_result!(
+                    dns_what_fr!(),
+                    "ne résout plus {{ $labels.query }} ({{ $labels.type }})"
+                ),
                 "."
             ),
             description: "Le courrier et les applications de {{ $labels.instance }} dépendent maintenant des autres résolveurs seuls (s'ils échouent tous aussi, une seule alerte critique prend le relais de celle-ci). S'il ne répond pas, vérifier qu'il tourne et qu'il est joignable ; s'il répond par une erreur ou une mauvaise réponse, vérifier ses serveurs en amont et sa configuration (dig @RÉSOLVEUR {{ $labels.query }} {{ $labels.type }}).",

@@ -533,6 +533,7 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), Gen
     tests.extend(override_tests(t));
     tests.extend(monitoring_tests(t));
     tests.extend(dns_handover_test(t));
+    tests.extend(readonly_restart_test(t));
     let (long, short): (Vec<TestGroup>, Vec<TestGroup>) =
         tests.into_iter().partition(|g| g.interval != "1m");
     let file = |tests, evaluation_interval| {
@@ -624,7 +625,10 @@ fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         groups
             .iter()
             .flat_map(|g| &g.rules)
-            .find(|r| r.alert.as_deref() == Some(name) && r.labels.get("severity").map(String::as_str) == Some(sev))
+            .find(|r| {
+                r.alert.as_deref() == Some(name)
+                    && r.labels.get("severity").map(String::as_str) == Some(sev)
+            })
             .cloned()
     };
     let (warning_rule, critical_rule) = (
@@ -635,7 +639,12 @@ fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     host.insert("instance".into(), INSTANCE.into());
     let probe = |resolver: &str| {
         let mut l = host.clone();
-        for (k, v) in [("resolver", resolver), ("source", "resolv.conf"), ("query", "."), ("type", "NS")] {
+        for (k, v) in [
+            ("resolver", resolver),
+            ("source", "resolv.conf"),
+            ("query", "."),
+            ("type", "NS"),
+        ] {
             l.insert(k.into(), v.into());
         }
         l
@@ -662,7 +671,9 @@ fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         series: series_name(metric, labels),
         values,
     };
-    use crate::promql::signals::metric::{DNS_LAST_RESULT, DNS_RESOLVERS, DNS_RESOLVERS_FAILING, DNS_SUCCESS};
+    use crate::promql::signals::metric::{
+        DNS_LAST_RESULT, DNS_RESOLVERS, DNS_RESOLVERS_FAILING, DNS_SUCCESS,
+    };
     let input_series = vec![
         series(DNS_RESOLVERS, &host, timeline("2", "2")),
         series(DNS_RESOLVERS_FAILING, &host, timeline("1", "2")),
@@ -672,7 +683,9 @@ fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         series(DNS_LAST_RESULT, &b_ok, timeline("1", "_")),
         series(DNS_LAST_RESULT, &b_result, timeline("_", "1")),
     ];
-    let expect = |rule: &super::rules::Rule, labels: BTreeMap<String, String>, failing: &[BTreeMap<String, String>]| {
+    let expect = |rule: &super::rules::Rule,
+                  labels: BTreeMap<String, String>,
+                  failing: &[BTreeMap<String, String>]| {
         let mut labels = labels;
         labels.insert("severity".into(), rule.labels["severity"].clone());
         let exp_annotations = rule
@@ -718,6 +731,104 @@ fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     }
     Some(TestGroup {
         name: "DNS hand-over: one resolver down is a warning naming it, all down is one critical, no gap in between".into(),
+        interval: "1m",
+        input_series,
+        alert_rule_test,
+    })
+}
+
+/// A filesystem remounted read-only (mount and superblock both `ro`, as
+/// `mount -o remount,ro` leaves them): vigie saw the turn, the alert fires
+/// after its `for:`; vigie restarts (a missed scrape, then it no longer
+/// knows the filesystem was writable): the alert keeps firing while the
+/// filesystem stays read-only; writable again, it resolves. A filesystem
+/// mounted read-only from the start, beside it, never alerts.
+fn readonly_restart_test(t: &Thresholds) -> Option<TestGroup> {
+    use crate::promql::signals::metric::{
+        FS_MOUNT_READONLY, FS_READONLY, FS_SUPERBLOCK_READONLY, FS_TURNED_READONLY,
+    };
+    let l = t.signals["filesystem.readonly"];
+    l.critical?;
+    let rule = super::rules::groups(t)
+        .into_iter()
+        .flat_map(|g| g.rules)
+        .find(|r| {
+            r.alert.as_deref() == Some("VigieFilesystemReadOnly")
+                && r.labels.get("severity").map(String::as_str) == Some("critical")
+        })?;
+    let f = l.for_secs.div_ceil(60);
+    // Minutes: read-only from `turn`, vigie restarts at `restart` (one
+    // missed scrape), writable again at `writable`.
+    let turn = 2;
+    let restart = turn + f + 3;
+    let writable = restart + 6;
+    let end = writable + 2;
+    let mut fs = t.selector.equalities();
+    fs.insert("instance".into(), INSTANCE.into());
+    let mut fixed = fs.clone();
+    for (k, v) in [("mountpoint", "/srv/data"), ("device", "/dev/sdb1"), ("fstype", "ext4")] {
+        fs.insert(k.into(), v.into());
+    }
+    for (k, v) in [("mountpoint", "/srv/iso"), ("device", "/dev/sr0"), ("fstype", "ext4")] {
+        fixed.insert(k.into(), v.into());
+    }
+    // Per minute: `_` at the restart, else `ro` while read-only.
+    let values = |ro: &str, rw: &str, turned: bool| {
+        (0..=end)
+            .map(|m| {
+                if m == restart {
+                    "_"
+                } else if (turn..writable).contains(&m) {
+                    if turned && m > restart { "0" } else { ro }
+                } else {
+                    rw
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let series = |metric: &str, labels: &BTreeMap<String, String>, values: String| InputSeries {
+        series: series_name(metric, labels),
+        values,
+    };
+    let all_ones = (0..=end).map(|_| "1").collect::<Vec<_>>().join(" ");
+    let zeros = (0..=end).map(|_| "0").collect::<Vec<_>>().join(" ");
+    let input_series = vec![
+        series(FS_READONLY, &fs, values("1", "0", false)),
+        series(FS_MOUNT_READONLY, &fs, values("1", "0", false)),
+        series(FS_SUPERBLOCK_READONLY, &fs, values("1", "0", false)),
+        series(FS_TURNED_READONLY, &fs, values("1", "0", true)),
+        series(FS_READONLY, &fixed, all_ones.clone()),
+        series(FS_MOUNT_READONLY, &fixed, all_ones.clone()),
+        series(FS_SUPERBLOCK_READONLY, &fixed, all_ones),
+        series(FS_TURNED_READONLY, &fixed, zeros),
+    ];
+    let mut labels = fs.clone();
+    labels.insert("severity".into(), "critical".into());
+    let alert = ExpAlert {
+        exp_annotations: rule
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), render(v, &labels, 1.0, None)))
+            .collect(),
+        exp_labels: labels,
+    };
+    let alert_rule_test = (0..=end)
+        .map(|m| AlertTest {
+            eval_time: prom_duration(m * 60),
+            alertname: "VigieFilesystemReadOnly".into(),
+            exp_alerts: if m >= turn + f && m < writable {
+                vec![ExpAlert {
+                    exp_labels: alert.exp_labels.clone(),
+                    exp_annotations: alert.exp_annotations.clone(),
+                }]
+            } else {
+                vec![]
+            },
+        })
+        .collect();
+    Some(TestGroup {
+        name: "VigieFilesystemReadOnly: remounted read-only, fires, keeps firing across a vigie restart, resolves once writable; mounted read-only from the start: quiet".into(),
         interval: "1m",
         input_series,
         alert_rule_test,

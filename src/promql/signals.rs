@@ -204,7 +204,8 @@ pub const READONLY_ALERTS: &str = "Vigie.*FilesystemReadOnly";
 ///   so the alert does not resolve when vigie restarts and forgets what it
 ///   saw, only when the filesystem is writable again.
 ///
-/// A filesystem mounted read-only from the start gives nothing. Each term
+/// 0 for any other filesystem (mounted read-only from the start, or
+/// writable). Each term
 /// is computed without the metric name, so a filesystem that meets two of
 /// them gives one series.
 pub fn readonly_unexpected(s: &Scope) -> Expr {
@@ -213,7 +214,8 @@ pub fn readonly_unexpected(s: &Scope) -> Expr {
         .bin(Op::Sub, s.metric(FS_MOUNT_READONLY))
         .paren()
         .bin(Op::Eq, n(1.0));
-    let turned = Expr::call("clamp_max", [s.metric(FS_TURNED_READONLY), n(1.0)]).bin(Op::Eq, n(1.0));
+    let turned =
+        Expr::call("clamp_max", [s.metric(FS_TURNED_READONLY), n(1.0)]).bin(Op::Eq, n(1.0));
     let firing = Expr::metric(
         ALERTS,
         &s.sel
@@ -223,7 +225,12 @@ pub fn readonly_unexpected(s: &Scope) -> Expr {
     let still = Expr::call("clamp_max", [s.metric(FS_READONLY), n(1.0)])
         .bin(Op::Eq, n(1.0))
         .on(Op::And, FILESYSTEM_KEY, firing);
-    against_options.bin(Op::Or, turned).bin(Op::Or, still)
+    // 0 for every other filesystem: a value to show (vigie check, graphs).
+    let others = n(0.0).bin(Op::Mul, s.metric(FS_READONLY));
+    against_options
+        .bin(Op::Or, turned)
+        .bin(Op::Or, still)
+        .bin(Op::Or, others)
 }
 
 /// 2 for a filesystem whose statfs hung, else 1 when read-only, per mountpoint.

@@ -655,7 +655,10 @@ fn nxdomain_is_a_wrong_answer_not_silence() {
         .lines()
         .find(|l| l.starts_with("<tr><td>dns</td>"))
         .unwrap();
-    assert!(row.contains("in trouble") && !row.ends_with("<td>ok</td></tr>"), "{row}");
+    assert!(
+        row.contains("in trouble") && !row.ends_with("<td>ok</td></tr>"),
+        "{row}"
+    );
     assert!(
         row.contains(&format!("{} gives a wrong answer (NXDOMAIN)", d.addr))
             && row.contains(&format!("{silent} does not answer (timeout)")),
@@ -669,17 +672,27 @@ fn nxdomain_is_a_wrong_answer_not_silence() {
         20_778,
     )
     .unwrap();
-    vigie::generate::write(&generate(&t, Format::Plain).unwrap(), dir.path(), None, false)
-        .unwrap();
+    vigie::generate::write(
+        &generate(&t, Format::Plain).unwrap(),
+        dir.path(),
+        None,
+        false,
+    )
+    .unwrap();
     let prom = crate::prometheus::Prometheus::start(&[v.addr], &[&dir.path().join(RULES_FILE)]);
     let deadline = Instant::now() + Duration::from_secs(30);
     let summary = loop {
         let body = get(prom.addr, "/api/v1/alerts").body;
         let j: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let found = j["data"]["alerts"].as_array().unwrap().iter().find_map(|a| {
-            (a["labels"]["alertname"] == "VigieDnsAllResolversFailing" && a["state"] == "firing")
-                .then(|| a["annotations"]["summary"].as_str().unwrap().to_string())
-        });
+        let found = j["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|a| {
+                (a["labels"]["alertname"] == "VigieDnsAllResolversFailing"
+                    && a["state"] == "firing")
+                    .then(|| a["annotations"]["summary"].as_str().unwrap().to_string())
+            });
         if let Some(s) = found {
             break s;
         }
@@ -687,11 +700,16 @@ fn nxdomain_is_a_wrong_answer_not_silence() {
         std::thread::sleep(Duration::from_millis(500));
     };
     assert!(
-        summary.contains(&format!("{} says nope.vigie.test does not exist (NXDOMAIN)", d.addr))
-            && summary.contains(&format!("{silent} does not answer (timeout)")),
+        summary.contains(&format!(
+            "{} says nope.vigie.test does not exist (NXDOMAIN)",
+            d.addr
+        )) && summary.contains(&format!("{silent} does not answer (timeout)")),
         "{summary}"
     );
-    assert!(!summary.contains(&format!("{} does not answer", d.addr)), "{summary}");
+    assert!(
+        !summary.contains(&format!("{} does not answer", d.addr)),
+        "{summary}"
+    );
     drop(prom);
     drop(v);
 
@@ -701,7 +719,10 @@ fn nxdomain_is_a_wrong_answer_not_silence() {
     let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .arg("check")
         .arg(format!("--thresholds={}", t.display()))
-        .args(["--only=dns", "--collector.dns.resolver-from-resolv-conf=false"])
+        .args([
+            "--only=dns",
+            "--collector.dns.resolver-from-resolv-conf=false",
+        ])
         .arg(format!("--collector.dns.resolver={}", d.addr))
         .arg("--collector.dns.query=nope.vigie.test")
         .output()
@@ -709,8 +730,14 @@ fn nxdomain_is_a_wrong_answer_not_silence() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
-        text.contains(&format!("{} dit que nope.vigie.test n'existe pas (NXDOMAIN)", d.addr)),
+        text.contains(&format!(
+            "{} dit que nope.vigie.test n'existe pas (NXDOMAIN)",
+            d.addr
+        )),
         "{text}"
     );
-    assert!(!text.contains(&format!("{} ne répond pas", d.addr)), "{text}");
+    assert!(
+        !text.contains(&format!("{} ne répond pas", d.addr)),
+        "{text}"
+    );
 }

@@ -37,7 +37,14 @@ fn mount(args: &[&str]) {
 /// A tmpfs mounted read-only from the start.
 fn tmpfs_ro(dir: &Path) -> Tmpfs {
     std::fs::create_dir_all(dir).unwrap();
-    mount(&["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", &dir.to_string_lossy()]);
+    mount(&[
+        "-t",
+        "tmpfs",
+        "-o",
+        "ro,size=1m",
+        "tmpfs",
+        &dir.to_string_lossy(),
+    ]);
     Tmpfs(dir.to_path_buf())
 }
 
@@ -56,7 +63,12 @@ fn rw_bind_of_ro(src: &Path, dir: &Path) -> Tmpfs {
         .unwrap();
     assert!(
         line.split(' ').nth(5).unwrap().starts_with("rw")
-            && line.rsplit(' ').next().unwrap().split(',').any(|o| o == "ro"),
+            && line
+                .rsplit(' ')
+                .next()
+                .unwrap()
+                .split(',')
+                .any(|o| o == "ro"),
         "expected a rw mount of a ro superblock: {line}"
     );
     Tmpfs(dir.to_path_buf())
@@ -159,19 +171,22 @@ fn read_only_alerts_only_when_a_filesystem_went_read_only() {
             .to_string()
     };
     assert_eq!(line("vigie_filesystem_turned_readonly{", &remounted), "1");
-    assert_eq!(line("vigie_filesystem_turned_readonly{", &ro_from_start), "0");
+    assert_eq!(
+        line("vigie_filesystem_turned_readonly{", &ro_from_start),
+        "0"
+    );
     assert_eq!(line("vigie_filesystem_superblock_readonly{", &errored), "1");
     assert_eq!(line("vigie_filesystem_mount_readonly{", &errored), "0");
-    assert_eq!(line("vigie_filesystem_mount_readonly{", &ro_from_start), "1");
+    assert_eq!(
+        line("vigie_filesystem_mount_readonly{", &ro_from_start),
+        "1"
+    );
     assert_eq!(line("vigie_filesystem_readonly{", &ro_from_start), "1");
 
     // Writable again: the alert resolves.
     mount(&["-o", "remount,rw", &mp(&remounted)]);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while firing(&prom)
-        .iter()
-        .any(|(_, m)| *m == mp(&remounted))
-    {
+    while firing(&prom).iter().any(|(_, m)| *m == mp(&remounted)) {
         assert!(Instant::now() < deadline, "still firing once writable");
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -204,7 +219,9 @@ fn check_says_critical_only_for_read_only_against_mount_options() {
         let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
             .arg("check")
             .arg(format!("--thresholds={}", t.display()))
-            .arg(format!("--collector.filesystem.mount-points-include={include}"))
+            .arg(format!(
+                "--collector.filesystem.mount-points-include={include}"
+            ))
             .args(["--only=filesystem", "--format=json"])
             .output()
             .unwrap();
