@@ -94,16 +94,25 @@ fn filesystem_on_host_tree() {
         Some(1.0)
     );
     assert_eq!(
-        f.value("vigie_filesystem_superblock_readonly", &[("mountpoint", "/data")]),
+        f.value(
+            "vigie_filesystem_superblock_readonly",
+            &[("mountpoint", "/data")]
+        ),
         Some(1.0)
     );
     assert_eq!(
-        f.value("vigie_filesystem_mount_readonly", &[("mountpoint", "/data")]),
+        f.value(
+            "vigie_filesystem_mount_readonly",
+            &[("mountpoint", "/data")]
+        ),
         Some(0.0)
     );
     // Read-only from vigie's first look: not a turn.
     assert_eq!(
-        f.value("vigie_filesystem_turned_readonly", &[("mountpoint", "/data")]),
+        f.value(
+            "vigie_filesystem_turned_readonly",
+            &[("mountpoint", "/data")]
+        ),
         Some(0.0)
     );
     assert_eq!(

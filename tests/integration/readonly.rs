@@ -58,8 +58,7 @@ fn rw_bind_of_ro(src: &Path, dir: &Path) -> Tmpfs {
     let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let line = mi
         .lines()
-        .filter(|l| l.split(' ').nth(4) == Some(d.as_ref()))
-        .last()
+        .rfind(|l| l.split(' ').nth(4) == Some(d.as_ref()))
         .unwrap();
     assert!(
         line.split(' ').nth(5).unwrap().starts_with("rw")
