@@ -535,7 +535,7 @@ mod tests {
         assert_eq!(dns.timeout, Duration::from_secs(2));
         assert!(dns.from_resolv_conf);
         assert_eq!(dns.queries.len(), 1);
-        assert_eq!(dns.queries[0].to_string(), "example.com:A");
+        assert_eq!(dns.queries[0].to_string(), ".:NS");
         let fs = FilesystemConfig::default();
         assert_eq!(fs.interval, Duration::from_secs(15));
         assert_eq!(fs.stat_timeout, Duration::from_secs(5));

@@ -510,7 +510,10 @@ fn landing_page(app: &App) -> String {
     for st in app.runner.status() {
         let state = match st.success {
             None => "not run yet".to_string(),
-            Some(true) => "ok".to_string(),
+            Some(true) => match &st.trouble {
+                None => "ok".to_string(),
+                Some(t) => format!("<strong>in trouble</strong>: {}", html_escape(t)),
+            },
             Some(false) => format!(
                 "failing: {}",
                 html_escape(st.last_error.as_deref().unwrap_or("unknown error"))

@@ -400,13 +400,20 @@ fn level_of(v: f64, dir: Direction, w: Option<f64>, c: Option<f64>) -> Level {
 
 /// Renders an alert text for a row, as Prometheus would (the template forms
 /// the catalogue uses).
-fn render(template: &str, labels: &Labels, value: f64, avail: Option<f64>) -> String {
+fn render(
+    template: &str,
+    labels: &Labels,
+    value: f64,
+    avail: Option<f64>,
+    dns_failing: &[Labels],
+) -> String {
+    let template = crate::generate::alerts::render_dns(template, labels, dns_failing);
     let mut s = match avail {
         Some(a) => template.replace(
             crate::generate::alerts::AVAIL,
             &format!("{}B", crate::generate::promtool_tests::humanize1024(a)),
         ),
-        None => template.to_string(),
+        None => template,
     };
     s = s.replace("{{ printf \"%.1f\" $value }}", &format!("{value:.1}"));
     s = s.replace("{{ printf \"%.0f\" $value }}", &format!("{value:.0}"));
@@ -459,9 +466,24 @@ pub fn evaluate(
             ));
         }
     }
-    let ev = |e: &crate::promql::Expr| {
+    // The alerts this check finds firing, as `ALERTS` samples the later
+    // expressions read, in the catalogue's order as the rule groups run
+    // (the per-resolver DNS alert hands over to the all-failing one once
+    // it fires; a check has no `for:`, so at once).
+    let mut data = data.clone();
+    let ev = |e: &crate::promql::Expr, data: &Data| {
         eval::eval(e.as_str(), data).map_err(|e| CheckError::Other(format!("evaluating: {e}")))
     };
+    // The failing DNS probes' last results, for the DNS alerts' texts.
+    let dns_failing: Vec<Labels> = data
+        .current
+        .iter()
+        .filter(|x| {
+            x.labels.get("__name__").map(String::as_str) == Some(metric::DNS_LAST_RESULT)
+                && x.labels.get("class").map(String::as_str) != Some("ok")
+        })
+        .map(|x| x.labels.clone())
+        .collect();
     for spec in ALERTS {
         let section = spec.signal.split('.').next().unwrap_or("");
         if !sections.contains(&section) {
@@ -501,11 +523,11 @@ pub fn evaluate(
                     continue;
                 }
             }
-            let result = ev(&expr)?;
+            let result = ev(&expr, &data)?;
             if result.is_empty() && spec.signal == "filesystem.full_in" {
                 report
                     .rows
-                    .extend(forecast_notes(t, spec, role, data, with_state)?);
+                    .extend(forecast_notes(t, spec, role, &data, with_state)?);
                 continue;
             }
             if result.is_empty() && spec.signal == "swap.swap_in_bytes_per_second" && !with_state {
@@ -562,8 +584,14 @@ pub fn evaluate(
                     }
                     d.push_str(text.description);
                     (
-                        Some(render(text.summary, &s.labels, s.value, avail)),
-                        Some(render(&d, &s.labels, s.value, avail)),
+                        Some(render(
+                            text.summary,
+                            &s.labels,
+                            s.value,
+                            avail,
+                            &dns_failing,
+                        )),
+                        Some(render(&d, &s.labels, s.value, avail, &dns_failing)),
                     )
                 };
                 let alert = match role {
@@ -578,6 +606,22 @@ pub fn evaluate(
                     .first()
                     .filter(|_| shared)
                     .map(|(m, _)| m.trim_start_matches("vigie_smart_").to_string());
+                if matches!(level, Level::Warning | Level::Critical) {
+                    let mut firing = labels.clone();
+                    firing.insert("__name__".into(), metric::ALERTS.into());
+                    firing.insert("alertname".into(), alert.clone());
+                    firing.insert("alertstate".into(), "firing".into());
+                    let severity = if level == Level::Critical {
+                        "critical"
+                    } else {
+                        "warning"
+                    };
+                    firing.insert("severity".into(), severity.into());
+                    data.current.push(Sample {
+                        labels: firing,
+                        value: 1.0,
+                    });
+                }
                 report.rows.push(Row {
                     signal: spec.signal.to_string(),
                     alert,
@@ -599,7 +643,7 @@ pub fn evaluate(
         }
     }
     if sections.contains(&"filesystem") {
-        report.rows.extend(stuck_rows(t, data));
+        report.rows.extend(stuck_rows(t, &data));
     }
     // Section by section, in the catalogue's order within each.
     report.rows.sort_by_key(|r| {

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::dns_probe::{DnsQuery, Outcome, probe};
+use super::dns_probe::{Class, DnsQuery, Outcome, probe};
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
 use super::resolv_conf::{self, LIBC_DEFAULT, LIBC_MAX_NAMESERVERS, SYSTEMD_MAX_UPSTREAMS};
@@ -54,6 +54,7 @@ pub const COLLECTOR: Entry = entry!(
 /// A (resolver, query) pair.
 const PROBE: &[&str] = &["resolver", "source", "query", "type"];
 const PROBE_RESULT: &[&str] = &["resolver", "source", "query", "type", "result"];
+const PROBE_LAST_RESULT: &[&str] = &["resolver", "source", "query", "type", "class", "result"];
 
 pub const DNS_PROBES: Desc = Desc::counter(
     "vigie_dns_probes",
@@ -67,14 +68,21 @@ pub const DNS_PROBE_LATENCY_SECONDS: Desc = Desc::histogram(
 ).unit(Unit::Seconds);
 pub const DNS_LAST_SUCCESS_TIMESTAMP_SECONDS: Desc = Desc::gauge(
     "vigie_dns_last_success_timestamp_seconds",
-    "Unix time of the last NOERROR answer of this resolver to this query; 0 if none yet.",
+    "Unix time of the last healthy answer of this resolver to this query (see vigie_dns_probe_success); 0 if none yet.",
     PROBE,
 )
 .unit(Unit::Seconds);
 pub const DNS_PROBE_SUCCESS: Desc = Desc::gauge(
     "vigie_dns_probe_success",
-    "1 if the resolver's last answer to this query was NOERROR, else 0 (error code, timeout, network error).",
+    "1 if the resolver's last answer to this query was healthy: what the query expects (by default NOERROR with at least one record), else 0.",
     PROBE,
+);
+pub const DNS_PROBE_LAST_RESULT: Desc = Desc::gauge(
+    "vigie_dns_probe_last_result",
+    "Always 1: what the last probe of this query got. class: ok, no_answer (timeout, network_error), error_answer (SERVFAIL, REFUSED...), \
+     wrong_answer (NXDOMAIN for a name that must exist, NODATA: NOERROR without a record, malformed: an answer to another question, \
+     or another code than the one the query expects); result: the response code, NODATA, timeout, network_error or malformed.",
+    PROBE_LAST_RESULT,
 );
 pub const DNS_PROBE_DURATION_SECONDS: Desc = Desc::gauge(
     "vigie_dns_probe_duration_seconds",
@@ -110,6 +118,7 @@ pub const FAMILIES: &[&Desc] = &[
     &DNS_PROBE_LATENCY_SECONDS,
     &DNS_LAST_SUCCESS_TIMESTAMP_SECONDS,
     &DNS_PROBE_SUCCESS,
+    &DNS_PROBE_LAST_RESULT,
     &DNS_PROBE_DURATION_SECONDS,
     &DNS_PROBE_ANSWERS,
     &DNS_RESOLVERS,
@@ -147,11 +156,13 @@ pub struct DnsConfig {
     #[arg(
         id = "collector.dns.query",
         long = "collector.dns.query",
-        value_name = "NAME[:TYPE]",
+        value_name = "NAME[:TYPE][=EXPECT]",
         default_value = DEFAULT_QUERY,
         hide_default_value = true,
-        help = "NAME[:TYPE] to ask every resolver (A by default), e.g. example.org:MX for your mail domain. \
-                  Repeatable. Default: example.com:A"
+        help = "NAME[:TYPE][=EXPECT] to ask every resolver (type A by default), e.g. example.org:MX for your \
+                  mail domain. EXPECT says what a healthy answer is: records (NOERROR with at least one record, \
+                  the default), noerror, or a response code (gone.example.org=NXDOMAIN). Repeatable. \
+                  Default: .:NS (the root's name servers, which every working recursive resolver knows)"
     )]
     pub queries: Vec<DnsQuery>,
 }
@@ -179,10 +190,15 @@ fn resolver_addr(s: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("{s:?} is not an IP address with an optional port (192.0.2.1, 192.0.2.1:5353, [2001:db8::1]:53)"))
 }
 
-/// The default query: a name reserved for documentation (RFC 2606) that
-/// public DNS answers, so a probe exercises real recursion without naming a
-/// third party. Users set their own (their mail domain's MX).
-pub const DEFAULT_QUERY: &str = "example.com";
+/// The default query: the root zone's name servers (`.` NS). Every working
+/// recursive resolver answers it with records (it primes from its root
+/// hints), whatever the host's network policy and without depending on a
+/// third party's zone. `example.com` (the default before) depends on
+/// IANA's zone and on the resolver reaching the internet; a resolver that
+/// cannot recurse (a sandbox, a local-only dnsmasq) says NXDOMAIN or
+/// REFUSED to both, and then the alert says so in those words. Users add
+/// their own (their mail domain's MX).
+pub const DEFAULT_QUERY: &str = ".:NS";
 
 /// Per list read (`resolv.conf`, `systemd-resolved`): how many resolvers it
 /// named past its cap.
@@ -256,7 +272,15 @@ fn lock(m: &super::Versioned<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 }
 
 impl DnsCollector {
-    pub fn new(paths: Paths, config: DnsConfig) -> Self {
+    pub fn new(paths: Paths, mut config: DnsConfig) -> Self {
+        // One probe per name and type (the last flag's expectation wins):
+        // the same name and type twice would export duplicate series.
+        let mut seen = HashSet::new();
+        config.queries.reverse();
+        config
+            .queries
+            .retain(|q| seen.insert((q.name.clone(), q.rtype)));
+        config.queries.reverse();
         DnsCollector {
             paths,
             config,
@@ -431,7 +455,7 @@ impl DnsCollector {
                 if matches!(outcome, Outcome::Answer { .. }) {
                     st.latency.observe(took.as_secs_f64());
                 }
-                if outcome.success() {
+                if outcome.class(key.1.expect) == Class::Ok {
                     st.last_success = Some(unix_now());
                 } else if st
                     .last
@@ -492,6 +516,45 @@ impl Collector for DnsCollector {
         self.round()
     }
 
+    /// The failing resolvers and what each did ("2 of 2 resolvers fail:
+    /// 10.0.0.53:53 says . does not exist (NXDOMAIN) ...").
+    fn trouble(&self) -> Option<String> {
+        let sh = lock(&self.shared);
+        if sh.resolvers.is_empty() {
+            return Some("no resolver to probe".into());
+        }
+        let mut failing: Vec<String> = Vec::new();
+        let mut resolvers: HashSet<&Resolver> = HashSet::new();
+        for ((resolver, query), st) in sh.pairs.iter().filter(|(_, st)| st.missing_rounds == 0) {
+            let Some((outcome, _)) = &st.last else { continue };
+            let class = outcome.class(query.expect);
+            if class == Class::Ok {
+                continue;
+            }
+            resolvers.insert(resolver);
+            let what = match class {
+                Class::NoAnswer => "does not answer",
+                Class::ErrorAnswer => "answers with an error",
+                _ => "gives a wrong answer",
+            };
+            failing.push(format!(
+                "{} {what} ({}) to {} {}",
+                resolver.addr,
+                outcome.result(),
+                query.name,
+                query.rtype
+            ));
+        }
+        (!failing.is_empty()).then(|| {
+            format!(
+                "{} of {} resolvers fail: {}",
+                resolvers.len(),
+                sh.resolvers.len(),
+                failing.join("; ")
+            )
+        })
+    }
+
     fn rereads_on_sighup(&self) -> Option<&'static str> {
         self.config
             .from_resolv_conf
@@ -526,11 +589,17 @@ impl Collector for DnsCollector {
             let Some((outcome, took)) = &st.last else {
                 continue;
             };
-            if !outcome.success() {
+            let class = outcome.class(query.expect);
+            if class != Class::Ok {
                 failing.insert(resolver);
             }
             out.family(&DNS_PROBE_SUCCESS)
-            .sample(&l, if outcome.success() { 1.0 } else { 0.0 });
+                .sample(&l, if class == Class::Ok { 1.0 } else { 0.0 });
+            let result = outcome.result();
+            out.family(&DNS_PROBE_LAST_RESULT).sample(
+                &[l[0], l[1], l[2], l[3], ("class", class.label()), ("result", result.as_str())],
+                1.0,
+            );
             out.family(&DNS_PROBE_DURATION_SECONDS)
             .sample(&l, took.as_secs_f64());
             let answers = match outcome {

@@ -13,18 +13,77 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::timeout_at;
 
-/// A query to send: name and record type.
+/// A query to send: name, record type, and what counts as a healthy answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DnsQuery {
     pub name: String,
     pub rtype: RecordType,
+    pub expect: Expect,
+}
+
+/// What counts as a healthy answer to a query (`=EXPECT` in the flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Expect {
+    /// NOERROR with at least one record in the answer section (`records`,
+    /// the default): the name exists and has records of this type.
+    #[default]
+    Records,
+    /// NOERROR, with records or not (`noerror`).
+    NoError,
+    /// This response code and no other (`NXDOMAIN` for a name that must
+    /// not exist, say): the code's number.
+    Rcode(u16),
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Records => f.write_str("records"),
+            Expect::NoError => f.write_str("noerror"),
+            Expect::Rcode(c) => f.write_str(&rcode_name(ResponseCode::from_low(*c as u8))),
+        }
+    }
+}
+
+impl std::str::FromStr for Expect {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let rcodes = [
+            ResponseCode::NoError,
+            ResponseCode::FormErr,
+            ResponseCode::ServFail,
+            ResponseCode::NXDomain,
+            ResponseCode::NotImp,
+            ResponseCode::Refused,
+        ];
+        match s.to_ascii_lowercase().as_str() {
+            "records" => Ok(Expect::Records),
+            "noerror" => Ok(Expect::NoError),
+            other => rcodes
+                .iter()
+                .find(|c| rcode_name(**c).eq_ignore_ascii_case(other))
+                .map(|c| Expect::Rcode(u16::from(*c)))
+                .ok_or_else(|| {
+                    format!(
+                        "{s:?} is not an expectation: records (NOERROR with a record, the default), \
+                         noerror, or a response code (NXDOMAIN, SERVFAIL, REFUSED, FORMERR, NOTIMP)"
+                    )
+                }),
+        }
+    }
 }
 
 impl std::str::FromStr for DnsQuery {
     type Err = String;
 
-    /// `NAME` or `NAME:TYPE` (A by default), e.g. `example.org:MX`.
+    /// `NAME[:TYPE][=EXPECT]` (A and `records` by default), e.g.
+    /// `example.org:MX`, `.:NS`, `nonexistent.example.org:A=NXDOMAIN`.
     fn from_str(s: &str) -> Result<Self, String> {
+        let (s, expect) = match s.rsplit_once('=') {
+            Some((q, e)) => (q, e.parse()?),
+            None => (s, Expect::default()),
+        };
         let (name, rtype) = match s.rsplit_once(':') {
             Some((n, t)) => (n, t),
             None => (s, "A"),
@@ -33,19 +92,53 @@ impl std::str::FromStr for DnsQuery {
             format!("{rtype:?} is not a DNS record type (A, AAAA, MX, NS, TXT, SOA...)")
         })?;
         if name.is_empty() {
-            return Err("the name is empty".into());
+            return Err("the name is empty (the root is \".\")".into());
         }
         Name::from_ascii(name).map_err(|e| format!("{name:?} is not a DNS name: {e}"))?;
         Ok(DnsQuery {
             name: name.to_string(),
             rtype,
+            expect,
         })
     }
 }
 
 impl std::fmt::Display for DnsQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.name, self.rtype)
+        write!(f, "{}:{}", self.name, self.rtype)?;
+        if self.expect != Expect::default() {
+            write!(f, "={}", self.expect)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a probe's outcome says of the resolver, for people and alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// The answer the query expects.
+    Ok,
+    /// No answer: timeout or network error. The resolver is down or
+    /// unreachable.
+    NoAnswer,
+    /// An error answer (SERVFAIL, REFUSED, NOTIMP, FORMERR...): the
+    /// resolver is up but cannot or will not resolve.
+    ErrorAnswer,
+    /// A wrong answer: NXDOMAIN for a name that must exist, NOERROR with
+    /// no record, an answer to another question (malformed), or any code
+    /// other than the one the query expects.
+    WrongAnswer,
+}
+
+impl Class {
+    /// The `class` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Ok => "ok",
+            Class::NoAnswer => "no_answer",
+            Class::ErrorAnswer => "error_answer",
+            Class::WrongAnswer => "wrong_answer",
+        }
     }
 }
 
@@ -79,7 +172,45 @@ impl Outcome {
         }
     }
 
-    /// Success means the resolver answered NOERROR.
+    /// What the outcome says, for a query expecting `expect`.
+    pub fn class(&self, expect: Expect) -> Class {
+        match self {
+            Outcome::Timeout | Outcome::Network(_) => Class::NoAnswer,
+            Outcome::Malformed(_) => Class::WrongAnswer,
+            Outcome::Answer { rcode, answers, .. } => {
+                let code = u16::from(*rcode);
+                let healthy = match expect {
+                    Expect::Records => *rcode == ResponseCode::NoError && *answers > 0,
+                    Expect::NoError => *rcode == ResponseCode::NoError,
+                    Expect::Rcode(c) => code == c,
+                };
+                match *rcode {
+                    _ if healthy => Class::Ok,
+                    ResponseCode::NoError | ResponseCode::NXDomain => Class::WrongAnswer,
+                    // Another code than the expected error code is wrong,
+                    // whatever it is.
+                    _ if matches!(expect, Expect::Rcode(_)) => Class::WrongAnswer,
+                    _ => Class::ErrorAnswer,
+                }
+            }
+        }
+    }
+
+    /// The `result` of `vigie_dns_probe_last_result`: [`Outcome::label`],
+    /// except `NODATA` for NOERROR without a record.
+    pub fn result(&self) -> String {
+        match self {
+            Outcome::Answer {
+                rcode: ResponseCode::NoError,
+                answers: 0,
+                ..
+            } => "NODATA".into(),
+            o => o.label(),
+        }
+    }
+
+    /// The resolver answered NOERROR (whatever the query expects: see
+    /// [`Outcome::class`]).
     pub fn success(&self) -> bool {
         matches!(
             self,
@@ -280,6 +411,64 @@ mod tests {
                 .contains("record type")
         );
         assert!(":A".parse::<DnsQuery>().is_err());
+        let q: DnsQuery = ".:NS".parse().unwrap();
+        assert_eq!(
+            (q.name.as_str(), q.rtype, q.expect),
+            (".", RecordType::NS, Expect::Records)
+        );
+        let q: DnsQuery = "gone.example.org=nxdomain".parse().unwrap();
+        assert_eq!(q.expect, Expect::Rcode(3));
+        assert_eq!(q.to_string(), "gone.example.org:A=NXDOMAIN");
+        let q: DnsQuery = "example.org:TXT=noerror".parse().unwrap();
+        assert_eq!(q.expect, Expect::NoError);
+        assert!(
+            "example.org=maybe"
+                .parse::<DnsQuery>()
+                .unwrap_err()
+                .contains("not an expectation")
+        );
+    }
+
+    #[test]
+    fn classes() {
+        let a = |rcode, answers| Outcome::Answer {
+            rcode,
+            answers,
+            over_tcp: false,
+        };
+        use Class::*;
+        use ResponseCode::*;
+        let cases = [
+            (a(NoError, 2), Expect::Records, Ok, "NOERROR"),
+            (a(NoError, 0), Expect::Records, WrongAnswer, "NODATA"),
+            (a(NoError, 0), Expect::NoError, Ok, "NODATA"),
+            (a(NXDomain, 0), Expect::Records, WrongAnswer, "NXDOMAIN"),
+            (a(NXDomain, 0), Expect::Rcode(3), Ok, "NXDOMAIN"),
+            (a(NoError, 1), Expect::Rcode(3), WrongAnswer, "NOERROR"),
+            (a(ServFail, 0), Expect::Records, ErrorAnswer, "SERVFAIL"),
+            (a(Refused, 0), Expect::NoError, ErrorAnswer, "REFUSED"),
+            (a(ServFail, 0), Expect::Rcode(3), WrongAnswer, "SERVFAIL"),
+            (Outcome::Timeout, Expect::Records, NoAnswer, "timeout"),
+            (
+                Outcome::Network("x".into()),
+                Expect::Records,
+                NoAnswer,
+                "network_error",
+            ),
+            (
+                Outcome::Malformed("x".into()),
+                Expect::Records,
+                WrongAnswer,
+                "malformed",
+            ),
+        ];
+        for (o, e, class, result) in cases {
+            assert_eq!(
+                (o.class(e), o.result().as_str()),
+                (class, result),
+                "{o:?} {e:?}"
+            );
+        }
     }
 
     #[test]

@@ -132,7 +132,24 @@ pub const FILESYSTEM_FILES_FREE: Desc = Desc::gauge(
 );
 pub const FILESYSTEM_READONLY: Desc = Desc::gauge(
     "vigie_filesystem_readonly",
-    "1 if the filesystem is mounted read-only (ext4 remounts read-only on errors), else 0.",
+    "1 if writes fail through this mount (its own ro option or its superblock's), else 0. A state, not a fault: \
+     see vigie_filesystem_superblock_readonly and vigie_filesystem_turned_readonly.",
+    MOUNT,
+);
+pub const FILESYSTEM_MOUNT_READONLY: Desc = Desc::gauge(
+    "vigie_filesystem_mount_readonly",
+    "1 if the mount's own options say ro (what was asked for at this mount point), else 0.",
+    MOUNT,
+);
+pub const FILESYSTEM_SUPERBLOCK_READONLY: Desc = Desc::gauge(
+    "vigie_filesystem_superblock_readonly",
+    "1 if the filesystem's superblock options say ro (ext4 errors=remount-ro after an error leaves the mount rw and this 1), else 0.",
+    MOUNT,
+);
+pub const FILESYSTEM_TURNED_READONLY: Desc = Desc::gauge(
+    "vigie_filesystem_turned_readonly",
+    "1 if this vigie process saw this mount (same kernel mount id) writable and it is read-only now, else 0. \
+     A filesystem mounted read-only from the start stays 0; vigie forgets on restart.",
     MOUNT,
 );
 pub const FILESYSTEM_MOUNT_TABLE_UNPARSED_LINES: Desc = Desc::gauge(
@@ -165,6 +182,9 @@ pub const FAMILIES: &[&Desc] = &[
     &FILESYSTEM_FILES,
     &FILESYSTEM_FILES_FREE,
     &FILESYSTEM_READONLY,
+    &FILESYSTEM_MOUNT_READONLY,
+    &FILESYSTEM_SUPERBLOCK_READONLY,
+    &FILESYSTEM_TURNED_READONLY,
     &FILESYSTEM_MOUNT_TABLE_UNPARSED_LINES,
     &PATH_RESOLVE_ERROR,
     &PATH_EXISTS,
@@ -301,6 +321,9 @@ pub struct FilesystemCollector {
     in_flight: Arc<Mutex<HashSet<String>>>,
     /// The last error logged per item ("filesystem /x", "watched path /y").
     logged: Mutex<HashMap<String, String>>,
+    /// Per mount (kernel mount id, mount point): whether vigie has seen it
+    /// writable. Mounts that left the table are forgotten.
+    seen_writable: Mutex<HashMap<(u64, PathBuf), bool>>,
 }
 
 /// A mount as vigie reports it.
@@ -342,6 +365,7 @@ impl FilesystemCollector {
             stat,
             in_flight: Arc::default(),
             logged: Mutex::default(),
+            seen_writable: Mutex::default(),
         }
     }
 
@@ -711,6 +735,8 @@ impl Collector for FilesystemCollector {
         // /host/root), that is not the host's mount, so only the host's
         // mount table says whether the filesystem is read-only.
         let statfs_flag_is_hosts = self.paths.rootfs == Path::new("/");
+        let mut seen_writable = lock(&self.seen_writable);
+        let before = std::mem::take(&mut *seen_writable);
 
         for (t, outcome) in chosen.iter().zip(&outcomes) {
             let error = match outcome {
@@ -740,9 +766,30 @@ impl Collector for FilesystemCollector {
             .sample(&l, s.files as f64);
             out.family(&FILESYSTEM_FILES_FREE)
             .sample(&l, s.files_free as f64);
-            out.family(&FILESYSTEM_READONLY)
-            .sample(&l, if t.mount.read_only || (statfs_flag_is_hosts && s.read_only) { 1.0 } else { 0.0 });
+            let read_only = t.mount.read_only() || (statfs_flag_is_hosts && s.read_only);
+            // Seen writable before (same mount) or now.
+            let key = (t.mount.id, t.label.clone());
+            let was_writable = before.get(&key).copied().unwrap_or(false);
+            seen_writable.insert(key, was_writable || !read_only);
+            let flag = |b: bool| if b { 1.0 } else { 0.0 };
+            out.family(&FILESYSTEM_READONLY).sample(&l, flag(read_only));
+            out.family(&FILESYSTEM_MOUNT_READONLY)
+                .sample(&l, flag(t.mount.mount_ro));
+            out.family(&FILESYSTEM_SUPERBLOCK_READONLY)
+                .sample(&l, flag(t.mount.super_ro));
+            out.family(&FILESYSTEM_TURNED_READONLY)
+                .sample(&l, flag(read_only && was_writable));
         }
+        // A mount statted with an error this round keeps what was known.
+        for (t, outcome) in chosen.iter().zip(&outcomes) {
+            if matches!(outcome, Outcome::Err(_)) {
+                let key = (t.mount.id, t.label.clone());
+                if let Some(&w) = before.get(&key) {
+                    seen_writable.insert(key, w);
+                }
+            }
+        }
+        drop(seen_writable);
 
         for w in &watched {
             let what = format!("watched path {}", w.watch.path.display());

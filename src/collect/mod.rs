@@ -100,6 +100,14 @@ pub trait Collector: Send + Sync + 'static {
     /// Ends any work still in flight (called at shutdown).
     fn stop(&self) {}
 
+    /// What is wrong with what the collector watches although it runs
+    /// (a resolver failing, a disk giving no data, no disk found where the
+    /// host has some), in one line for the landing page; None when all is
+    /// well. A collector that runs is not a collector whose news is good.
+    fn trouble(&self) -> Option<String> {
+        None
+    }
+
     /// What a refresh re-reads from the host that a SIGHUP should make
     /// current at once (e.g. "resolv.conf"), or None when SIGHUP has
     /// nothing to re-read for this collector.

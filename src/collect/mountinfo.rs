@@ -10,8 +10,25 @@ pub struct Mount {
     /// The mount source (`/dev/sda1`, `server:/export`, `tmpfs`).
     pub device: String,
     pub fstype: String,
-    /// True when the mount's options or its superblock's include `ro`.
-    pub read_only: bool,
+    /// The mount's own options include `ro`: what was asked for at this
+    /// mount point (`mount -o ro`, `mount -o remount,ro`, a read-only bind).
+    pub mount_ro: bool,
+    /// The superblock's options include `ro`: the filesystem itself refuses
+    /// writes. ext4 mounted `errors=remount-ro`, or btrfs after an error,
+    /// turns this on and leaves the mount's own options `rw`. From
+    /// `/proc/mounts`, which shows one flag for both, it equals `mount_ro`.
+    pub super_ro: bool,
+    /// The kernel's mount id (mountinfo's first field; 0 from
+    /// `/proc/mounts`): the same mount keeps it across a remount, a new
+    /// mount gets a new one.
+    pub id: u64,
+}
+
+impl Mount {
+    /// Writes fail through this mount (its own `ro` or its superblock's).
+    pub fn read_only(&self) -> bool {
+        self.mount_ro || self.super_ro
+    }
 }
 
 /// Parses mountinfo text. Lines that do not have the expected shape are
@@ -52,7 +69,9 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
         mountpoint: PathBuf::from(unescape(mountpoint)),
         device: unescape(device),
         fstype: unescape(fstype),
-        read_only: super_ro || options.split(',').any(|o| o == "ro"),
+        mount_ro: options.split(',').any(|o| o == "ro"),
+        super_ro,
+        id: fields.first()?.parse().ok()?,
     })
 }
 
@@ -69,11 +88,14 @@ pub fn parse_mounts(text: &str) -> (Vec<Mount>, Vec<String>) {
             errors.push(format!("line {}: unexpected format: {line:?}", i + 1));
             continue;
         }
+        let ro = f[3].split(',').any(|o| o == "ro");
         mounts.push(Mount {
             device: unescape(f[0]),
             mountpoint: PathBuf::from(unescape(f[1])),
             fstype: unescape(f[2]),
-            read_only: f[3].split(',').any(|o| o == "ro"),
+            mount_ro: ro,
+            super_ro: ro,
+            id: 0,
         });
     }
     (mounts, errors)
@@ -130,12 +152,16 @@ mod tests {
                     38 35 0:5 / /nosrc rw - fuse.x\n";
         let (m, errs) = parse_mountinfo(text);
         assert_eq!(m.len(), 4, "{m:?}");
-        assert!(m[2].read_only, "superblock ro after an ext4 error");
+        // ext4 after an error: the superblock is ro, the mount still rw.
+        assert!(m[2].read_only());
+        assert!(m[2].super_ro && !m[2].mount_ro, "{:?}", m[2]);
+        assert_eq!(m[2].id, 39);
         assert_eq!(m[0].mountpoint, PathBuf::from("/mnt/backup disk"));
         assert_eq!(m[0].device, "/dev/sdb1");
         assert_eq!(m[0].fstype, "ext4");
-        assert!(!m[0].read_only);
-        assert!(m[1].read_only);
+        assert!(!m[0].read_only());
+        // Mounted read-only by its owner: both ro.
+        assert!(m[1].mount_ro && m[1].super_ro);
         assert_eq!(m[3].device, "none");
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("line 4:"), "{errs:?}");

@@ -90,6 +90,8 @@ pub struct CollectorStatus {
     pub success: Option<bool>,
     pub last_error: Option<String>,
     pub duration: Duration,
+    /// [`super::Collector::trouble`], for a collector that runs.
+    pub trouble: Option<String>,
 }
 
 /// A run request for a collector's worker: when it was asked for, and whom
@@ -438,13 +440,20 @@ impl Runner {
             .iter()
             .map(|s| {
                 let st = s.lock();
-                CollectorStatus {
+                let trouble = match st.success {
+                    Some(true) => s.reg.collector.trouble(),
+                    _ => None,
+                };
+                let mut status = CollectorStatus {
                     name: s.name(),
                     refresh: s.reg.refresh,
                     success: st.success,
                     last_error: st.last_error.clone(),
                     duration: st.duration,
-                }
+                    trouble: None,
+                };
+                status.trouble = trouble;
+                status
             })
             .collect()
     }

@@ -126,7 +126,7 @@ impl Default for SmartConfig {
 }
 
 impl Settings for SmartConfig {
-    fn register(&self, _context: &Context) -> Registration {
+    fn register(&self, context: &Context) -> Registration {
         // A round reads every disk, each smartctl run under its own timeout;
         // a scrape only renders the per-device cache.
         if self.timeout >= self.interval {
@@ -138,7 +138,9 @@ impl Settings for SmartConfig {
             );
         }
         Registration {
-            collector: Arc::new(SmartCollector::new(self.clone())),
+            collector: Arc::new(
+                SmartCollector::new(self.clone()).expecting_disks_of(context.paths.sys("block")),
+            ),
             refresh: Refresh::Every(self.interval),
             timeout: SmartCollector::round_timeout(self),
         }
@@ -209,6 +211,9 @@ struct Shared {
 
 pub struct SmartCollector {
     config: SmartConfig,
+    /// The host's `/sys/block`, whose physical disks (sd*, nvme*, hd*) are
+    /// expected to be found by discovery (see [`Collector::trouble`]).
+    sys_block: Option<std::path::PathBuf>,
     shared: Arc<super::Versioned<Shared>>,
     groups: Arc<ProcessGroups>,
 }
@@ -236,9 +241,33 @@ impl SmartCollector {
     pub fn new(config: SmartConfig) -> Self {
         SmartCollector {
             config,
+            sys_block: None,
             shared: Arc::default(),
             groups: Arc::default(),
         }
+    }
+
+    /// Expects the physical disks listed in `sys_block` to be found.
+    pub fn expecting_disks_of(mut self, sys_block: std::path::PathBuf) -> Self {
+        self.sys_block = Some(sys_block);
+        self
+    }
+
+    /// The physical disks (sd*, nvme*, hd*) the host's sysfs lists.
+    fn expected_disks(&self) -> Vec<String> {
+        let Some(dir) = &self.sys_block else {
+            return Vec::new();
+        };
+        let mut disks: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| ["sd", "nvme", "hd"].iter().any(|p| n.starts_with(p)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        disks.sort();
+        disks
     }
 
     /// How long a round may run before the runner reports it stuck: until
@@ -468,6 +497,35 @@ impl Collector for SmartCollector {
         }
         out.family(&smart_series::SMART_DEVICES)
             .sample(&[], sh.devices.len() as f64);
+    }
+
+    /// No disk found while the host has physical disks, or disks that give
+    /// no data (asleep is fine).
+    fn trouble(&self) -> Option<String> {
+        let sh = lock(&self.shared);
+        if sh.devices.is_empty() {
+            let expected = self.expected_disks();
+            return (!expected.is_empty()).then(|| {
+                format!(
+                    "smartctl finds no disk, but the host has {} (run smartctl --scan-open as vigie's user)",
+                    expected.join(", ")
+                )
+            });
+        }
+        let silent: Vec<String> = sh
+            .devices
+            .iter()
+            .filter(|(_, st)| !st.standby)
+            .filter_map(|(dev, st)| st.error.as_ref().map(|e| format!("{} ({e})", dev.name)))
+            .collect();
+        (!silent.is_empty()).then(|| {
+            format!(
+                "{} of {} disks give no data: {}",
+                silent.len(),
+                sh.devices.len(),
+                silent.join("; ")
+            )
+        })
     }
 
     /// Kills the smartctl runs in flight and refuses new ones.

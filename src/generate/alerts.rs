@@ -4,6 +4,11 @@
 //! gives its value, its text in English and French, and how to build test
 //! series that give a chosen value.
 
+#[macro_use]
+mod dns_text;
+
+pub use dns_text::{DNS_EACH_EN, DNS_EACH_FR, DNS_PROBE_EN, DNS_PROBE_FR, dns_what, render_dns};
+
 use crate::promql::signals::{metric::*, *};
 use crate::promql::{Expr, Scope, Windows};
 use crate::thresholds::catalogue::{Signal, signal};
@@ -74,6 +79,9 @@ fn one(_: f64, _: f64) -> (f64, f64) {
 }
 fn two(_: f64, _: f64) -> (f64, f64) {
     (2.0, 0.0)
+}
+fn zero(_: f64, _: f64) -> (f64, f64) {
+    (0.0, 0.0)
 }
 fn one_minus(v: f64, _: f64) -> (f64, f64) {
     (1.0 - v, 0.0)
@@ -172,15 +180,24 @@ pub const ALERTS: &[AlertSpec] = &[
     AlertSpec {
         name: "VigieFilesystemReadOnly",
         signal: "filesystem.readonly",
-        value: readonly,
-        inputs: &[(FS_READONLY, id)],
+        // Read-only against its mount options, or after having been
+        // writable; never a filesystem mounted read-only on purpose.
+        value: readonly_unexpected,
+        // v = 1: the superblock is read-only under a rw mount (ext4 after
+        // an error); v = 0: mounted read-only by its owner (both ro).
+        inputs: &[
+            (FS_SUPERBLOCK_READONLY, one),
+            (FS_MOUNT_READONLY, one_minus),
+            (FS_READONLY, one),
+            (FS_TURNED_READONLY, zero),
+        ],
         en: Text {
-            summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is read-only.",
-            description: "Nothing can be written there: often the kernel remounted it after disk errors. First read the kernel log (dmesg), then check the disk before remounting.",
+            summary: "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} went read-only: every write there fails now.",
+            description: "It refuses writes although it is mounted rw, or it was writable and turned read-only: usually the kernel remounted it after disk errors (ext4 errors=remount-ro). First read the kernel log (dmesg | grep -i -e error -e remount), then check the disk (smartctl -a) and the filesystem before remounting it rw. If it was made read-only on purpose, say so in a thresholds override (readonly: {enabled: false}) with the reason.",
         },
         fr: Text {
-            summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} est en lecture seule.",
-            description: "Plus rien ne peut y être écrit : souvent le noyau l'a remonté après des erreurs disque. D'abord lire le journal du noyau (dmesg), puis vérifier le disque avant de le remonter.",
+            summary: "Le système de fichiers {{ $labels.mountpoint }} ({{ $labels.device }}) de {{ $labels.instance }} est passé en lecture seule : toute écriture y échoue maintenant.",
+            description: "Il refuse les écritures alors qu'il est monté rw, ou il était accessible en écriture et ne l'est plus : en général le noyau l'a remonté après des erreurs disque (ext4 errors=remount-ro). D'abord lire le journal du noyau (dmesg | grep -i -e error -e remount), puis vérifier le disque (smartctl -a) et le système de fichiers avant de le remonter en rw. S'il a été mis en lecture seule exprès, le dire dans une exception du fichier de seuils (readonly: {enabled: false}) avec la raison.",
         },
         avail: None,
         gate: None,
@@ -510,35 +527,60 @@ pub const ALERTS: &[AlertSpec] = &[
         gate: None,
         history: None,
     },
-    AlertSpec {
-        name: "VigieDnsResolverFailing",
-        signal: "dns.resolver_failing",
-        value: dns_resolver_failing,
-        inputs: &[(DNS_SUCCESS, one_minus)],
-        en: Text {
-            summary: "Resolver {{ $labels.resolver }} used by {{ $labels.instance }} fails to resolve {{ $labels.query }} ({{ $labels.type }}).",
-            description: "The other resolvers still answer, but with one fewer, mail and apps on {{ $labels.instance }} depend on the rest. Check the resolver (is it up? does dig @{{ $labels.resolver }} {{ $labels.query }} answer?).",
-        },
-        fr: Text {
-            summary: "Le résolveur {{ $labels.resolver }} utilisé par {{ $labels.instance }} ne résout plus {{ $labels.query }} ({{ $labels.type }}).",
-            description: "Les autres résolveurs répondent encore, mais le courrier et les applications de {{ $labels.instance }} dépendent maintenant d'eux seuls. Vérifier le résolveur (est-il allumé ? dig @{{ $labels.resolver }} {{ $labels.query }} répond-il ?).",
-        },
-        avail: None,
-        gate: None,
-        history: None,
-    },
+    // Before the per-resolver alert, which reads this one's ALERTS series
+    // (rules of a group run in order: no evaluation with both).
     AlertSpec {
         name: "VigieDnsAllResolversFailing",
         signal: "dns.all_resolvers_failing",
         value: dns_failing_share,
         inputs: &[(DNS_RESOLVERS, two), (DNS_RESOLVERS_FAILING, twice)],
         en: Text {
-            summary: "No resolver answers {{ $labels.instance }}: name resolution is down, mail will stop.",
-            description: "Mail and most apps on {{ $labels.instance }} fail without DNS. First check the resolvers in /etc/resolv.conf (up? reachable?), then point the host at a working one.",
+            summary: concat!(
+                "Name resolution is down on {{ $labels.instance }}, mail will stop: ",
+                dns_each_failing!(dns_what_en!(), "; "),
+                "no resolver gives a usable answer."
+            ),
+            description: "Mail and most apps on {{ $labels.instance }} fail without DNS. A resolver that does not answer is down or unreachable (is it running? firewall?); one that answers with an error or says a name that exists does not exist is up but cannot resolve (its upstream servers, its network, its configuration): dig @RESOLVER . NS shows it. Fix one, or point /etc/resolv.conf at a working one.",
         },
         fr: Text {
-            summary: "Aucun résolveur ne répond à {{ $labels.instance }} : plus de résolution de noms, le courrier va s'arrêter.",
-            description: "Le courrier et la plupart des applications de {{ $labels.instance }} échouent sans DNS. D'abord vérifier les résolveurs de /etc/resolv.conf (allumés ? joignables ?), puis faire pointer la machine vers un résolveur qui marche.",
+            summary: concat!(
+                "Plus de résolution de noms sur {{ $labels.instance }}, le courrier va s'arrêter : ",
+                dns_each_failing!(dns_what_fr!(), " ; "),
+                "aucun résolveur ne donne de réponse utilisable."
+            ),
+            description: "Le courrier et la plupart des applications de {{ $labels.instance }} échouent sans DNS. Un résolveur qui ne répond pas est arrêté ou injoignable (tourne-t-il ? pare-feu ?) ; un résolveur qui répond par une erreur, ou dit qu'un nom qui existe n'existe pas, est allumé mais ne sait plus résoudre (ses serveurs en amont, son réseau, sa configuration) : dig @RÉSOLVEUR . NS le montre. En réparer un, ou faire pointer /etc/resolv.conf vers un résolveur qui marche.",
+        },
+        avail: None,
+        gate: None,
+        history: None,
+    },
+    AlertSpec {
+        name: "VigieDnsResolverFailing",
+        signal: "dns.resolver_failing",
+        // Until the all-failing alert fires, which then speaks for them all.
+        value: dns_resolver_failing,
+        inputs: &[(DNS_SUCCESS, one_minus)],
+        en: Text {
+            summary: concat!(
+                "Resolver {{ $labels.resolver }} used by {{ $labels.instance }} ",
+                dns_probe_result!(
+                    dns_what_en!(),
+                    "fails to resolve {{ $labels.query }} ({{ $labels.type }})"
+                ),
+                "."
+            ),
+            description: "Mail and apps on {{ $labels.instance }} now depend on the other resolvers alone (if they all fail too, one critical alert takes over from this one). If it does not answer, check that it runs and is reachable; if it answers with an error or a wrong answer, check its upstream servers and configuration (dig @RESOLVER {{ $labels.query }} {{ $labels.type }}).",
+        },
+        fr: Text {
+            summary: concat!(
+                "Le résolveur {{ $labels.resolver }} utilisé par {{ $labels.instance }} ",
+                dns_probe_result!(
+                    dns_what_fr!(),
+                    "ne résout plus {{ $labels.query }} ({{ $labels.type }})"
+                ),
+                "."
+            ),
+            description: "Le courrier et les applications de {{ $labels.instance }} dépendent maintenant des autres résolveurs seuls (s'ils échouent tous aussi, une seule alerte critique prend le relais de celle-ci). S'il ne répond pas, vérifier qu'il tourne et qu'il est joignable ; s'il répond par une erreur ou une mauvaise réponse, vérifier ses serveurs en amont et sa configuration (dig @RÉSOLVEUR {{ $labels.query }} {{ $labels.type }}).",
         },
         avail: None,
         gate: None,

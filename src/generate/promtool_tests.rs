@@ -2,6 +2,8 @@
 //! a series that fires it (with the exact labels and annotations expected)
 //! and one just on the safe side of the threshold that must not.
 
+mod scenarios;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -144,9 +146,22 @@ fn render(
     value: f64,
     avail: Option<f64>,
 ) -> String {
+    render_with(template, labels, value, avail, &[])
+}
+
+/// As [`render`], with `dns_failing` the failing DNS probe results in the
+/// test's series (see [`super::alerts::render_dns`]).
+fn render_with(
+    template: &str,
+    labels: &BTreeMap<String, String>,
+    value: f64,
+    avail: Option<f64>,
+    dns_failing: &[BTreeMap<String, String>],
+) -> String {
+    let template = super::alerts::render_dns(template, labels, dns_failing);
     let mut s = match avail {
         Some(a) => template.replace(super::alerts::AVAIL, &format!("{}B", humanize1024(a))),
-        None => template.to_string(),
+        None => template,
     };
     s = s.replace("{{ printf \"%.1f\" $value }}", &format!("{value:.1}"));
     s = s.replace("{{ printf \"%.0f\" $value }}", &format!("{value:.0}"));
@@ -516,6 +531,8 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), Gen
     tests.extend(lookalike_role_tests(t));
     tests.extend(override_tests(t));
     tests.extend(monitoring_tests(t));
+    tests.extend(scenarios::dns_handover_test(t));
+    tests.extend(scenarios::readonly_restart_test(t));
     let (long, short): (Vec<TestGroup>, Vec<TestGroup>) =
         tests.into_iter().partition(|g| g.interval != "1m");
     let file = |tests, evaluation_interval| {

@@ -25,7 +25,7 @@ pub struct Group {
     pub rules: Vec<Rule>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Rule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,

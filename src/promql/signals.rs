@@ -11,6 +11,9 @@ pub mod metric {
     pub const FS_FILES: &str = "vigie_filesystem_files";
     pub const FS_FILES_FREE: &str = "vigie_filesystem_files_free";
     pub const FS_READONLY: &str = "vigie_filesystem_readonly";
+    pub const FS_MOUNT_READONLY: &str = "vigie_filesystem_mount_readonly";
+    pub const FS_SUPERBLOCK_READONLY: &str = "vigie_filesystem_superblock_readonly";
+    pub const FS_TURNED_READONLY: &str = "vigie_filesystem_turned_readonly";
     pub const FS_STAT_ERROR: &str = "vigie_filesystem_stat_error";
     pub const PATH_INFO: &str = "vigie_path_filesystem_info";
     pub const PATH_RESOLVE_ERROR: &str = "vigie_path_resolve_error";
@@ -45,6 +48,7 @@ pub mod metric {
     pub const SMART_POWER_ON: &str = "vigie_smart_power_on_seconds";
     pub const SMART_LAST_SUCCESS: &str = "vigie_smart_last_success_timestamp_seconds";
     pub const DNS_SUCCESS: &str = "vigie_dns_probe_success";
+    pub const DNS_LAST_RESULT: &str = "vigie_dns_probe_last_result";
     pub const DNS_DURATION: &str = "vigie_dns_probe_duration_seconds";
     pub const DNS_LATENCY_BUCKET: &str = "vigie_dns_probe_latency_seconds_bucket";
     pub const DNS_PROBES: &str = "vigie_dns_probes_total";
@@ -185,6 +189,8 @@ pub fn days_until_full_or_horizon(s: &Scope, horizon: f64) -> Expr {
     capped.bin(Op::Or, horizon_everywhere)
 }
 
+/// 1 where writes fail through the mount (a state: a filesystem mounted
+/// read-only on purpose is 1 too), for graphs.
 pub fn readonly(s: &Scope) -> Expr {
     s.metric(FS_READONLY)
 }
@@ -216,6 +222,47 @@ pub fn path_unresolved(s: &Scope) -> Expr {
         .bin(Op::Eq, n(1.0))
         .paren()
         .bin(Op::Or, gone)
+}
+
+/// The read-only alerts, matched by name: the generic one and each role's.
+pub const READONLY_ALERTS: &str = "Vigie.*FilesystemReadOnly";
+
+/// 1 for a filesystem that went read-only against its owner's will:
+/// - its superblock is read-only while the mount's own options say rw
+///   (ext4 `errors=remount-ro` after an error, btrfs after an abort);
+/// - or vigie saw this mount writable and it is read-only now (it was
+///   remounted read-only);
+/// - or it is still read-only and a read-only alert already fires for it:
+///   so the alert does not resolve when vigie restarts and forgets what it
+///   saw, only when the filesystem is writable again.
+///
+/// 0 for any other filesystem (mounted read-only from the start, or
+/// writable). Each term
+/// is computed without the metric name, so a filesystem that meets two of
+/// them gives one series.
+pub fn readonly_unexpected(s: &Scope) -> Expr {
+    let against_options = s
+        .metric(FS_SUPERBLOCK_READONLY)
+        .bin(Op::Sub, s.metric(FS_MOUNT_READONLY))
+        .paren()
+        .bin(Op::Eq, n(1.0));
+    let turned =
+        Expr::call("clamp_max", [s.metric(FS_TURNED_READONLY), n(1.0)]).bin(Op::Eq, n(1.0));
+    let firing = Expr::metric(
+        ALERTS,
+        &s.sel
+            .with(Matcher::eq("alertstate", "firing"))
+            .with(Matcher::regex("alertname", READONLY_ALERTS)),
+    );
+    let still = Expr::call("clamp_max", [s.metric(FS_READONLY), n(1.0)])
+        .bin(Op::Eq, n(1.0))
+        .on(Op::And, FILESYSTEM_KEY, firing);
+    // 0 for every other filesystem: a value to show (vigie check, graphs).
+    let others = n(0.0).bin(Op::Mul, s.metric(FS_READONLY));
+    against_options
+        .bin(Op::Or, turned)
+        .bin(Op::Or, still)
+        .bin(Op::Or, others)
 }
 
 /// 2 for a filesystem whose statfs hung, else 1 when read-only, per mountpoint.
@@ -330,13 +377,20 @@ pub fn per_disk(s: &Scope, metric: &str) -> Expr {
     Expr::agg(Agg::Max, DISK_BY, s.metric(metric))
 }
 
-/// 1 for a failing resolver while others still answer (all failing is
-/// its own alert).
+/// The alert for all of a host's resolvers failing.
+pub const DNS_ALL_FAILING_ALERT: &str = "VigieDnsAllResolversFailing";
+
+/// 1 for a failing resolver, until the alert for all of the host's
+/// resolvers failing fires: the per-resolver alerts hand over to it only
+/// once it fires (after its own `for:`), so there is no gap in between
+/// and, once it fires, one alert instead of one per resolver.
 pub fn dns_resolver_failing(s: &Scope) -> Expr {
-    let all_failing = s
-        .metric(DNS_RESOLVERS_FAILING)
-        .bin(Op::Ge, s.metric(DNS_RESOLVERS))
-        .paren();
+    let all_failing = Expr::metric(
+        ALERTS,
+        &s.sel
+            .with(Matcher::eq("alertstate", "firing"))
+            .with(Matcher::eq("alertname", DNS_ALL_FAILING_ALERT)),
+    );
     not(s.metric(DNS_SUCCESS))
         .paren()
         .on(Op::Unless, &["instance"], all_failing)

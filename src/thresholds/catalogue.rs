@@ -176,7 +176,10 @@ catalogue! {
         inodes_free_percent: sig(Percent, Lo, Filesystem).levels(Some(10.0), Some(3.0)).after(600).by_role(),
         // Critical 2 days ahead: a volunteer may only read it the next evening.
         full_in: sig(Duration, Lo, Filesystem).levels(Some(7.0 * DAY), Some(2.0 * DAY)).after(3600).shown_in(1.0 / DAY).by_role(),
-        readonly: sig(Condition, Hi, Filesystem).levels(None, Some(1.0)).after(60),
+        // Read-only against its mount options, or after having been
+        // writable: critical. Settable per role (a role's filesystems then
+        // get their own read-only alert, or none with `enabled: false`).
+        readonly: sig(Condition, Hi, Filesystem).levels(None, Some(1.0)).after(60).by_role(),
         // statfs hung or failed (a stuck NFS mount): every process touching
         // it hangs, and its free-space alerts are blind. Critical, after
         // 10m so an NFS server rebooting does not page.

@@ -126,6 +126,16 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
+    /// The roles that set `signal` (their filesystems have the role's alert
+    /// for it, or none, instead of the generic one).
+    pub fn roles_setting(&self, signal: &str) -> Vec<&str> {
+        self.roles
+            .iter()
+            .filter(|(_, s)| s.contains_key(signal))
+            .map(|(r, _)| r.as_str())
+            .collect()
+    }
+
     /// The series and windows every generated expression reads.
     pub fn scope(&self) -> Scope {
         Scope {
@@ -147,16 +157,6 @@ impl Thresholds {
                 .replace("{lang}", self.language.code()),
             None => shipped_runbook(self.language, page),
         }
-    }
-
-    /// The roles that set `signal` (their filesystems have the role's
-    /// alert for it instead of the generic one).
-    pub fn roles_setting(&self, signal: &str) -> Vec<&str> {
-        self.roles
-            .iter()
-            .filter(|(_, s)| s.contains_key(signal))
-            .map(|(r, _)| r.as_str())
-            .collect()
     }
 
     /// Reads and validates `path`.

@@ -88,7 +88,7 @@ macro_rules! section {
 }
 pub(super) use section;
 
-section!(RawRole, "filesystem" { free_percent, inodes_free_percent, full_in });
+section!(RawRole, "filesystem" { free_percent, inodes_free_percent, full_in, readonly });
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -181,7 +181,8 @@ fn check_filesystems_roles_readonly_and_only() {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = vigie_check(&a, &[]);
     let j = r.json();
-    // /data is mounted read-only in the fixture: critical.
+    // /data's superblock is read-only under a rw mount in the fixture (read-only
+    // against its mount options): critical.
     assert_eq!(level_of(&j, "filesystem.readonly", "/data"), "CRITICAL");
     assert_eq!(level_of(&j, "filesystem.readonly", "/"), "OK");
     assert_eq!(r.code, 2);

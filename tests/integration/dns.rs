@@ -601,3 +601,143 @@ fn sighup_rereads_resolv_conf_and_logs_instead_of_killing_vigie() {
             && !body.contains(&format!("vigie_dns_probe_success{{resolver=\"{a}\""))
     });
 }
+
+/// dnsmasq saying NXDOMAIN for a name that must exist, beside a resolver
+/// that does not answer: each is named for what it did, in the exposition
+/// (`class`, `result`), on the landing page (in trouble, not "ok"), in the
+/// alert real Prometheus fires with the generated rules, and in
+/// `vigie check` in French. "Does not answer" only for the silent one.
+#[test]
+fn nxdomain_is_a_wrong_answer_not_silence() {
+    use vigie::generate::{Format, RULES_FILE, generate};
+    use vigie::thresholds::Thresholds;
+
+    let d = Dnsmasq::start();
+    let (silent, _) = fake_resolver(Fault::Silent);
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--collector.disable-defaults".to_string(),
+        "--collector.dns".into(),
+        "--collector.dns.resolver-from-resolv-conf=false".into(),
+        format!("--collector.dns.resolver={}", d.addr),
+        format!("--collector.dns.resolver={silent}"),
+        "--collector.dns.query=nope.vigie.test".into(),
+        "--collector.dns.timeout=300ms".into(),
+        "--collector.dns.interval=1s".into(),
+    ];
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let v = Vigie::start(&a);
+    let body = v.scrape_until(|b| b.matches("vigie_dns_probe_last_result{").count() == 2);
+    let last = |resolver: SocketAddr| {
+        body.lines()
+            .find(|l| {
+                l.starts_with("vigie_dns_probe_last_result{")
+                    && l.contains(&format!("resolver=\"{resolver}\""))
+            })
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        last(d.addr).contains("class=\"wrong_answer\",result=\"NXDOMAIN\"}"),
+        "{}",
+        last(d.addr)
+    );
+    assert!(
+        last(silent).contains("class=\"no_answer\",result=\"timeout\"}"),
+        "{}",
+        last(silent)
+    );
+    crate::common::promtool_check_metrics(&body).unwrap();
+
+    // The landing page: the collector runs, and is in trouble.
+    let page = get(v.addr, "/").body;
+    let row = page
+        .lines()
+        .find(|l| l.starts_with("<tr><td>dns</td>"))
+        .unwrap();
+    assert!(
+        row.contains("in trouble") && !row.ends_with("<td>ok</td></tr>"),
+        "{row}"
+    );
+    assert!(
+        row.contains(&format!("{} gives a wrong answer (NXDOMAIN)", d.addr))
+            && row.contains(&format!("{silent} does not answer (timeout)")),
+        "{row}"
+    );
+
+    // Real Prometheus, the generated rules, no waiting.
+    let t = Thresholds::parse(
+        "dns:\n  resolver_failing: {for: 0s}\n  all_resolvers_failing: {for: 0s}\n",
+        std::path::Path::new("dns.yaml"),
+        20_778,
+    )
+    .unwrap();
+    vigie::generate::write(
+        &generate(&t, Format::Plain).unwrap(),
+        dir.path(),
+        None,
+        false,
+    )
+    .unwrap();
+    let prom = crate::prometheus::Prometheus::start(&[v.addr], &[&dir.path().join(RULES_FILE)]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let summary = loop {
+        let body = get(prom.addr, "/api/v1/alerts").body;
+        let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let found = j["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|a| {
+                (a["labels"]["alertname"] == "VigieDnsAllResolversFailing"
+                    && a["state"] == "firing")
+                    .then(|| a["annotations"]["summary"].as_str().unwrap().to_string())
+            });
+        if let Some(s) = found {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no all-failing alert: {body}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        summary.contains(&format!(
+            "{} says nope.vigie.test does not exist (NXDOMAIN)",
+            d.addr
+        )) && summary.contains(&format!("{silent} does not answer (timeout)")),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains(&format!("{} does not answer", d.addr)),
+        "{summary}"
+    );
+    drop(prom);
+    drop(v);
+
+    // vigie check, in French: the same words.
+    let t = dir.path().join("fr.yaml");
+    std::fs::write(&t, "language: fr\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("check")
+        .arg(format!("--thresholds={}", t.display()))
+        .args([
+            "--only=dns",
+            "--collector.dns.resolver-from-resolv-conf=false",
+        ])
+        .arg(format!("--collector.dns.resolver={}", d.addr))
+        .arg("--collector.dns.query=nope.vigie.test")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} dit que nope.vigie.test n'existe pas (NXDOMAIN)",
+            d.addr
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&format!("{} ne répond pas", d.addr)),
+        "{text}"
+    );
+}

@@ -87,10 +87,33 @@ fn filesystem_on_host_tree() {
         ),
         f.value("vigie_filesystem_size_bytes", &[("mountpoint", "/")]),
     );
-    // /data is mounted `ro` in mountinfo.
+    // /data's superblock is `ro` under a `rw` mount in mountinfo (the
+    // state ext4 errors=remount-ro leaves after an error).
     assert_eq!(
         f.value("vigie_filesystem_readonly", &[("mountpoint", "/data")]),
         Some(1.0)
+    );
+    assert_eq!(
+        f.value(
+            "vigie_filesystem_superblock_readonly",
+            &[("mountpoint", "/data")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        f.value(
+            "vigie_filesystem_mount_readonly",
+            &[("mountpoint", "/data")]
+        ),
+        Some(0.0)
+    );
+    // Read-only from vigie's first look: not a turn.
+    assert_eq!(
+        f.value(
+            "vigie_filesystem_turned_readonly",
+            &[("mountpoint", "/data")]
+        ),
+        Some(0.0)
     );
     assert_eq!(
         f.value("vigie_filesystem_readonly", &[("mountpoint", "/")]),

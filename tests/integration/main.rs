@@ -7,6 +7,10 @@
 //!   path that stops resolving, a stuck mount, the ATA error log of the real
 //!   smartctl captures, role alerts with overrides and their inode alert;
 //!   the generated inhibition rules in amtool and real Alertmanager.
+//! - `readonly`: tmpfs mounted read-only from the start, remounted
+//!   read-only, acknowledged by an override, and a read-only superblock
+//!   under a rw mount: only the two that went read-only alert (real
+//!   Prometheus and `vigie check`).
 //! - `proc_fixtures`: the collectors on real `/proc` captures
 //!   (`../shared/fixtures/proc`), checked against their `expected.json`.
 //! - `edge_fixtures`: fixture trees written for vigie: escaped mount points,
@@ -100,6 +104,7 @@ mod least_privilege;
 mod live;
 mod proc_fixtures;
 mod prometheus;
+mod readonly;
 mod recipe_e2e;
 mod replays;
 mod resilience;
