@@ -79,6 +79,7 @@ pub fn generate_with(
         )
     );
     let groups = rules::groups(t);
+    validate(t, &groups)?;
     let rules_yaml = rules::to_yaml(&groups)?;
     let (tests_yaml, long_tests_yaml) = promtool_tests::to_yaml(t, RULES_FILE)?;
     let mut files = vec![
@@ -110,6 +111,33 @@ pub fn generate_with(
         ));
     }
     Ok(files)
+}
+
+/// Parses every rule's expression with a real PromQL parser (each distinct
+/// text once: the overrides' recorded thresholds share a few), so that no
+/// expression Prometheus would refuse is written. (`for:` and the windows
+/// are bounded when the thresholds file is read.)
+fn validate(t: &Thresholds, groups: &[rules::Group]) -> Result<(), GenerateError> {
+    let mut seen = std::collections::HashSet::new();
+    for r in groups.iter().flat_map(|g| &g.rules) {
+        let expr = r.expr.as_str();
+        if !seen.insert(expr) {
+            continue;
+        }
+        if let Err(message) = crate::promql::parse_promql(expr) {
+            return Err(GenerateError::InvalidRule {
+                source_file: t.source.display().to_string(),
+                rule: r
+                    .alert
+                    .clone()
+                    .or_else(|| r.record.clone())
+                    .unwrap_or_default(),
+                expr: expr.to_string(),
+                message,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every `vigie_*` metric the rules and the dashboards generated for `t`

@@ -12,6 +12,7 @@ use super::rules::{LEVELS, level_of};
 use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
 use crate::promql::{Expr, Matcher, Selector};
 use crate::thresholds::catalogue::Series;
+use crate::thresholds::template;
 use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind};
 use crate::units::prom_duration;
 
@@ -297,11 +298,13 @@ fn role_test(
             }
             // The link names the role's alert, not the generic one.
             if let Some(u) = a.exp_annotations.get_mut("runbook_url") {
-                *u = t
-                    .runbook_url
-                    .as_deref()
-                    .unwrap_or("")
-                    .replace("{alert}", &alert);
+                *u = template::expand(
+                    &t.runbook_url
+                        .as_deref()
+                        .unwrap_or("")
+                        .replace("{alert}", &alert),
+                    &a.exp_labels,
+                );
             }
         }
     }
@@ -434,7 +437,10 @@ fn one_test_with(
                 ),
             ]);
             if let Some(url) = &t.runbook_url {
-                ann.insert("runbook_url".into(), url.replace("{alert}", spec.name));
+                ann.insert(
+                    "runbook_url".into(),
+                    template::expand(&url.replace("{alert}", spec.name), &labels),
+                );
             }
             ExpAlert {
                 exp_labels: labels,

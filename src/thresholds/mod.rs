@@ -16,7 +16,8 @@
 //! - `raw`: the file as written (serde);
 //! - `levels`: values, levels, windows and roles checked;
 //! - `overrides`: overrides and their expiry;
-//! - `error`: [`ThresholdsError`], with file, line and column.
+//! - `error`: [`ThresholdsError`], with file, line and column;
+//! - [`template`]: the Go templates a `runbook_url` may hold, checked and expanded.
 
 mod error;
 mod levels;
@@ -24,6 +25,7 @@ mod overrides;
 mod raw;
 
 pub mod catalogue;
+pub mod template;
 
 pub use catalogue::{Direction, ROLE_DEFAULTS, SIGNALS, Signal, ValueKind, signal};
 pub use error::ThresholdsError;
@@ -165,7 +167,11 @@ impl Thresholds {
         };
         let runbook_url = match &raw.runbook_url {
             None => None,
-            Some(u) if u.value.starts_with("https://") || u.value.starts_with("http://") => Some(u.value.clone()),
+            Some(u) if u.value.starts_with("https://") || u.value.starts_with("http://") => {
+                template::check(&u.value)
+                    .map_err(|e| at.err(u.referenced, format!("runbook_url: {e}")))?;
+                Some(u.value.clone())
+            }
             Some(u) => return Err(at.err(u.referenced, "runbook_url: expected an http:// or https:// address; {alert} is replaced by the alert name")),
         };
 
