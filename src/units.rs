@@ -37,9 +37,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" => secs(86400),
             _ => return Err(err()),
         };
-        total = d
-            .and_then(|d| total.checked_add(d))
-            .ok_or_else(too_long)?;
+        total = d.and_then(|d| total.checked_add(d)).ok_or_else(too_long)?;
     }
     Ok(total)
 }
@@ -163,7 +161,10 @@ mod tests {
             "213503982334601d25216s",
             "18446744073709551615d",
         ] {
-            assert!(parse_duration(long).unwrap_err().contains("too long"), "{long}");
+            assert!(
+                parse_duration(long).unwrap_err().contains("too long"),
+                "{long}"
+            );
         }
         for max in ["18446744073709551615s", "213503982334601d25215s"] {
             assert_eq!(parse_duration(max), Ok(Duration::from_secs(u64::MAX)));

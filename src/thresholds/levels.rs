@@ -28,7 +28,9 @@ pub(super) fn bounded_duration(
 ) -> Result<std::time::Duration, String> {
     let d = parse_duration(text)?;
     if d > max {
-        return Err(format!("{text:?} is longer than {max_text}, the most vigie accepts here"));
+        return Err(format!(
+            "{text:?} is longer than {max_text}, the most vigie accepts here"
+        ));
     }
     if d.subsec_nanos() != 0 {
         return Err(format!(
@@ -49,11 +51,7 @@ fn value(
     match (&v.value, sig.kind) {
         (RawValue::Other(_), _) => Err(at.err(
             loc,
-            format!(
-                "{which} of {}: expected {}",
-                sig.id,
-                describe(sig.kind)
-            ),
+            format!("{which} of {}: expected {}", sig.id, describe(sig.kind)),
         )),
         (_, Condition) => Err(at.err(
             loc,
@@ -65,7 +63,9 @@ fn value(
         (RawValue::Text(t), Duration) => parse_duration(t)
             .and_then(|d| {
                 if d > MAX_SPAN {
-                    Err(format!("{t:?} is longer than 366d, the most vigie accepts here"))
+                    Err(format!(
+                        "{t:?} is longer than 366d, the most vigie accepts here"
+                    ))
                 } else {
                     Ok(d.as_secs_f64())
                 }

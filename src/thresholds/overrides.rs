@@ -22,7 +22,10 @@ pub(super) fn overrides(
 ) -> Result<(Vec<Override>, Vec<String>), ThresholdsError> {
     let mut overrides: Vec<Override> = Vec::new();
     let mut warnings = Vec::new();
-    let mut seen: Vec<(BTreeMap<String, String>, &'static str)> = Vec::new();
+    // (match, signal) pairs already set: a set, so that many overrides
+    // are checked in linear time.
+    let mut seen: std::collections::HashSet<(&BTreeMap<String, String>, &'static str)> =
+        std::collections::HashSet::new();
     for o in raw {
         let ov = &o.value;
         let mloc = ov.matchers.referenced;
@@ -69,16 +72,12 @@ pub(super) fn overrides(
         let mut osignals = BTreeMap::new();
         for (id, slot) in ov.slots() {
             if let Some(r) = slot {
-                if seen
-                    .iter()
-                    .any(|(m, s)| *m == ov.matchers.value && *s == id)
-                {
+                if !seen.insert((&ov.matchers.value, id)) {
                     return Err(at.err(
                         r.referenced,
                         format!("an earlier override with the same match already sets {id}"),
                     ));
                 }
-                seen.push((ov.matchers.value.clone(), id));
                 let sig = signal(id).expect("override fields are signals");
                 let allowed = sig.series.matchable();
                 if let Some(bad) = ov

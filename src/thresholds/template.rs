@@ -143,9 +143,18 @@ mod tests {
         ]);
         for (t, want) in [
             ("https://w/x", "https://w/x"),
-            ("https://w/{{ $labels.instance }}", "https://w/Host.example.org:7361"),
-            ("https://w/{{.Labels.instance|toLower}}/", "https://w/host.example.org:7361/"),
-            ("https://w/?m={{ $labels.mountpoint | urlquery }}", "https://w/?m=%2Fsrv%2Fa+b"),
+            (
+                "https://w/{{ $labels.instance }}",
+                "https://w/Host.example.org:7361",
+            ),
+            (
+                "https://w/{{.Labels.instance|toLower}}/",
+                "https://w/host.example.org:7361/",
+            ),
+            (
+                "https://w/?m={{ $labels.mountpoint | urlquery }}",
+                "https://w/?m=%2Fsrv%2Fa+b",
+            ),
             ("https://w/{{ $labels.device }}", "https://w/"),
             ("https://w/}}", "https://w/}}"),
         ] {

@@ -69,6 +69,7 @@ mod dns;
 mod docs;
 mod edge_fixtures;
 mod exposition;
+mod gen_rules_errors;
 mod http;
 mod k8s;
 mod live;
