@@ -538,8 +538,15 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), Gen
 /// For every override of a threshold alert: a series it matches fires at
 /// the override's level, or stays quiet when the override turns the alert
 /// off, where the defaults would say otherwise.
+///
+/// One test per distinct override shape (signal, label names matched,
+/// levels and `for:`), the first override of that shape: thousands of
+/// overrides that differ only in their label values would otherwise give
+/// thousands of identical tests, each evaluating every recorded threshold
+/// (quadratic in promtool).
 fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
+    let mut shapes = std::collections::HashSet::new();
     for (n, o) in t.overrides.iter().enumerate() {
         for spec in ALERTS {
             let sig = spec.sig();
@@ -547,6 +554,16 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
             let Some(ol) = o.signals.get(spec.signal) else {
                 continue;
             };
+            let shape = (
+                spec.name,
+                o.matchers.keys().collect::<Vec<_>>(),
+                ol.warning.map(f64::to_bits),
+                ol.critical.map(f64::to_bits),
+                ol.for_secs,
+            );
+            if !shapes.insert(shape) {
+                continue;
+            }
             let (w, c) = (
                 ol.warning.map(|v| v * scale),
                 ol.critical.map(|v| v * scale),

@@ -348,6 +348,11 @@ fn many_overrides_are_read_and_limits_are_named() {
     assert!(o.status.success(), "{}", stderr(&o));
     let rules = std::fs::read_to_string(out.join("vigie-rules.yaml")).unwrap();
     assert_eq!(rules.matches("- record: vigie:threshold:").count(), 30_000);
+    // Overrides of one shape (signal, labels matched, levels) are tested
+    // once: 15,000 identical tests would each evaluate 30,000 recorded
+    // thresholds in promtool.
+    let tests = std::fs::read_to_string(out.join("vigie-rules.test.yaml")).unwrap();
+    assert_eq!(tests.matches("with override").count(), 1);
 
     let deep = format!(
         "swap: {{used_percent: {{warning: {}{}}}}}\n",
