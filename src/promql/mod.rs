@@ -240,6 +240,22 @@ impl Selector {
         s
     }
 
+    /// Whether a series with label `name` = `value` can pass this selector
+    /// (the matchers on `name` accept `value`).
+    pub fn admits(&self, name: &str, value: &str) -> bool {
+        self.matchers.iter().filter(|m| m.name == name).all(|m| {
+            let re = || {
+                regex::Regex::new(&format!("^(?:{})$", m.value)).is_ok_and(|r| r.is_match(value))
+            };
+            match m.op {
+                MatchOp::Equal => m.value == value,
+                MatchOp::NotEqual => m.value != value,
+                MatchOp::Regex => re(),
+                MatchOp::NotRegex => !re(),
+            }
+        })
+    }
+
     /// The labels the equality matchers fix (`job="vigie"` gives job).
     pub fn equalities(&self) -> BTreeMap<String, String> {
         self.matchers

@@ -235,7 +235,7 @@ impl Thresholds {
             7 * 86400,
         )?;
 
-        let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, today)?;
+        let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, &selector, today)?;
 
         Ok(Thresholds {
             source: source.to_path_buf(),

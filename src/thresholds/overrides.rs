@@ -10,7 +10,7 @@ use super::error::{At, ThresholdsError};
 use super::levels::levels;
 use super::raw::RawOverride;
 use super::{Levels, Override};
-use crate::promql::is_label_name;
+use crate::promql::{Selector, is_label_name};
 use crate::units::parse_date;
 
 /// The overrides that apply (not expired), and a warning for each expired one.
@@ -18,6 +18,7 @@ pub(super) fn overrides(
     at: &At,
     raw: &[Spanned<RawOverride>],
     signals: &BTreeMap<&'static str, Levels>,
+    selector: &Selector,
     today: i64,
 ) -> Result<(Vec<Override>, Vec<String>), ThresholdsError> {
     let mut overrides: Vec<Override> = Vec::new();
@@ -37,6 +38,17 @@ pub(super) fn overrides(
         }
         if let Some(bad) = ov.matchers.value.keys().find(|k| !is_label_name(k)) {
             return Err(at.err(mloc, format!("match: {bad:?} is not a label name")));
+        }
+        if let Some((k, v)) = ov
+            .matchers
+            .value
+            .iter()
+            .find(|(k, v)| !selector.admits(k, v))
+        {
+            return Err(at.err(
+                mloc,
+                format!("match: {k} {v:?} is excluded by the selector ({selector}): this override could never apply"),
+            ));
         }
         let reason =
             match &ov.reason {

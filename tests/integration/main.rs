@@ -70,6 +70,7 @@ mod docs;
 mod edge_fixtures;
 mod exposition;
 mod gen_rules_errors;
+mod gen_rules_property;
 mod http;
 mod k8s;
 mod live;
