@@ -5,7 +5,43 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// A line on stderr. A closed or broken stderr (`2>&-`, a reader that went
+/// away) is not a reason to fail: the exit code still says what happened.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// A line on stdout, with the same tolerance as [`say!`].
+macro_rules! sayout {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Opens /dev/null on any of stdin, stdout and stderr that is closed, so
+/// that no file vigie opens (an output file) takes their number and
+/// receives its messages.
+fn fill_closed_stdio() {
+    use std::os::fd::AsRawFd as _;
+    while let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        if f.as_raw_fd() > 2 {
+            break;
+        }
+        // It now stands for the closed stream, for the process's lifetime.
+        std::mem::forget(f);
+    }
+}
+
 fn main() -> ExitCode {
+    fill_closed_stdio();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if argv.get(1).is_some_and(|a| a == "check") {
         return check(argv);
@@ -50,7 +86,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("vigie: cannot start the async runtime: {e}");
+            say!("vigie: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -61,7 +97,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("vigie: {e:#}");
+            say!("vigie: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -73,12 +109,12 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
     let t = match vigie::thresholds::Thresholds::load(&g.thresholds) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("vigie: {e}");
+            say!("vigie: {e}");
             return ExitCode::from(2);
         }
     };
     for w in &t.warnings {
-        eprintln!("vigie: warning: {w}");
+        say!("vigie: warning: {w}");
     }
     let format = match g.format {
         vigie::cli::RulesFormat::Plain => vigie::generate::Format::Plain,
@@ -87,9 +123,7 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
     if format == vigie::generate::Format::Plain
         && (g.namespace.is_some() || !g.rule_labels.is_empty())
     {
-        eprintln!(
-            "vigie: --namespace and --rule-label only apply with --format prometheus-operator"
-        );
+        say!("vigie: --namespace and --rule-label only apply with --format prometheus-operator");
         return ExitCode::from(2);
     }
     let operator = vigie::generate::Operator {
@@ -99,31 +133,31 @@ fn gen_rules(g: &vigie::cli::GenRulesArgs) -> ExitCode {
     let files = match vigie::generate::generate_with(&t, format, &operator) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("vigie: {:#}", anyhow::Error::from(e));
+            say!("vigie: {:#}", anyhow::Error::from(e));
             return ExitCode::from(2);
         }
     };
     match vigie::generate::write(&files, &g.out, g.dashboards_out.as_deref(), g.check) {
         Ok(changed) if g.check && !changed.is_empty() => {
-            eprintln!("vigie: out of date (run vigie gen-rules without --check to update):");
+            say!("vigie: out of date (run vigie gen-rules without --check to update):");
             for c in changed {
-                eprintln!("  {}", c.display());
+                say!("  {}", c.display());
             }
             ExitCode::from(1)
         }
         Ok(changed) => {
             if !g.check {
                 for c in &changed {
-                    eprintln!("wrote {}", c.display());
+                    say!("wrote {}", c.display());
                 }
                 if changed.is_empty() {
-                    eprintln!("{} is up to date", g.out.display());
+                    say!("{} is up to date", g.out.display());
                 }
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("vigie: {:#}", anyhow::Error::from(e));
+            say!("vigie: {:#}", anyhow::Error::from(e));
             ExitCode::from(2)
         }
     }
@@ -136,9 +170,9 @@ fn check(mut argv: Vec<std::ffi::OsString>) -> ExitCode {
     use vigie::cli::{CheckFormat, Cli, Command};
     let unknown = |format: Option<CheckFormat>, msg: &str| {
         if format == Some(CheckFormat::Nagios) {
-            println!("VIGIE UNKNOWN - {}", msg.lines().next().unwrap_or(""));
+            sayout!("VIGIE UNKNOWN - {}", msg.lines().next().unwrap_or(""));
         }
-        eprintln!("vigie: {msg}");
+        say!("vigie: {msg}");
         ExitCode::from(3)
     };
     let parse = |argv: &[std::ffi::OsString]| match Cli::try_parse_from(argv) {
@@ -210,6 +244,6 @@ fn check(mut argv: Vec<std::ffi::OsString>) -> ExitCode {
         CheckFormat::Nagios => vigie::check::output::nagios(&report),
         CheckFormat::Json => vigie::check::output::json(&report),
     };
-    print!("{out}");
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
     ExitCode::from(report.status.code())
 }

@@ -20,23 +20,24 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(err());
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| err())?;
-        let n = n.min(u64::MAX / 86400);
+        let too_long = || format!("{s:?} is too long a duration");
+        let n: u64 = rest[..digits].parse().map_err(|_| too_long())?;
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
+        let secs = |mult: u64| n.checked_mul(mult).map(Duration::from_secs);
         let d = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            "d" => Duration::from_secs(n * 86400),
+            "ms" => Some(Duration::from_millis(n)),
+            "s" => secs(1),
+            "m" => secs(60),
+            "h" => secs(3600),
+            "d" => secs(86400),
             _ => return Err(err()),
         };
-        total = total.checked_add(d).ok_or_else(err)?;
+        total = d.and_then(|d| total.checked_add(d)).ok_or_else(too_long)?;
     }
     Ok(total)
 }
@@ -154,6 +155,24 @@ mod tests {
         }
         assert!(parse_flag_duration("0s").unwrap_err().contains("zero"));
         assert!(parse_flag_duration("99999999999999999999d").is_err());
+        // No silent clamp: a duration beyond what a Duration holds is an error.
+        for long in [
+            "18446744073709551616s",
+            "213503982334601d25216s",
+            "18446744073709551615d",
+        ] {
+            assert!(
+                parse_duration(long).unwrap_err().contains("too long"),
+                "{long}"
+            );
+        }
+        for max in ["18446744073709551615s", "213503982334601d25215s"] {
+            assert_eq!(parse_duration(max), Ok(Duration::from_secs(u64::MAX)));
+        }
+        assert_eq!(
+            parse_duration("18446744073709551615ms"),
+            Ok(Duration::from_millis(u64::MAX))
+        );
         assert!(parse_flag_duration("400d").unwrap_err().contains("year"));
         assert_eq!(parse_flag_duration("2s"), Ok(Duration::from_secs(2)));
     }

@@ -15,6 +15,18 @@ pub enum GenerateError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A generated rule that Prometheus would refuse (checked with a PromQL
+    /// parser before anything is written): a bug in vigie, since the
+    /// thresholds file's values are checked first.
+    #[error(
+        "internal error: the rule {rule} generated from {source_file} is not valid PromQL ({message}): {expr} (nothing was written; please report this bug)"
+    )]
+    InvalidRule {
+        source_file: String,
+        rule: String,
+        expr: String,
+        message: String,
+    },
     /// An output file or directory could not be written.
     #[error("cannot write {}", path.display())]
     Write {

@@ -82,6 +82,7 @@ pub fn generate_with(
         )
     );
     let groups = rules::groups(t);
+    validate(t, &groups)?;
     let rules_yaml = rules::to_yaml(&groups)?;
     let (tests_yaml, long_tests_yaml) = promtool_tests::to_yaml(t, RULES_FILE)?;
     let mut files = vec![
@@ -117,6 +118,33 @@ pub fn generate_with(
         ));
     }
     Ok(files)
+}
+
+/// Parses every rule's expression with a real PromQL parser (each distinct
+/// text once: the overrides' recorded thresholds share a few), so that no
+/// expression Prometheus would refuse is written. (`for:` and the windows
+/// are bounded when the thresholds file is read.)
+fn validate(t: &Thresholds, groups: &[rules::Group]) -> Result<(), GenerateError> {
+    let mut seen = std::collections::HashSet::new();
+    for r in groups.iter().flat_map(|g| &g.rules) {
+        let expr = r.expr.as_str();
+        if !seen.insert(expr) {
+            continue;
+        }
+        if let Err(message) = crate::promql::parse_promql(expr) {
+            return Err(GenerateError::InvalidRule {
+                source_file: t.source.display().to_string(),
+                rule: r
+                    .alert
+                    .clone()
+                    .or_else(|| r.record.clone())
+                    .unwrap_or_default(),
+                expr: expr.to_string(),
+                message,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every `vigie_*` metric the rules and the dashboards generated for `t`
@@ -166,8 +194,14 @@ pub fn destination(name: &str, out: &Path, dashboards_out: Option<&Path>) -> Pat
 
 /// Writes (or with `check`, compares) the generated files under `out`
 /// (dashboards under `dashboards_out` when given). Returns the files that
-/// differ from what is on disk. Each file is replaced atomically, so
-/// Prometheus or Grafana reloading meanwhile never reads half a file.
+/// differ from what is on disk.
+///
+/// All or nothing: every changed file is first written whole (and synced)
+/// to a temporary name beside it, then all are renamed over the old ones.
+/// A failure while writing (a full disk) leaves every old file as it was
+/// and no temporary file; a failure while renaming puts back the files
+/// already replaced. Prometheus or Grafana reloading meanwhile never reads
+/// half a file. The error names the file that could not be written.
 pub fn write(
     files: &[(String, String)],
     out: &Path,
@@ -177,21 +211,82 @@ pub fn write(
     let mut changed = Vec::new();
     for (name, content) in files {
         let path = destination(name, out, dashboards_out);
-        let same = std::fs::read_to_string(&path).is_ok_and(|old| old == *content);
+        let same = std::fs::read(&path).is_ok_and(|old| old == content.as_bytes());
         if !same {
-            if !check {
-                write_atomically(&path, content)?;
-            }
-            changed.push(path);
+            changed.push((path, content.as_str()));
         }
     }
-    Ok(changed)
+    if !check {
+        replace_all(&changed)?;
+    }
+    Ok(changed.into_iter().map(|(p, _)| p).collect())
+}
+
+/// One file being replaced: its temporary new content, and a hard link to
+/// the old one (when there was one) to put back if a later rename fails.
+struct Staged<'a> {
+    path: &'a Path,
+    tmp: PathBuf,
+    backup: Option<PathBuf>,
+    /// A file was there before (without a backup when the filesystem has
+    /// no hard links: it cannot be put back then).
+    existed: bool,
+}
+
+fn replace_all(files: &[(PathBuf, &str)]) -> Result<(), GenerateError> {
+    let mut staged: Vec<Staged> = Vec::new();
+    let cleanup = |staged: &[Staged]| {
+        for s in staged {
+            let _ = std::fs::remove_file(&s.tmp);
+            if let Some(b) = &s.backup {
+                let _ = std::fs::remove_file(b);
+            }
+        }
+    };
+    for (path, content) in files {
+        match stage(path, content) {
+            Ok(s) => staged.push(s),
+            Err(e) => {
+                cleanup(&staged);
+                return Err(e);
+            }
+        }
+    }
+    for (i, s) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(&s.tmp, s.path) {
+            // Put back what was already replaced: all old, not half new.
+            for done in &staged[..i] {
+                match &done.backup {
+                    Some(b) => {
+                        let _ = std::fs::rename(b, done.path);
+                    }
+                    None if !done.existed => {
+                        let _ = std::fs::remove_file(done.path);
+                    }
+                    None => {}
+                }
+            }
+            cleanup(&staged[i..]);
+            return Err(GenerateError::Write {
+                path: s.path.to_path_buf(),
+                source,
+            });
+        }
+    }
+    let mut dirs: Vec<&Path> = staged.iter().filter_map(|s| s.path.parent()).collect();
+    dirs.dedup();
+    for d in dirs {
+        // The renames themselves survive a crash once the directory is synced.
+        let _ = std::fs::File::open(d).and_then(|f| f.sync_all());
+    }
+    cleanup(&staged);
+    Ok(())
 }
 
 /// Writes `content` to a temporary file beside `path` (same directory, so
-/// same filesystem), then renames it over `path`. The file keeps the
-/// permissions of the one it replaces.
-fn write_atomically(path: &Path, content: &str) -> Result<(), GenerateError> {
+/// same filesystem), synced and with the permissions of the file it will
+/// replace, and links the old file to a backup name.
+fn stage<'a>(path: &'a Path, content: &str) -> Result<Staged<'a>, GenerateError> {
     use std::io::Write as _;
     let err = |source| GenerateError::Write {
         path: path.to_path_buf(),
@@ -206,19 +301,36 @@ fn write_atomically(path: &Path, content: &str) -> Result<(), GenerateError> {
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let old = dir.join(format!(".{name}.{}.old", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(content.as_bytes())?;
         f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
+        let meta = std::fs::symlink_metadata(path).ok();
+        let existed = meta.is_some();
+        let backup = match meta {
+            Some(meta) if meta.is_file() => {
+                std::fs::set_permissions(&tmp, meta.permissions())?;
+                let _ = std::fs::remove_file(&old);
+                std::fs::hard_link(path, &old).ok().map(|()| old.clone())
+            }
+            _ => None,
+        };
+        Ok((backup, existed))
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok((backup, existed)) => Ok(Staged {
+            path,
+            tmp,
+            backup,
+            existed,
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&old);
+            Err(err(e))
+        }
     }
-    result.map_err(err)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::rules::{LEVELS, level_of};
 use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
 use crate::promql::{Expr, Matcher, Selector};
 use crate::thresholds::catalogue::Series;
+use crate::thresholds::template;
 use crate::thresholds::{Direction, Language, Levels, Signal, Thresholds, ValueKind};
 use crate::units::prom_duration;
 
@@ -314,7 +315,7 @@ fn role_test(
             // The link names the role's alert, not the generic one.
             a.exp_annotations.insert(
                 "runbook_url".into(),
-                super::rules::role_runbook(t, spec, role),
+                template::expand(&super::rules::role_runbook(t, spec, role), &a.exp_labels),
             );
         }
     }
@@ -450,7 +451,10 @@ fn one_test_with(
                     render(text.description, &labels, v, avail),
                 ),
             ]);
-            ann.insert("runbook_url".into(), t.runbook(spec.name, spec.name));
+            ann.insert(
+                "runbook_url".into(),
+                template::expand(&t.runbook(spec.name, spec.name), &labels),
+            );
             ExpAlert {
                 exp_labels: labels,
                 exp_annotations: ann,
@@ -549,8 +553,15 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), Gen
 /// For every override of a threshold alert: a series it matches fires at
 /// the override's level, or stays quiet when the override turns the alert
 /// off, where the defaults would say otherwise.
+///
+/// One test per distinct override shape (signal, label names matched,
+/// levels and `for:`), the first override of that shape: thousands of
+/// overrides that differ only in their label values would otherwise give
+/// thousands of identical tests, each evaluating every recorded threshold
+/// (quadratic in promtool).
 fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
+    let mut shapes = std::collections::HashSet::new();
     for (n, o) in t.overrides.iter().enumerate() {
         for spec in ALERTS {
             let sig = spec.sig();
@@ -558,6 +569,16 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
             let Some(ol) = o.signals.get(spec.signal) else {
                 continue;
             };
+            let shape = (
+                spec.name,
+                o.matchers.keys().collect::<Vec<_>>(),
+                ol.warning.map(f64::to_bits),
+                ol.critical.map(f64::to_bits),
+                ol.for_secs,
+            );
+            if !shapes.insert(shape) {
+                continue;
+            }
             let (w, c) = (
                 ol.warning.map(|v| v * scale),
                 ol.critical.map(|v| v * scale),

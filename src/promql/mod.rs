@@ -139,6 +139,11 @@ impl Selector {
     /// Parses the body of a selector, `job="vigie", env!~"test|dev"`
     /// (an empty text selects everything). Regular expressions are checked
     /// with the `regex` crate, whose syntax is RE2's, as Prometheus'.
+    ///
+    /// The text is also parsed by a real PromQL parser (`promql-parser`)
+    /// as Prometheus would read it in a rule, so that what it refuses
+    /// (an unknown escape such as `\q`, a bad regular expression) is
+    /// refused here; the values are taken as that parser unescapes them.
     pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let err = |s: String| SelectorError(s);
         let mut matchers = Vec::new();
@@ -192,6 +197,34 @@ impl Selector {
                 .ok_or_else(|| err(format!("expected a comma after the matcher on {name}")))?
                 .trim_start();
         }
+        if matchers.iter().any(|m: &Matcher| m.name == "__name__") {
+            return Err(err(
+                "__name__ cannot be used: vigie chooses the metric of each expression; select on other labels such as job or instance".into(),
+            ));
+        }
+        let parsed = parse_promql(&format!("vigie_build_info{{{text}}}"))
+            .map_err(|e| err(format!("Prometheus would refuse it: {e}")))?;
+        let promql_parser::parser::Expr::VectorSelector(vs) = parsed else {
+            return Err(err("expected label matchers such as job=\"vigie\"".into()));
+        };
+        if !vs.matchers.or_matchers.is_empty() {
+            return Err(err(
+                "\"or\" is not supported here; use comma-separated matchers".into(),
+            ));
+        }
+        if matchers.len() != vs.matchers.matchers.len()
+            || matchers
+                .iter()
+                .zip(&vs.matchers.matchers)
+                .any(|(a, b)| a.name != b.name)
+        {
+            return Err(err(
+                "expected comma-separated matchers such as job=\"vigie\", env!=\"test\"".into(),
+            ));
+        }
+        for (m, p) in matchers.iter_mut().zip(&vs.matchers.matchers) {
+            m.value = p.value.clone();
+        }
         let written = text.trim().trim_end_matches(',').trim_end().to_string();
         let n = matchers.len();
         Ok(Selector {
@@ -205,6 +238,22 @@ impl Selector {
         let mut s = self.clone();
         s.matchers.push(m);
         s
+    }
+
+    /// Whether a series with label `name` = `value` can pass this selector
+    /// (the matchers on `name` accept `value`).
+    pub fn admits(&self, name: &str, value: &str) -> bool {
+        self.matchers.iter().filter(|m| m.name == name).all(|m| {
+            let re = || {
+                regex::Regex::new(&format!("^(?:{})$", m.value)).is_ok_and(|r| r.is_match(value))
+            };
+            match m.op {
+                MatchOp::Equal => m.value == value,
+                MatchOp::NotEqual => m.value != value,
+                MatchOp::Regex => re(),
+                MatchOp::NotRegex => !re(),
+            }
+        })
     }
 
     /// The labels the equality matchers fix (`job="vigie"` gives job).
@@ -255,6 +304,14 @@ fn unquote(s: &str) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+/// Parses `expr` with a real PromQL parser (`promql-parser`, which follows
+/// Prometheus' grammar): what it refuses, Prometheus would refuse when
+/// loading the rule. The error is the parser's, on one line.
+pub fn parse_promql(expr: &str) -> Result<promql_parser::parser::Expr, String> {
+    promql_parser::parser::parse(expr)
+        .map_err(|e| e.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A Prometheus label name.
@@ -587,6 +644,9 @@ mod tests {
             ("job=\"x", "not closed"),
             ("a=\"b\" c=\"d\"", "expected a comma"),
             ("a=~\"(\"", "not a valid regular expression"),
+            ("job=\"\\q\"", "Prometheus would refuse it"),
+            ("__name__=\"up\"", "__name__ cannot be used"),
+            ("a=\"b\" or c=\"d\"", "expected a comma"),
         ] {
             let e = Selector::parse(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
@@ -604,6 +664,14 @@ mod tests {
         );
         let e = Selector::parse("").unwrap().with(Matcher::eq("a", "b"));
         assert_eq!(e.to_string(), "a=\"b\"");
+    }
+
+    /// Values are unescaped as Prometheus does (Go's escapes).
+    #[test]
+    fn selector_values_are_unescaped_as_prometheus_does() {
+        let s = Selector::parse("a=\"\\x41\\u00e9\\\\\"").unwrap();
+        assert_eq!(s.equalities()["a"], "A\u{e9}\\");
+        assert_eq!(s.to_string(), "a=\"\\x41\\u00e9\\\\\"");
     }
 
     #[test]

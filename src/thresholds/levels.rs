@@ -11,6 +11,35 @@ use super::error::{At, ThresholdsError};
 use super::raw::{RawLevels, RawRole, RawValue};
 use crate::units::parse_duration;
 
+/// The longest `for:` the file accepts. Prometheus itself takes up to 292
+/// years, but an alert held back for more than a week is no warning, and
+/// the generated promtool tests sample every minute of it.
+pub(super) const MAX_FOR: std::time::Duration = std::time::Duration::from_secs(7 * 86400);
+
+/// The longest duration value or window the file accepts (a year): fill
+/// forecasts, trend windows and latencies beyond it are typing mistakes.
+pub(super) const MAX_SPAN: std::time::Duration = std::time::Duration::from_secs(366 * 86400);
+
+/// `text` as a duration of whole seconds, at most `max` (named `max_text`).
+pub(super) fn bounded_duration(
+    text: &str,
+    max: std::time::Duration,
+    max_text: &str,
+) -> Result<std::time::Duration, String> {
+    let d = parse_duration(text)?;
+    if d > max {
+        return Err(format!(
+            "{text:?} is longer than {max_text}, the most vigie accepts here"
+        ));
+    }
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "{text:?} is not a whole number of seconds; write e.g. 1s or 90s"
+        ));
+    }
+    Ok(d)
+}
+
 /// A value of `kind`, as a number (durations in seconds).
 fn value(
     at: &At,
@@ -20,6 +49,10 @@ fn value(
 ) -> Result<f64, ThresholdsError> {
     let loc = v.referenced;
     match (&v.value, sig.kind) {
+        (RawValue::Other(_), _) => Err(at.err(
+            loc,
+            format!("{which} of {}: expected {}", sig.id, describe(sig.kind)),
+        )),
         (_, Condition) => Err(at.err(
             loc,
             format!(
@@ -28,7 +61,15 @@ fn value(
             ),
         )),
         (RawValue::Text(t), Duration) => parse_duration(t)
-            .map(|d| d.as_secs_f64())
+            .and_then(|d| {
+                if d > MAX_SPAN {
+                    Err(format!(
+                        "{t:?} is longer than 366d, the most vigie accepts here"
+                    ))
+                } else {
+                    Ok(d.as_secs_f64())
+                }
+            })
             .map_err(|e| at.err(loc, format!("{which} of {}: {e}", sig.id))),
         (RawValue::Number(n), Duration) => Err(at.err(
             loc,
@@ -85,7 +126,7 @@ pub(super) fn levels(
         out.critical = Some(value(at, sig, "critical", c)?);
     }
     if let Some(f) = &r.for_ {
-        out.for_secs = parse_duration(&f.value)
+        out.for_secs = bounded_duration(&f.value, MAX_FOR, "7d")
             .map_err(|e| at.err(f.referenced, format!("for of {}: {e}", sig.id)))?
             .as_secs();
     }
@@ -110,7 +151,8 @@ pub(super) fn levels(
             };
             let show = |v: f64| {
                 if sig.kind == Duration {
-                    crate::units::human(std::time::Duration::from_secs_f64(v))
+                    std::time::Duration::try_from_secs_f64(v)
+                        .map_or_else(|_| format!("{v}s"), crate::units::human)
                 } else {
                     format!("{v}")
                 }
@@ -139,7 +181,7 @@ pub(super) fn window(
     match raw {
         None => Ok(default),
         Some(s) => {
-            let d = parse_duration(&s.value)
+            let d = bounded_duration(&s.value, MAX_SPAN, "366d")
                 .map_err(|e| at.err(s.referenced, format!("{what}: {e}")))?;
             if d < std::time::Duration::from_secs(60) {
                 return Err(at.err(

@@ -16,7 +16,8 @@
 //! - `raw`: the file as written (serde);
 //! - `levels`: values, levels, windows and roles checked;
 //! - `overrides`: overrides and their expiry;
-//! - `error`: [`ThresholdsError`], with file, line and column.
+//! - `error`: [`ThresholdsError`], with file, line and column;
+//! - [`template`]: the Go templates a `runbook_url` may hold, checked and expanded.
 
 mod error;
 mod levels;
@@ -24,6 +25,7 @@ mod overrides;
 mod raw;
 
 pub mod catalogue;
+pub mod template;
 
 pub use catalogue::{Direction, ROLE_DEFAULTS, SIGNALS, Signal, ValueKind, signal};
 pub use error::ThresholdsError;
@@ -160,13 +162,12 @@ impl Thresholds {
     }
 
     /// Reads and validates `path`.
+    ///
+    /// Only a regular file is read (a FIFO or a device would block or never
+    /// end), of at most [`MAX_FILE_BYTES`]; text that is not UTF-8 is an
+    /// error at the first bad byte.
     pub fn load(path: &Path) -> Result<Thresholds, ThresholdsError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ThresholdsError {
-            file: path.display().to_string(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the thresholds file: {e}"),
-        })?;
+        let text = read_file(path)?;
         Self::parse(&text, path, today())
     }
 
@@ -178,7 +179,7 @@ impl Thresholds {
         let raw: RawFile = if text.trim().is_empty() {
             RawFile::default()
         } else {
-            serde_saphyr::from_str(text).map_err(|e| {
+            serde_saphyr::from_str_with_options(text, parser_options()).map_err(|e| {
                 let loc = e.location();
                 let msg = e.without_snippet().to_string();
                 // Drop saphyr's own " at line L, column C": the prefix says it.
@@ -191,6 +192,17 @@ impl Thresholds {
                     ", set DuplicateKeyPolicy in Options if acceptable",
                     " (each key may appear only once)",
                 );
+                let msg = match msg.strip_prefix("budget breached: ") {
+                    Some(breach) => format!(
+                        "the file is beyond what vigie reads ({}): at most {} YAML values, {} levels of nesting, {} anchors and {} aliases",
+                        breach.split_whitespace().next().unwrap_or(breach),
+                        MAX_YAML_NODES,
+                        PARSER_MAX_DEPTH,
+                        PARSER_MAX_ANCHORS,
+                        PARSER_MAX_ANCHORS
+                    ),
+                    None => msg,
+                };
                 ThresholdsError {
                     file: file.clone(),
                     line: loc.map_or(1, |l| l.line().max(1)),
@@ -211,7 +223,11 @@ impl Thresholds {
         };
         let runbook_url = match &raw.runbook_url {
             None => None,
-            Some(u) if u.value.starts_with("https://") || u.value.starts_with("http://") => Some(u.value.clone()),
+            Some(u) if u.value.starts_with("https://") || u.value.starts_with("http://") => {
+                template::check(&u.value)
+                    .map_err(|e| at.err(u.referenced, format!("runbook_url: {e}")))?;
+                Some(u.value.clone())
+            }
             Some(u) => return Err(at.err(u.referenced, "runbook_url: expected an http:// or https:// address; {alert} is replaced by the alert name, {lang} by the language (en or fr)")),
         };
 
@@ -271,7 +287,7 @@ impl Thresholds {
             &raw.monitoring.missing_window,
             86400,
         )?;
-        let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, today)?;
+        let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, &selector, today)?;
 
         Ok(Thresholds {
             source: source.to_path_buf(),
@@ -292,6 +308,81 @@ impl Thresholds {
             warnings,
         })
     }
+}
+
+/// The largest thresholds file vigie reads: far above 100,000 overrides
+/// (about 130 bytes each).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The most YAML values (and parser events) a thresholds file may hold: an
+/// override is about 20, so 1,000,000 overrides fit. (serde-saphyr's
+/// default, 250,000, stopped at about 15,000 overrides.)
+pub const MAX_YAML_NODES: usize = 25_000_000;
+const PARSER_MAX_DEPTH: usize = 64;
+const PARSER_MAX_ANCHORS: usize = 50_000;
+
+/// serde-saphyr's budget, sized for [`MAX_FILE_BYTES`] and [`MAX_YAML_NODES`].
+fn parser_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: MAX_YAML_NODES,
+            max_events: 2 * MAX_YAML_NODES,
+            max_depth: PARSER_MAX_DEPTH,
+            max_anchors: PARSER_MAX_ANCHORS,
+            max_aliases: PARSER_MAX_ANCHORS,
+            max_total_scalar_bytes: MAX_FILE_BYTES as usize,
+            max_total_comment_bytes: MAX_FILE_BYTES as usize,
+        },
+    }
+}
+
+fn read_file(path: &Path) -> Result<String, ThresholdsError> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let cannot = |e: std::io::Error| {
+        ThresholdsError::whole(path, format!("cannot read the thresholds file: {e}"))
+    };
+    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(cannot)?;
+    let meta = f.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(ThresholdsError::whole(
+            path,
+            "not a regular file (a directory, a FIFO or a device): give the path of the YAML thresholds file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ThresholdsError::whole(
+            path,
+            format!(
+                "larger than {} MiB, the most vigie reads as a thresholds file",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let good = e.utf8_error().valid_up_to();
+        let before = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        ThresholdsError {
+            file: path.display().to_string(),
+            line: before.matches('\n').count() as u64 + 1,
+            column: before[line_start..].chars().count() as u64 + 1,
+            message: format!(
+                "byte 0x{:02x} is not UTF-8 text; save the file as UTF-8",
+                bytes[good]
+            ),
+        }
+    })
 }
 
 #[cfg(test)]

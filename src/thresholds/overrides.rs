@@ -10,7 +10,7 @@ use super::error::{At, ThresholdsError};
 use super::levels::levels;
 use super::raw::RawOverride;
 use super::{Levels, Override};
-use crate::promql::is_label_name;
+use crate::promql::{Selector, is_label_name};
 use crate::units::parse_date;
 
 /// The overrides that apply (not expired), and a warning for each expired one.
@@ -18,11 +18,15 @@ pub(super) fn overrides(
     at: &At,
     raw: &[Spanned<RawOverride>],
     signals: &BTreeMap<&'static str, Levels>,
+    selector: &Selector,
     today: i64,
 ) -> Result<(Vec<Override>, Vec<String>), ThresholdsError> {
     let mut overrides: Vec<Override> = Vec::new();
     let mut warnings = Vec::new();
-    let mut seen: Vec<(BTreeMap<String, String>, &'static str)> = Vec::new();
+    // (match, signal) pairs already set: a set, so that many overrides
+    // are checked in linear time.
+    let mut seen: std::collections::HashSet<(&BTreeMap<String, String>, &'static str)> =
+        std::collections::HashSet::new();
     for o in raw {
         let ov = &o.value;
         let mloc = ov.matchers.referenced;
@@ -34,6 +38,17 @@ pub(super) fn overrides(
         }
         if let Some(bad) = ov.matchers.value.keys().find(|k| !is_label_name(k)) {
             return Err(at.err(mloc, format!("match: {bad:?} is not a label name")));
+        }
+        if let Some((k, v)) = ov
+            .matchers
+            .value
+            .iter()
+            .find(|(k, v)| !selector.admits(k, v))
+        {
+            return Err(at.err(
+                mloc,
+                format!("match: {k} {v:?} is excluded by the selector ({selector}): this override could never apply"),
+            ));
         }
         let reason =
             match &ov.reason {
@@ -69,16 +84,12 @@ pub(super) fn overrides(
         let mut osignals = BTreeMap::new();
         for (id, slot) in ov.slots() {
             if let Some(r) = slot {
-                if seen
-                    .iter()
-                    .any(|(m, s)| *m == ov.matchers.value && *s == id)
-                {
+                if !seen.insert((&ov.matchers.value, id)) {
                     return Err(at.err(
                         r.referenced,
                         format!("an earlier override with the same match already sets {id}"),
                     ));
                 }
-                seen.push((ov.matchers.value.clone(), id));
                 let sig = signal(id).expect("override fields are signals");
                 let allowed = sig.series.matchable();
                 if let Some(bad) = ov

@@ -49,11 +49,15 @@ pub(super) struct RawLevels {
     pub(super) enabled: Option<bool>,
 }
 
+/// A level's value as written: a number (`80`) or a text (`10m`). Anything
+/// else (a list, a map, a boolean) is kept as `Other`, so the error can
+/// point at it and say what is expected.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub(super) enum RawValue {
     Number(f64),
     Text(String),
+    Other(serde::de::IgnoredAny),
 }
 
 pub(super) type Slot = Option<Spanned<RawLevels>>;

@@ -98,6 +98,8 @@ mod dns;
 mod docs;
 mod edge_fixtures;
 mod exposition;
+mod gen_rules_errors;
+mod gen_rules_property;
 mod http;
 mod k8s;
 mod least_privilege;
