@@ -236,10 +236,10 @@ impl Slot {
         let version = self.reg.collector.render_version();
         if let Some(v) = version {
             let cached = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, chunk)) = &*cached {
-                if *at == v {
-                    return (!chunk.is_empty()).then(|| chunk.clone());
-                }
+            if let Some((at, chunk)) = &*cached
+                && *at == v
+            {
+                return (!chunk.is_empty()).then(|| chunk.clone());
             }
         }
         let mut rendered = Families::new();

@@ -639,7 +639,7 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
                     "description".to_string(),
                     render(description, &labels, 0.0, None),
                 ),
-                ("runbook_url".to_string(), url.to_string()),
+                ("runbook_url".to_string(), template::expand(url, &labels)),
             ]),
             exp_labels: labels,
         };

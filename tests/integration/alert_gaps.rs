@@ -31,21 +31,7 @@ fn promtool_test(thresholds: &str, interval: &str, tests: &str) -> Result<String
     let test =
         format!("rule_files: [{RULES_FILE}]\nevaluation_interval: {interval}\ntests:\n{tests}");
     std::fs::write(dir.path().join("gaps.test.yaml"), test).unwrap();
-    let out = Command::new("promtool")
-        .args(["test", "rules", "gaps.test.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .expect("promtool must be installed (scripts/test installs Debian's prometheus package)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(text)
-    }
+    crate::common::promtool(&["test", "rules", "gaps.test.yaml"], dir.path())
 }
 
 /// A `promql_expr_test` that `expr` gives exactly `samples` (series, value)

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use vigie::generate::{Format, RULES_FILE, generate};
 use vigie::thresholds::Thresholds;
 
-use crate::common::{Tmpfs, Vigie, get};
+use crate::common::{Tmpfs, Vigie};
 use crate::prometheus::Prometheus;
 
 fn fill(path: &Path, bytes: usize) {
@@ -24,18 +24,9 @@ fn fill(path: &Path, bytes: usize) {
 
 /// Firing alerts: (alertname, severity, mountpoint).
 fn firing(prom: &Prometheus) -> Vec<(String, String, String)> {
-    let body = get(prom.addr, "/api/v1/alerts").body;
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    v["data"]["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["state"] == "firing")
-        .map(|a| {
-            let l = &a["labels"];
-            let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
-            (s("alertname"), s("severity"), s("mountpoint"))
-        })
+    prom.firing(&["alertname", "severity", "mountpoint"])
+        .into_iter()
+        .map(|l| (l[0].clone(), l[1].clone(), l[2].clone()))
         .collect()
 }
 

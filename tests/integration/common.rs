@@ -320,6 +320,26 @@ pub fn value(body: &str, prefix: &str) -> Option<f64> {
 
 /// Runs `promtool check metrics` on an exposition; returns its output on
 /// failure. promtool must be installed (scripts/test installs it).
+/// Runs promtool with `args` in `dir`: its output (stdout then stderr), as
+/// Ok when it succeeded.
+pub fn promtool(args: &[&str], dir: &Path) -> Result<String, String> {
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("promtool must be installed (scripts/test installs Debian's prometheus package)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
 pub fn promtool_check_metrics(exposition: &str) -> Result<(), String> {
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])

@@ -31,23 +31,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn promtool(args: &[&str], dir: &Path) -> Result<String, String> {
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("promtool must be installed");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(text)
-    }
-}
+use crate::common::promtool;
 
 /// Each of these made gen-rules exit 0 (or panic, exit 101) with output
 /// that `promtool check rules` refuses. Now: exit 2, `t.yaml:LINE:COLUMN:`

@@ -20,6 +20,24 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
+    /// The label sets of the alerts firing now (`/api/v1/alerts`), each as
+    /// the values of `keys` ("" for a label the alert lacks).
+    pub fn firing(&self, keys: &[&str]) -> Vec<Vec<String>> {
+        let body = get(self.addr, "/api/v1/alerts").body;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["state"] == "firing")
+            .map(|a| {
+                keys.iter()
+                    .map(|k| a["labels"][*k].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
     pub fn start(targets: &[SocketAddr], rule_files: &[&Path]) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();

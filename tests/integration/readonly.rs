@@ -75,18 +75,9 @@ fn rw_bind_of_ro(src: &Path, dir: &Path) -> Tmpfs {
 
 /// Firing alerts: (alertname, mountpoint).
 fn firing(prom: &Prometheus) -> Vec<(String, String)> {
-    let body = get(prom.addr, "/api/v1/alerts").body;
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    v["data"]["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["state"] == "firing")
-        .map(|a| {
-            let l = &a["labels"];
-            let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
-            (s("alertname"), s("mountpoint"))
-        })
+    prom.firing(&["alertname", "mountpoint"])
+        .into_iter()
+        .map(|l| (l[0].clone(), l[1].clone()))
         .collect()
 }
 

@@ -17,23 +17,7 @@ fn repo(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-fn promtool(args: &[&str], dir: &Path) -> Result<String, String> {
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("promtool must be installed (scripts/test installs Debian's prometheus package)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(text)
-    }
-}
+use crate::common::promtool;
 
 /// Generates `thresholds` into a temp dir and runs promtool on it.
 fn check_with_promtool(thresholds: &Path) -> (usize, String) {

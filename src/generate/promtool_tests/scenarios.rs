@@ -97,7 +97,14 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         let exp_annotations = rule
             .annotations
             .iter()
-            .map(|(k, v)| (k.clone(), render_with(v, &labels, 0.0, None, failing)))
+            .map(|(k, v)| {
+                let text = if k == "runbook_url" {
+                    crate::thresholds::template::expand(v, &labels)
+                } else {
+                    render_with(v, &labels, 0.0, None, failing)
+                };
+                (k.clone(), text)
+            })
             .collect();
         ExpAlert {
             exp_labels: labels,
@@ -223,7 +230,14 @@ pub(super) fn readonly_restart_test(t: &Thresholds) -> Option<TestGroup> {
         exp_annotations: rule
             .annotations
             .iter()
-            .map(|(k, v)| (k.clone(), render(v, &labels, 1.0, None)))
+            .map(|(k, v)| {
+                let text = if k == "runbook_url" {
+                    crate::thresholds::template::expand(v, &labels)
+                } else {
+                    render(v, &labels, 1.0, None)
+                };
+                (k.clone(), text)
+            })
             .collect(),
         exp_labels: labels,
     };
