@@ -8,7 +8,9 @@
 //! parentheses, unary minus, the binary operators `+ - * / == != < > <= >=`
 //! (filtering, or with `bool`), `and`, `or`, `unless`, `on(...)` and
 //! `group_left()` matching, the aggregations `min max sum count group` with
-//! `by(...)` or `without(...)`, `offset` on range selectors, and the functions `time`, `deriv`,
+//! `by(...)` or `without(...)`, `offset` (an instant selector with one
+//! reads the history: each series' latest point in the 5m lookback), and
+//! the functions `time`, `deriv`,
 //! `delta`, `rate`, `min_over_time`, `max_over_time`, `clamp_max`,
 //! `clamp_min`. Anything else is an error naming what is not
 //! supported, so a value function written with something new fails the
@@ -426,9 +428,6 @@ impl<'a> Parser<'a> {
             let d = crate::units::parse_duration(&rest[..end])
                 .map_err(|e| EvalError(format!("bad offset: {e}")))?;
             self.i += end;
-            if range.is_none() {
-                return err("offset is only supported on range selectors");
-            }
             d.as_secs_f64()
         } else {
             0.0
@@ -499,8 +498,13 @@ pub fn eval(expr: &str, data: &Data) -> Result<Vec<Sample>, EvalError> {
     }
 }
 
+/// How far back an instant selector looks for a series' latest sample
+/// (Prometheus' default `--query.lookback-delta`).
+const LOOKBACK_DELTA: f64 = 300.0;
+
 /// How far back `expr` reads, in seconds: the largest range plus offset of
-/// its range selectors (0 without any).
+/// its range selectors, or offset plus the lookback of its instant
+/// selectors with an offset (0 without any).
 pub fn lookback(expr: &str) -> Result<f64, EvalError> {
     fn walk(n: &Node) -> f64 {
         match n {
@@ -509,6 +513,7 @@ pub fn lookback(expr: &str) -> Result<f64, EvalError> {
                 offset,
                 ..
             } => r + offset,
+            Node::Selector { offset, .. } if *offset > 0.0 => offset + LOOKBACK_DELTA,
             Node::Num(_) | Node::Selector { .. } => 0.0,
             Node::Neg(a) => walk(a),
             Node::Call(_, args) => args.iter().map(walk).fold(0.0, f64::max),
@@ -519,8 +524,8 @@ pub fn lookback(expr: &str) -> Result<f64, EvalError> {
     Ok(walk(&parse(expr)?))
 }
 
-/// The metric names `expr` reads through range selectors (the series the
-/// history must keep).
+/// The metric names `expr` reads through range selectors or an offset
+/// (the series the history must keep).
 pub fn range_metrics(expr: &str) -> Result<Vec<String>, EvalError> {
     fn walk(n: &Node, out: &mut Vec<String>) {
         match n {
@@ -529,6 +534,7 @@ pub fn range_metrics(expr: &str) -> Result<Vec<String>, EvalError> {
                 range: Some(_),
                 ..
             } => out.push(name.clone()),
+            Node::Selector { name, offset, .. } if *offset > 0.0 => out.push(name.clone()),
             Node::Num(_) | Node::Selector { .. } => {}
             Node::Neg(a) => walk(a, out),
             Node::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
@@ -570,6 +576,31 @@ fn drop_name(mut l: Labels) -> Labels {
 fn eval_node(n: &Node, d: &Data) -> Result<Value, EvalError> {
     Ok(match n {
         Node::Num(v) => Value::Scalar(*v),
+        Node::Selector {
+            name,
+            matchers,
+            range: None,
+            offset,
+        } if *offset > 0.0 => {
+            // Each series' latest point within the lookback before
+            // `now - offset`, from the history.
+            let end = d.now - offset;
+            Value::Vector(
+                d.history
+                    .iter()
+                    .filter(|(l, _)| selects(l, name, matchers))
+                    .filter_map(|(l, h)| {
+                        h.iter()
+                            .filter(|(t, _)| *t <= end && *t >= end - LOOKBACK_DELTA)
+                            .max_by(|a, b| a.0.total_cmp(&b.0))
+                            .map(|&(_, value)| Sample {
+                                labels: scraped(l),
+                                value,
+                            })
+                    })
+                    .collect(),
+            )
+        }
         Node::Selector {
             name,
             matchers,

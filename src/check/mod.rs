@@ -441,7 +441,20 @@ pub fn evaluate(
     // Every local sample is this host's: the file's selector (which may
     // hold regular expressions about the fleet) is not applied; its
     // equalities are labels of the samples instead ([`target_labels`]).
-    let scope = local_scope(t);
+    let mut scope = local_scope(t);
+    // A resolver's warning reads its probes over the signal's `for:` and
+    // the one before (see `signals::dns_resolver_failing`); without that
+    // in the `--state` history (no state, or runs further apart), the
+    // check judges the current probe alone, as it has no `for:` either.
+    let w = scope.windows.resolver_failing_secs as f64;
+    let reaches_back = data.history.iter().any(|(l, h)| {
+        l.get("__name__").map(String::as_str) == Some(metric::DNS_SUCCESS)
+            && h.iter()
+                .any(|(ts, _)| *ts <= data.now - w && *ts >= data.now - w - 300.0)
+    });
+    if !reaches_back {
+        scope.windows.resolver_failing_secs = 0;
+    }
     let mut report = Report {
         instance: instance.to_string(),
         language: t.language,

@@ -59,6 +59,17 @@ pub fn firing_op(direction: Direction) -> Op {
     }
 }
 
+/// The signals whose `for:` is applied in their value expression (over a
+/// range), not by the rule: [`signals::dns_resolver_failing`], which is
+/// suppressed while the all-resolvers critical fires; a rule `for:` would
+/// start again from nothing after each suppression.
+pub const FOR_IN_EXPR: &[&str] = &["dns.resolver_failing"];
+
+/// The rule's `for:` for `signal` with `for_secs` in the thresholds file.
+pub fn rule_for(signal: &str, for_secs: u64) -> Option<String> {
+    (for_secs > 0 && !FOR_IN_EXPR.contains(&signal)).then(|| prom_duration(for_secs))
+}
+
 /// The recording rule name of a signal's threshold at a level.
 pub fn threshold_metric(signal_id: &str, level: &str) -> String {
     format!("vigie:threshold:{}:{level}", signal_id.replace('.', "_"))
@@ -195,7 +206,7 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
                     record: None,
                     alert: Some(spec.name.to_string()),
                     expr,
-                    for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
+                    for_: rule_for(spec.signal, levels.for_secs),
                     labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
                     annotations,
                 });
@@ -320,7 +331,7 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
                 &keysets,
                 &threshold_metric(spec.signal, level),
             ),
-            for_: (levels.for_secs > 0).then(|| prom_duration(levels.for_secs)),
+            for_: rule_for(spec.signal, levels.for_secs),
             labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
             annotations,
         });

@@ -336,6 +336,10 @@ pub struct Windows {
     /// How long something seen and then gone (a vigie target, a watched
     /// path) keeps alerting.
     pub missing_secs: u64,
+    /// How long a resolver must have failed at every probe before its
+    /// warning (the `for:` of `dns.resolver_failing`, applied in the
+    /// expression: see [`signals::dns_resolver_failing`]).
+    pub resolver_failing_secs: u64,
 }
 
 /// Free bytes under which the free-space percentage may alert, at the

@@ -380,10 +380,17 @@ pub fn per_disk(s: &Scope, metric: &str) -> Expr {
 /// The alert for all of a host's resolvers failing.
 pub const DNS_ALL_FAILING_ALERT: &str = "VigieDnsAllResolversFailing";
 
-/// 1 for a failing resolver, until the alert for all of the host's
-/// resolvers failing fires: the per-resolver alerts hand over to it only
-/// once it fires (after its own `for:`), so there is no gap in between
-/// and, once it fires, one alert instead of one per resolver.
+/// 1 for a resolver that failed at every probe over the last
+/// `resolver_failing_secs` (the signal's `for:`), until the alert for all
+/// of the host's resolvers failing fires: the per-resolver alerts hand
+/// over to it only once it fires (after its own `for:`), so there is no
+/// gap in between and, once it fires, one alert instead of one per
+/// resolver. The duration is in the expression, not in the rule's `for:`
+/// (the rule has none): the suppression while the critical fires would
+/// reset a pending `for:`, so when one resolver came back, one still
+/// failing would wait a whole `for:` again with no alert. Read over the
+/// range, it fires at the very evaluation the critical resolves. With a
+/// `for:` of 0, the current probe alone.
 pub fn dns_resolver_failing(s: &Scope) -> Expr {
     let all_failing = Expr::metric(
         ALERTS,
@@ -391,9 +398,18 @@ pub fn dns_resolver_failing(s: &Scope) -> Expr {
             .with(Matcher::eq("alertstate", "firing"))
             .with(Matcher::eq("alertname", DNS_ALL_FAILING_ALERT)),
     );
-    not(s.metric(DNS_SUCCESS))
-        .paren()
-        .on(Op::Unless, &["instance"], all_failing)
+    let failing = match s.windows.resolver_failing_secs {
+        0 => not(s.metric(DNS_SUCCESS)),
+        // Failed at every probe since FOR ago, and at the last one before
+        // (so a new series, or one back after a gap such as a reboot,
+        // waits FOR like a pending `for:` would).
+        w => {
+            let since = Expr::call("max_over_time", [s.metric(DNS_SUCCESS).over(w)]);
+            let before = s.metric(DNS_SUCCESS).offset(w).bin(Op::Eq, n(0.0));
+            not(since).on(Op::And, PROBE_KEY, before.paren())
+        }
+    };
+    failing.paren().on(Op::Unless, &["instance"], all_failing)
 }
 
 /// The share of a host's resolvers failing (1: none answers).

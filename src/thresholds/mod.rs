@@ -288,6 +288,7 @@ impl Thresholds {
             86400,
         )?;
         let (overrides, warnings) = overrides(&at, &raw.overrides, &signals, &selector, today)?;
+        let resolver_failing_secs = signals["dns.resolver_failing"].for_secs;
 
         Ok(Thresholds {
             source: source.to_path_buf(),
@@ -302,6 +303,7 @@ impl Thresholds {
                 trend_secs: full_in_window_secs,
                 growth_secs: smart_growth_window_secs,
                 missing_secs,
+                resolver_failing_secs,
             },
             watchdog: raw.monitoring.watchdog.unwrap_or(true),
             overrides,

@@ -1,5 +1,6 @@
 //! Scenario tests written beside the per-alert ones: the DNS hand-over
-//! minute by minute, and a read-only filesystem across a vigie restart.
+//! (both ways) minute by minute, and a read-only filesystem across a
+//! vigie restart.
 
 use std::collections::BTreeMap;
 
@@ -10,12 +11,16 @@ use crate::thresholds::Thresholds;
 use crate::units::prom_duration;
 
 /// The DNS hand-over, minute by minute: resolver A stops answering, its
-/// warning fires after its `for:`; then resolver B says the probed name
-/// does not exist, so all fail: A's warning keeps firing until the
+/// warning fires after its `for:`; resolver C blips meanwhile for less
+/// than that `for:` and stays quiet; then resolver B says the probed name
+/// does not exist and C stops answering, so all fail: A's warning keeps firing until the
 /// all-failing critical fires (after its own `for:`), and from then on
-/// that critical alone, whose text says what each resolver did. No minute
-/// without an alert once A's warning fired, and never a warning per
-/// resolver beside the critical.
+/// that critical alone, whose text says what each resolver did. Then B
+/// and C answer again while A still fails: the critical resolves and A's
+/// warning fires at the same minute (A has failed for longer than the
+/// warning's `for:`; its suppression during the critical must not start
+/// that count again). No minute without an alert once A's warning fired,
+/// and never a warning per resolver beside the critical.
 pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     let warn = t.signals["dns.resolver_failing"];
     let crit = t.signals["dns.all_resolvers_failing"];
@@ -25,7 +30,14 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     let (fw, fc) = (warn.for_secs.div_ceil(60), crit.for_secs.div_ceil(60));
     // B fails once A's warning has fired; the critical fires `fc` later.
     let b_fails = fw + 2;
-    let end = b_fails + fc + 3;
+    // B answers again a few minutes after the critical fired; the test
+    // runs on past a warning's `for:` after that.
+    let b_back = b_fails + fc + 3;
+    let end = b_back + fw + 2;
+    let b_failing = |m: u64| (b_fails..b_back).contains(&m);
+    // Resolver C blips for one minute less than the warning's `for:`
+    // while A alone fails (quiet), then fails and comes back with B.
+    let c_failing = |m: u64| (1..fw).contains(&m) || b_failing(m);
     let groups = crate::generate::rules::groups(t);
     let rule = |name: &str, sev: &str| {
         groups
@@ -55,7 +67,11 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         }
         l
     };
-    let (a, b) = (probe("192.0.2.53:53"), probe("198.51.100.53:53"));
+    let (a, b, c) = (
+        probe("192.0.2.53:53"),
+        probe("198.51.100.53:53"),
+        probe("203.0.113.53:53"),
+    );
     let with = |l: &BTreeMap<String, String>, extra: &[(&str, &str)]| {
         let mut l = l.clone();
         for (k, v) in extra {
@@ -66,13 +82,25 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     let a_result = with(&a, &[("class", "no_answer"), ("result", "timeout")]);
     let b_ok = with(&b, &[("class", "ok"), ("result", "NOERROR")]);
     let b_result = with(&b, &[("class", "wrong_answer"), ("result", "NXDOMAIN")]);
-    // Values per minute 0..=end: `before` until B fails, `after` from then.
-    let timeline = |before: &str, after: &str| {
+    let c_ok = with(&c, &[("class", "ok"), ("result", "NOERROR")]);
+    let c_result = with(&c, &[("class", "no_answer"), ("result", "timeout")]);
+    // Values per minute 0..=end: `failing` while B fails, `ok` otherwise.
+    let timeline = |ok: &str, failing: &str| {
         (0..=end)
-            .map(|m| if m < b_fails { before } else { after })
+            .map(|m| if b_failing(m) { failing } else { ok })
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let c_timeline = |ok: &str, failing: &str| {
+        (0..=end)
+            .map(|m| if c_failing(m) { failing } else { ok })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let failing_count = (0..=end)
+        .map(|m| (1 + u64::from(b_failing(m)) + u64::from(c_failing(m))).to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     let series = |metric: &str, labels: &BTreeMap<String, String>, values: String| InputSeries {
         series: series_name(metric, labels),
         values,
@@ -81,10 +109,13 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         DNS_LAST_RESULT, DNS_RESOLVERS, DNS_RESOLVERS_FAILING, DNS_SUCCESS,
     };
     let input_series = vec![
-        series(DNS_RESOLVERS, &host, timeline("2", "2")),
-        series(DNS_RESOLVERS_FAILING, &host, timeline("1", "2")),
+        series(DNS_RESOLVERS, &host, timeline("3", "3")),
+        series(DNS_RESOLVERS_FAILING, &host, failing_count),
         series(DNS_SUCCESS, &a, timeline("0", "0")),
         series(DNS_SUCCESS, &b, timeline("1", "0")),
+        series(DNS_SUCCESS, &c, c_timeline("1", "0")),
+        series(DNS_LAST_RESULT, &c_ok, c_timeline("1", "_")),
+        series(DNS_LAST_RESULT, &c_result, c_timeline("_", "1")),
         series(DNS_LAST_RESULT, &a_result, timeline("1", "1")),
         series(DNS_LAST_RESULT, &b_ok, timeline("1", "_")),
         series(DNS_LAST_RESULT, &b_result, timeline("_", "1")),
@@ -113,18 +144,21 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     };
     let mut alert_rule_test = Vec::new();
     for m in 0..=end {
-        let failing: Vec<BTreeMap<String, String>> = if m < b_fails {
-            vec![a_result.clone()]
-        } else {
-            vec![a_result.clone(), b_result.clone()]
-        };
-        let critical = m >= b_fails + fc;
+        let mut failing = vec![a_result.clone()];
+        if b_failing(m) {
+            failing.push(b_result.clone());
+        }
+        if c_failing(m) {
+            failing.push(c_result.clone());
+        }
+        let critical = m >= b_fails + fc && m < b_back;
         let mut warnings = Vec::new();
         if m >= fw && !critical {
             warnings.push(expect(&warning_rule, a.clone(), &failing));
         }
-        if m >= b_fails + fw && !critical {
+        if b_failing(m) && m >= b_fails + fw && !critical {
             warnings.push(expect(&warning_rule, b.clone(), &failing));
+            warnings.push(expect(&warning_rule, c.clone(), &failing));
         }
         let criticals = if critical {
             vec![expect(&critical_rule, host.clone(), &failing)]
@@ -143,7 +177,7 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         }
     }
     Some(TestGroup {
-        name: "DNS hand-over: one resolver down is a warning naming it, all down is one critical, no gap in between".into(),
+        name: "DNS hand-over: one resolver down is a warning naming it, all down is one critical, no gap in between, neither going up nor coming back".into(),
         interval: "1m",
         input_series,
         alert_rule_test,
