@@ -87,6 +87,10 @@ impl<'a> Ctx<'a> {
             .selector
             .with(Matcher::regex("job", "$job"))
             .with(instance);
+        // The cells show each condition now, without its `for:`: so a
+        // failing resolver too, whose `for:` the rules apply in their
+        // expression (`signals::dns_resolver_failing`).
+        dash.windows.resolver_failing_secs = 0;
         let scope = dash.scope();
         Ctx {
             t,
