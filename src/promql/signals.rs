@@ -402,11 +402,12 @@ pub fn dns_resolver_failing(s: &Scope) -> Expr {
         0 => not(s.metric(DNS_SUCCESS)),
         // Failed at every probe since FOR ago, and at the last one before
         // (so a new series, or one back after a gap such as a reboot,
-        // waits FOR like a pending `for:` would).
+        // waits FOR like a pending `for:` would); 0 for the others (kept,
+        // as `vigie check` shows working resolvers too).
         w => {
             let since = Expr::call("max_over_time", [s.metric(DNS_SUCCESS).over(w)]);
-            let before = s.metric(DNS_SUCCESS).offset(w).bin(Op::Eq, n(0.0));
-            not(since).on(Op::And, PROBE_KEY, before.paren())
+            let before = s.metric(DNS_SUCCESS).offset(w);
+            not(since).paren().bin(Op::Mul, not(before).paren())
         }
     };
     failing.paren().on(Op::Unless, &["instance"], all_failing)

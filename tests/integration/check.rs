@@ -835,7 +835,9 @@ fn synthetic_at(now: f64) -> Data {
             ("query", "example.com".to_string()),
             ("type", "A".to_string()),
         ];
-        add(DNS_SUCCESS, &l, ok, None);
+        // 30 minutes of probes alike: the per-resolver warning reads them
+        // over its `for:` and at the probe before (an instant offset).
+        add(DNS_SUCCESS, &l, ok, Some(0.0));
         add(DNS_DURATION, &l, secs, None);
     }
     d
@@ -947,6 +949,9 @@ fn check_evaluator_agrees_with_promtool() {
         "deriv(vigie_filesystem_avail_bytes{}[7m])",
         "rate(vigie_swap_in_bytes_total{}[5m])",
         "rate(vigie_swap_in_bytes_total{}[1h])",
+        "vigie_dns_probe_success{} offset 5m",
+        "vigie_dns_probe_success{} offset 29m30s",
+        "vigie_dns_probe_success{} offset 40m",
     ] {
         exprs.push(raw.to_string());
     }
