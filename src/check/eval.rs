@@ -10,9 +10,8 @@
 //! `group_left()` matching, the aggregations `min max sum count group` with
 //! `by(...)` or `without(...)`, `offset` (an instant selector with one
 //! reads the history: each series' latest point in the 5m lookback), and
-//! the functions `time`, `deriv`,
-//! `delta`, `rate`, `min_over_time`, `max_over_time`, `clamp_max`,
-//! `clamp_min`. Anything else is an error naming what is not
+//! the functions `time`, `deriv`, `delta`, `rate`, `min_over_time`,
+//! `max_over_time`, `clamp_max`, `clamp_min`. Anything else is an error naming what is not
 //! supported, so a value function written with something new fails the
 //! check's tests instead of being evaluated wrongly.
 //!
@@ -1013,6 +1012,31 @@ mod tests {
                 .collect(),
             value,
         }
+    }
+
+    /// An instant selector with `offset` takes each series' latest point
+    /// within the 5m lookback before `now - offset`, from the history.
+    #[test]
+    fn instant_offset_reads_the_latest_point_in_the_lookback() {
+        let l = s(&[("__name__", "a"), ("m", "/")], 0.0).labels;
+        let d = Data {
+            now: 1000.0,
+            current: vec![s(&[("__name__", "a"), ("m", "/")], 7.0)],
+            history: BTreeMap::from([(l, vec![(500.0, 1.0), (600.0, 2.0), (800.0, 3.0)])]),
+        };
+        let at = |e: &str| {
+            eval(e, &d)
+                .unwrap()
+                .iter()
+                .map(|x| x.value)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at("a offset 5m"), vec![2.0]);
+        assert_eq!(at("a offset 3m"), vec![3.0]);
+        assert_eq!(at("a offset 8m"), vec![1.0]);
+        assert_eq!(at("a offset 16m"), Vec::<f64>::new());
+        assert_eq!(lookback("a offset 5m").unwrap(), 600.0);
+        assert_eq!(range_metrics("a offset 5m").unwrap(), vec!["a".to_string()]);
     }
 
     fn data() -> Data {
