@@ -325,7 +325,7 @@ fn role_test(
 /// The labels of a test series of `spec`: the selector's, the instance,
 /// and example values of its series' labels.
 fn series_labels(t: &Thresholds, spec: &AlertSpec) -> BTreeMap<String, String> {
-    let mut labels = t.selector.equalities();
+    let mut labels = t.selector.example_labels();
     labels.insert("instance".into(), INSTANCE.into());
     labels.extend(
         example_labels(spec.sig().series)
@@ -629,7 +629,7 @@ type SeriesValues = Vec<(String, String)>;
 fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
     let mut out = Vec::new();
     let sel = t.selector.equalities();
-    let mut inst = sel.clone();
+    let mut inst = t.selector.example_labels();
     inst.insert("instance".into(), INSTANCE.into());
     let expect =
         |labels: BTreeMap<String, String>, summary: &str, description: &str, url: &str| ExpAlert {

@@ -256,6 +256,50 @@ impl Selector {
         })
     }
 
+    /// Labels a series selected by this selector can carry, for generated
+    /// test series: every equality's value, a value each regex matcher
+    /// accepts, and a value for a negative matcher that refuses a missing
+    /// label (`env!=""`). A matcher no simple value satisfies is left out
+    /// (the tests of such a selector cannot be generated faithfully).
+    pub fn example_labels(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for m in &self.matchers {
+            let accepts = |v: &str| match m.op {
+                MatchOp::Equal => v == m.value,
+                MatchOp::NotEqual => v != m.value,
+                MatchOp::Regex | MatchOp::NotRegex => {
+                    let full = regex::Regex::new(&format!("^(?:{})$", m.value))
+                        .is_ok_and(|re| re.is_match(v));
+                    full == (m.op == MatchOp::Regex)
+                }
+            };
+            if m.op != MatchOp::Equal && accepts("") {
+                continue;
+            }
+            let literal: String = m
+                .value
+                .split('|')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| c.is_alphanumeric() || "-_:/".contains(*c))
+                .collect();
+            let candidates = [
+                m.value.clone(),
+                literal.clone(),
+                format!("{literal}x"),
+                format!("{literal}1"),
+                "vigie".into(),
+                "x".into(),
+                "1".into(),
+            ];
+            if let Some(v) = candidates.into_iter().find(|v| accepts(v)) {
+                out.insert(m.name.clone(), v);
+            }
+        }
+        out
+    }
+
     /// The labels the equality matchers fix (`job="vigie"` gives job).
     pub fn equalities(&self) -> BTreeMap<String, String> {
         self.matchers
@@ -676,6 +720,21 @@ mod tests {
         let s = Selector::parse("a=\"\\x41\\u00e9\\\\\"").unwrap();
         assert_eq!(s.equalities()["a"], "A\u{e9}\\");
         assert_eq!(s.to_string(), "a=\"\\x41\\u00e9\\\\\"");
+    }
+
+    #[test]
+    fn example_labels_satisfy_every_matcher() {
+        let s = Selector::parse("job=~\"vi.+\", env!=\"test\", team=~\"a|b\", zone!=\"\", q=\"x\"")
+            .unwrap();
+        let l = s.example_labels();
+        assert!(
+            regex::Regex::new("^vi.+$").unwrap().is_match(&l["job"]),
+            "{l:?}"
+        );
+        assert!(!l.contains_key("env"), "a missing env is not \"test\"");
+        assert_eq!(l["team"], "a");
+        assert!(!l["zone"].is_empty());
+        assert_eq!(l["q"], "x");
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
         rule("VigieDnsResolverFailing", "warning")?,
         rule(crate::promql::signals::DNS_ALL_FAILING_ALERT, "critical")?,
     );
-    let mut host = t.selector.equalities();
+    let mut host = t.selector.example_labels();
     host.insert("instance".into(), INSTANCE.into());
     let probe = |resolver: &str| {
         let mut l = host.clone();
@@ -210,7 +210,7 @@ pub(super) fn readonly_restart_test(t: &Thresholds) -> Option<TestGroup> {
     let restart = turn + f + 3;
     let writable = restart + 6;
     let end = writable + 2;
-    let mut fs = t.selector.equalities();
+    let mut fs = t.selector.example_labels();
     fs.insert("instance".into(), INSTANCE.into());
     let mut fixed = fs.clone();
     for (k, v) in [
