@@ -320,6 +320,34 @@ pub fn value(body: &str, prefix: &str) -> Option<f64> {
 
 /// Runs `promtool check metrics` on an exposition; returns its output on
 /// failure. promtool must be installed (scripts/test installs it).
+/// Reads one HTTP/1.1 request from a test receiver's connection: its
+/// method, path and body (`Content-Length` bytes). None at the end of the
+/// connection or on a read error.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((method, path, body))
+}
+
 /// Runs promtool with `args` in `dir`: its output (stdout then stderr), as
 /// Ok when it succeeded.
 pub fn promtool(args: &[&str], dir: &Path) -> Result<String, String> {
