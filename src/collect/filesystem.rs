@@ -17,13 +17,11 @@
 //! from the `mountpoint` label. Otherwise the table is taken as the host's
 //! own and each mount is statted at `{rootfs}{mountpoint}`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 use regex::Regex;
@@ -31,6 +29,7 @@ use regex::Regex;
 use super::registry::{self, Context, Entry, Settings, entry};
 use super::{Collector, Refresh, Registration};
 use super::mountinfo::{self, Mount};
+use super::stuck_pool::{Job, StuckPool};
 use crate::metrics::{Families, Unit};
 use crate::schema::Desc;
 use crate::paths::Paths;
@@ -278,22 +277,6 @@ pub struct FsStat {
     pub read_only: bool,
 }
 
-/// A job run on its own thread with a timeout.
-type Job<T> = Box<dyn FnOnce() -> Result<T, String> + Send>;
-
-/// A job waiting for a thread: its index, its in-flight key, the job.
-type Queued<T> = (usize, String, Job<T>);
-
-/// Threads that stat mounts at once (more are started for stuck ones).
-const POOL: usize = 8;
-
-/// A thread busy on one job for this long is taken as stuck (a hung mount)
-/// and replaced.
-const SLOW_JOB: Duration = Duration::from_millis(200);
-
-/// The state of a pool thread that has ended.
-const EXITED: u64 = u64::MAX;
-
 /// The statfs function; replaceable so tests can inject slow, hung or failing
 /// mounts.
 pub type StatFn = Arc<dyn Fn(&Path) -> io::Result<FsStat> + Send + Sync>;
@@ -317,8 +300,8 @@ pub struct FilesystemCollector {
     paths: Paths,
     config: FilesystemConfig,
     stat: StatFn,
-    /// Jobs ("statfs PATH", "resolving PATH") that have not returned yet.
-    in_flight: Arc<Mutex<HashSet<String>>>,
+    /// Runs the statfs and path-resolving jobs, which can hang.
+    pool: StuckPool,
     /// The last error logged per item ("filesystem /x", "watched path /y").
     logged: Mutex<HashMap<String, String>>,
     /// Per mount (kernel mount id, mount point): whether vigie has seen it
@@ -363,7 +346,7 @@ impl FilesystemCollector {
             paths,
             config,
             stat,
-            in_flight: Arc::default(),
+            pool: StuckPool::default(),
             logged: Mutex::default(),
             seen_writable: Mutex::default(),
         }
@@ -472,139 +455,6 @@ impl FilesystemCollector {
             && !c.fs_types_exclude.is_match(fs)
     }
 
-    /// Runs every job on a small pool of threads and waits at most
-    /// `stat_timeout` in all. A thread busy on one job for longer than
-    /// [`SLOW_JOB`] (a stuck mount) is replaced, so the other jobs go on:
-    /// each stuck mount costs one thread, as if every job had its own, but
-    /// ten thousand healthy mounts cost [`POOL`] threads, not ten thousand.
-    /// A job whose key is still running from an earlier refresh (a stuck
-    /// mount) is not started again. `what` names the operation in errors
-    /// ("statfs", "resolving").
-    fn run_timed<T: Send + 'static>(
-        &self,
-        what: &str,
-        jobs: Vec<(String, Job<T>)>,
-    ) -> Vec<Result<T, String>> {
-        let start = Instant::now();
-        let mut results: Vec<Option<Result<T, String>>> = (0..jobs.len()).map(|_| None).collect();
-        let mut keys: Vec<String> = Vec::with_capacity(jobs.len());
-        let mut queue: VecDeque<Queued<T>> = VecDeque::with_capacity(jobs.len());
-        {
-            let mut in_flight = lock(&self.in_flight);
-            for (i, (key, job)) in jobs.into_iter().enumerate() {
-                let full_key = format!("{what} {key}");
-                if in_flight.insert(full_key.clone()) {
-                    queue.push_back((i, full_key, job));
-                } else {
-                    results[i] = Some(Err(format!(
-                        "{what} {key} has not returned since an earlier refresh (stuck mount?)"
-                    )));
-                }
-                keys.push(key);
-            }
-        }
-        let mut waiting = queue.len();
-        let queue = Arc::new(Mutex::new(queue));
-        let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
-        // Per worker: 0 idle, EXITED, or 1 + the milliseconds (since
-        // `start`) at which its current job began.
-        let mut workers: Vec<Arc<AtomicU64>> = Vec::new();
-        let mut spawn_error: Option<String> = None;
-        let mut spawn = |workers: &mut Vec<Arc<AtomicU64>>| {
-            let state = Arc::new(AtomicU64::new(0));
-            let (queue, in_flight, tx, st) = (
-                queue.clone(),
-                self.in_flight.clone(),
-                tx.clone(),
-                state.clone(),
-            );
-            let spawned = std::thread::Builder::new()
-                .name("vigie-statfs".into())
-                .spawn(move || {
-                    loop {
-                        let next = lock(&queue).pop_front();
-                        let Some((i, key, job)) = next else { break };
-                        st.store(1 + start.elapsed().as_millis() as u64, Ordering::Relaxed);
-                        let r = job();
-                        lock(&in_flight).remove(&key);
-                        st.store(0, Ordering::Relaxed);
-                        if tx.send((i, r)).is_err() {
-                            break;
-                        }
-                    }
-                    st.store(EXITED, Ordering::Relaxed);
-                });
-            match spawned {
-                Ok(_) => workers.push(state),
-                Err(e) => spawn_error = Some(format!("cannot start a thread: {e}")),
-            }
-        };
-        for _ in 0..waiting.min(POOL) {
-            spawn(&mut workers);
-        }
-        let deadline = start + self.config.stat_timeout;
-        let mut last_check = Instant::now();
-        while waiting > 0 && !workers.is_empty() {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            match rx.recv_timeout((deadline - now).min(SLOW_JOB / 2)) {
-                Ok((i, r)) => {
-                    waiting -= 1;
-                    results[i] = Some(r);
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            if last_check.elapsed() >= SLOW_JOB / 2 && !lock(&queue).is_empty() {
-                last_check = Instant::now();
-                // Keep POOL threads that are not stuck on one job.
-                let now_ms = 1 + start.elapsed().as_millis() as u64;
-                let slow_ms = SLOW_JOB.as_millis() as u64;
-                workers.retain(|w| w.load(Ordering::Relaxed) != EXITED);
-                let healthy = workers
-                    .iter()
-                    .filter(|w| {
-                        let since = w.load(Ordering::Relaxed);
-                        since == 0 || now_ms.saturating_sub(since) < slow_ms
-                    })
-                    .count();
-                for _ in healthy..POOL {
-                    spawn(&mut workers);
-                }
-            }
-        }
-        // Jobs no thread took: give them back.
-        let never_started: Vec<Queued<T>> = lock(&queue).drain(..).collect();
-        {
-            let mut in_flight = lock(&self.in_flight);
-            for (i, full_key, _) in never_started {
-                in_flight.remove(&full_key);
-                results[i] = Some(Err(match &spawn_error {
-                    Some(e) if workers.is_empty() => e.clone(),
-                    _ => format!(
-                        "{what} {} not started within {}: too many stuck mounts",
-                        keys[i],
-                        crate::units::human(self.config.stat_timeout)
-                    ),
-                }));
-            }
-        }
-        let timeout = crate::units::human(self.config.stat_timeout);
-        results
-            .into_iter()
-            .zip(keys)
-            .map(|(r, key)| {
-                r.unwrap_or_else(|| {
-                    Err(format!(
-                        "{what} {key} did not return within {timeout} (stuck mount?)"
-                    ))
-                })
-            })
-            .collect()
-    }
-
     /// Stats every target in parallel.
     fn stat_all(&self, targets: &[&Target]) -> Vec<Outcome> {
         let jobs: Vec<(String, Job<FsStat>)> = targets
@@ -618,7 +468,8 @@ impl FilesystemCollector {
                 (key, job)
             })
             .collect();
-        self.run_timed("statfs", jobs)
+        self.pool
+            .run("statfs", jobs, self.config.stat_timeout)
             .into_iter()
             .map(|r| match r {
                 Ok(s) => Outcome::Ok(s),
@@ -692,7 +543,8 @@ impl Collector for FilesystemCollector {
                 (w.path.display().to_string(), job)
             })
             .collect();
-        let resolved = self.run_timed("resolving", jobs);
+        let resolved = self.pool
+            .run("resolving", jobs, self.config.stat_timeout);
         let watched: Vec<Watched> = self
             .config
             .watch_paths

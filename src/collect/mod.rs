@@ -31,6 +31,7 @@ pub(crate) mod runner;
 pub mod smart_json;
 mod smart_series;
 pub mod smartctl;
+pub(crate) mod stuck_pool;
 
 pub use registry::Entry;
 pub use runner::{CollectorStatus, Runner};

@@ -397,9 +397,31 @@ pub fn promtool_check_metrics(exposition: &str) -> Result<(), String> {
 /// A tmpfs mounted for the test (root only), unmounted when dropped.
 pub struct Tmpfs(pub PathBuf);
 
+/// The mount points this test binary's tests mount, each registered before
+/// its mount is made and never removed: fixtures of those tests, not this
+/// machine's filesystems (the day-one test does not judge their alerts).
+static FIXTURE_MOUNTS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers `dir` as a fixture mount point; call before mounting on it.
+pub fn register_fixture_mount(dir: &Path) {
+    FIXTURE_MOUNTS.lock().unwrap().push(dir.to_path_buf());
+}
+
+/// Whether `mountpoint` is, or is under, a fixture mount point registered
+/// so far.
+pub fn is_fixture_mount(mountpoint: &str) -> bool {
+    let mp = Path::new(mountpoint);
+    FIXTURE_MOUNTS
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|d| mp.starts_with(d))
+}
+
 impl Tmpfs {
     pub fn mount(dir: PathBuf, size: &str) -> Tmpfs {
         std::fs::create_dir_all(&dir).unwrap();
+        register_fixture_mount(&dir);
         let st = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(&dir)

@@ -29,7 +29,10 @@ fn root_or_skip() -> bool {
     false
 }
 
+/// Runs `mount` with `args`, whose last one is the mount point (registered
+/// first as a fixture mount).
 fn mount(args: &[&str]) {
+    crate::common::register_fixture_mount(Path::new(args[args.len() - 1]));
     let st = Command::new("mount").args(args).status().unwrap();
     assert!(st.success(), "mount {args:?}");
 }
