@@ -770,6 +770,7 @@ fn call(f: &str, args: &[Node], d: &Data) -> Result<Value, EvalError> {
         "max_over_time" => per_series(matrix(f)?, &|p: &[Point]| {
             p.iter().map(|(_, v)| *v).reduce(f64::max)
         }),
+        "last_over_time" => per_series(matrix(f)?, &|p: &[Point]| p.last().map(|(_, v)| *v)),
         "delta" | "rate" => {
             let r = range_of(f)?;
             let (start, end) = (d.now - r, d.now);
@@ -1037,6 +1038,30 @@ mod tests {
         assert_eq!(at("a offset 16m"), Vec::<f64>::new());
         assert_eq!(lookback("a offset 5m").unwrap(), 600.0);
         assert_eq!(range_metrics("a offset 5m").unwrap(), vec!["a".to_string()]);
+    }
+
+    /// `last_over_time` takes the newest point of the range: the current
+    /// reading when there is one, the history's newest otherwise.
+    #[test]
+    fn last_over_time_takes_the_newest_point() {
+        let l = s(&[("__name__", "a"), ("m", "/")], 0.0).labels;
+        let d = Data {
+            now: 1000.0,
+            current: vec![s(&[("__name__", "a"), ("m", "/")], 7.0)],
+            history: BTreeMap::from([(l, vec![(800.0, 3.0), (900.0, 9.0)])]),
+        };
+        let v: Vec<f64> = eval("last_over_time(a[5m])", &d)
+            .unwrap()
+            .iter()
+            .map(|x| x.value)
+            .collect();
+        assert_eq!(v, vec![7.0]);
+        let v: Vec<f64> = eval("max_over_time(a[5m])", &d)
+            .unwrap()
+            .iter()
+            .map(|x| x.value)
+            .collect();
+        assert_eq!(v, vec![9.0]);
     }
 
     fn data() -> Data {

@@ -224,6 +224,11 @@ pub fn path_unresolved(s: &Scope) -> Expr {
         .bin(Op::Or, gone)
 }
 
+/// How long a read-only filesystem's alert keeps firing without a reading
+/// (vigie restarting, a failed scrape): Prometheus' default lookback. An
+/// unmounted filesystem's alert resolves this long after its last reading.
+pub const RESTART_GAP_SECS: u64 = 300;
+
 /// The read-only alerts, matched by name: the generic one and each role's.
 pub const READONLY_ALERTS: &str = "Vigie.*FilesystemReadOnly";
 
@@ -232,9 +237,11 @@ pub const READONLY_ALERTS: &str = "Vigie.*FilesystemReadOnly";
 ///   (ext4 `errors=remount-ro` after an error, btrfs after an abort);
 /// - or vigie saw this mount writable and it is read-only now (it was
 ///   remounted read-only);
-/// - or it is still read-only and a read-only alert already fires for it:
-///   so the alert does not resolve when vigie restarts and forgets what it
-///   saw, only when the filesystem is writable again.
+/// - or it is still read-only (its last reading within
+///   [`RESTART_GAP_SECS`], so a failed scrape does not break the chain) and
+///   a read-only alert already fires for it: so the alert does not resolve
+///   when vigie restarts and forgets what it saw, only when the filesystem
+///   is writable again.
 ///
 /// 0 for any other filesystem (mounted read-only from the start, or
 /// writable). Each term
@@ -254,7 +261,13 @@ pub fn readonly_unexpected(s: &Scope) -> Expr {
             .with(Matcher::eq("alertstate", "firing"))
             .with(Matcher::regex("alertname", READONLY_ALERTS)),
     );
-    let still = Expr::call("clamp_max", [s.metric(FS_READONLY), n(1.0)])
+    // Its last reading within the gap: a scrape that fails while vigie
+    // restarts leaves a stale marker, and the alert must ride through it.
+    let last = Expr::call(
+        "last_over_time",
+        [s.metric(FS_READONLY).over(RESTART_GAP_SECS)],
+    );
+    let still = Expr::call("clamp_max", [last, n(1.0)])
         .bin(Op::Eq, n(1.0))
         .on(Op::And, FILESYSTEM_KEY, firing);
     // 0 for every other filesystem: a value to show (vigie check, graphs).

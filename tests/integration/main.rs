@@ -83,6 +83,9 @@
 //!   single-node server and vmalert on the fixture host fire the alerts
 //!   Prometheus fires, with the same texts, to a webhook; the dashboards'
 //!   queries return the same series.
+//! - `victoria_state`: the read-only alert, which reads its own `ALERTS`,
+//!   keeps firing on vmalert across a vigie restart and resolves when the
+//!   filesystem is writable again.
 
 mod common;
 
@@ -117,4 +120,5 @@ mod smart_corpus;
 mod smart_fuzz;
 mod thresholds;
 mod victoria;
+mod victoria_state;
 mod web_tls;

@@ -17,7 +17,7 @@ use crate::common::{Tmpfs, Vigie, get};
 use crate::prometheus::Prometheus;
 
 /// Skips (with a notice) when not root; under CI=true not being root fails.
-fn root_or_skip() -> bool {
+pub(crate) fn root_or_skip() -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
     }
@@ -31,7 +31,7 @@ fn root_or_skip() -> bool {
 
 /// Runs `mount` with `args`, whose last one is the mount point (registered
 /// first as a fixture mount).
-fn mount(args: &[&str]) {
+pub(crate) fn mount(args: &[&str]) {
     crate::common::register_fixture_mount(Path::new(args[args.len() - 1]));
     let st = Command::new("mount").args(args).status().unwrap();
     assert!(st.success(), "mount {args:?}");

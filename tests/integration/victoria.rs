@@ -26,7 +26,7 @@ fn repo(rel: &str) -> PathBuf {
 
 /// A VictoriaMetrics program from Debian's package, or None with a notice
 /// (a failure under CI=true, where scripts/test installs the package).
-fn tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
             .map(|d| d.join(name))
@@ -43,7 +43,7 @@ fn tool(name: &str) -> Option<PathBuf> {
 }
 
 /// `vigie gen-rules --thresholds THRESHOLDS --out OUT`, which must succeed.
-fn gen_rules(thresholds: &Path, out: &Path) {
+pub(crate) fn gen_rules(thresholds: &Path, out: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .arg("gen-rules")
         .arg("--thresholds")
@@ -135,13 +135,13 @@ fn every_generated_rule_file_loads_in_vmalert() {
 
 /// A program of the VictoriaMetrics stack, its output in `log`; killed
 /// when dropped.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
-    fn start(bin: &Path, args: &[String], log: PathBuf) -> Daemon {
+    pub(crate) fn start(bin: &Path, args: &[String], log: PathBuf) -> Daemon {
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(bin)
             .args(args)
@@ -152,14 +152,14 @@ impl Daemon {
         Daemon { child, log }
     }
 
-    fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
     /// Waits (at most 30 s) until `GET path` on `addr` answers 200.
-    fn wait_ready(&mut self, addr: SocketAddr, path: &str) {
+    pub(crate) fn wait_ready(&mut self, addr: SocketAddr, path: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
@@ -189,7 +189,7 @@ impl Drop for Daemon {
 /// victoria-metrics (the single-node server) on a free loopback port, its
 /// data under `dir`: data visible to queries 1 s after it arrives (30 s by
 /// default), and no response cache, since the tests poll.
-fn victoria_metrics(bin: &Path, dir: &Path) -> (Daemon, SocketAddr) {
+pub(crate) fn victoria_metrics(bin: &Path, dir: &Path) -> (Daemon, SocketAddr) {
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let mut d = Daemon::start(
         bin,
@@ -360,13 +360,13 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
 
 /// What vmalert's notifier sends: Alertmanager's `POST /api/v2/alerts`, a
 /// JSON array of alerts. The receiver records every alert it is sent.
-struct AlertReceiver {
-    addr: SocketAddr,
+pub(crate) struct AlertReceiver {
+    pub(crate) addr: SocketAddr,
     got: Arc<Mutex<Vec<Value>>>,
 }
 
 impl AlertReceiver {
-    fn start() -> AlertReceiver {
+    pub(crate) fn start() -> AlertReceiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -428,7 +428,7 @@ fn key(labels: &Value) -> String {
 
 /// Firing alerts of an `/api/v1/alerts` answer (Prometheus' or vmalert's),
 /// by key, with their summary.
-fn firing(addr: SocketAddr) -> Vec<(String, String)> {
+pub(crate) fn firing(addr: SocketAddr) -> Vec<(String, String)> {
     let body = get(addr, "/api/v1/alerts").body;
     let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
     let mut out: Vec<(String, String)> = v["data"]["alerts"]

@@ -186,7 +186,7 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
 
 /// A filesystem remounted read-only (mount and superblock both `ro`, as
 /// `mount -o remount,ro` leaves them): vigie saw the turn, the alert fires
-/// after its `for:`; vigie restarts (a missed scrape, then it no longer
+/// after its `for:`; vigie restarts (a failed scrape, then it no longer
 /// knows the filesystem was writable): the alert keeps firing while the
 /// filesystem stays read-only; writable again, it resolves. A filesystem
 /// mounted read-only from the start, beside it, never alerts.
@@ -227,12 +227,14 @@ pub(super) fn readonly_restart_test(t: &Thresholds) -> Option<TestGroup> {
     ] {
         fixed.insert(k.into(), v.into());
     }
-    // Per minute: `_` at the restart, else `ro` while read-only.
+    // Per minute: a stale marker at the restart (what Prometheus writes
+    // for a scrape that failed while vigie was down), else `ro` while
+    // read-only.
     let values = |ro: &str, rw: &str, turned: bool| {
         (0..=end)
             .map(|m| {
                 if m == restart {
-                    "_"
+                    "stale"
                 } else if (turn..writable).contains(&m) {
                     if turned && m > restart { "0" } else { ro }
                 } else {
