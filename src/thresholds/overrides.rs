@@ -22,6 +22,7 @@ pub(super) fn overrides(
     today: i64,
 ) -> Result<(Vec<Override>, Vec<String>), ThresholdsError> {
     let mut overrides: Vec<Override> = Vec::new();
+    let admits = selector.admitter();
     let mut warnings = Vec::new();
     // (match, signal) pairs already set: a set, so that many overrides
     // are checked in linear time.
@@ -43,7 +44,7 @@ pub(super) fn overrides(
             .matchers
             .value
             .iter()
-            .find(|(k, v)| !selector.admits(k, v))
+            .find(|(k, v)| !admits(k, v))
         {
             return Err(at.err(
                 mloc,
