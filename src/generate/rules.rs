@@ -144,11 +144,20 @@ impl<'a> OverrideIndex<'a> {
         for o in &t.overrides {
             let keys: Vec<&'a String> = o.matchers.keys().collect();
             let label = *label_of.entry(keys).or_insert_with_key(|keys| {
-                keys_labels.push(keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(","));
+                keys_labels.push(
+                    keys.iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 keys_labels.len() - 1
             });
             for &signal in o.signals.keys() {
-                by_signal.entry(signal).or_default().overrides.push((o, label));
+                by_signal
+                    .entry(signal)
+                    .or_default()
+                    .overrides
+                    .push((o, label));
                 keysets.entry(signal).or_default().insert(label);
             }
         }

@@ -260,15 +260,18 @@ impl Selector {
             })
             .collect();
         move |name, value| {
-            compiled.iter().filter(|(m, _)| m.name == name).all(|(m, re)| {
-                let re = || re.as_ref().is_some_and(|r| r.is_match(value));
-                match m.op {
-                    MatchOp::Equal => m.value == value,
-                    MatchOp::NotEqual => m.value != value,
-                    MatchOp::Regex => re(),
-                    MatchOp::NotRegex => !re(),
-                }
-            })
+            compiled
+                .iter()
+                .filter(|(m, _)| m.name == name)
+                .all(|(m, re)| {
+                    let re = || re.as_ref().is_some_and(|r| r.is_match(value));
+                    match m.op {
+                        MatchOp::Equal => m.value == value,
+                        MatchOp::NotEqual => m.value != value,
+                        MatchOp::Regex => re(),
+                        MatchOp::NotRegex => !re(),
+                    }
+                })
         }
     }
 

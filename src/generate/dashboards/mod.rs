@@ -30,8 +30,8 @@ pub use panels::*;
 
 use serde_json::{Value, json};
 
-use crate::promql::signals::{self, metric::BUILD_INFO};
 use crate::generate::rules::OverrideIndex;
+use crate::promql::signals::{self, metric::BUILD_INFO};
 use crate::promql::{Agg, Expr, Matcher, Op, Scope, label_values};
 use crate::thresholds::{Language, Thresholds};
 

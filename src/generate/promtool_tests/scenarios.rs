@@ -196,13 +196,10 @@ pub(super) fn readonly_restart_test(t: &Thresholds, groups: &[Group]) -> Option<
     };
     let l = t.signals["filesystem.readonly"];
     l.critical?;
-    let rule = groups
-        .iter()
-        .flat_map(|g| &g.rules)
-        .find(|r| {
-            r.alert.as_deref() == Some("VigieFilesystemReadOnly")
-                && r.labels.get("severity").map(String::as_str) == Some("critical")
-        })?;
+    let rule = groups.iter().flat_map(|g| &g.rules).find(|r| {
+        r.alert.as_deref() == Some("VigieFilesystemReadOnly")
+            && r.labels.get("severity").map(String::as_str) == Some("critical")
+    })?;
     let f = l.for_secs.div_ceil(60);
     // Minutes: read-only from `turn`, vigie restarts at `restart` (one
     // missed scrape), writable again at `writable`.
