@@ -81,15 +81,19 @@ pub fn generate_with(
             |n| n.to_string_lossy().into_owned()
         )
     );
-    let groups = rules::groups(t);
+    // Each thing once, passed where it is needed: the overrides by signal
+    // (read by the rules and both dashboards), and the rule groups (read
+    // by the validation, the tests and the inhibition rules).
+    let overrides = rules::OverrideIndex::new(t);
+    let groups = rules::groups_in(t, &t.scope(), &overrides, true);
     validate(t, &groups)?;
     let rules_yaml = rules::to_yaml(&groups)?;
-    let (tests_yaml, long_tests_yaml) = promtool_tests::to_yaml(t, RULES_FILE)?;
+    let (tests_yaml, long_tests_yaml) = promtool_tests::to_yaml(t, &groups, RULES_FILE)?;
     let mut files = vec![
         (RULES_FILE.to_string(), format!("{header}{rules_yaml}")),
         (TESTS_FILE.to_string(), format!("{header}{tests_yaml}")),
     ];
-    let dashboards = dashboards::generate(t);
+    let dashboards = dashboards::generate_with(t, &overrides);
     for (name, d) in &dashboards {
         files.push((
             format!("{}/{name}", dashboards::DIR),
@@ -152,7 +156,8 @@ fn validate(t: &Thresholds, groups: &[rules::Group]) -> Result<(), GenerateError
 /// variables), for checking against what the exporter exports.
 pub fn metrics_read(t: &Thresholds) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for g in rules::groups(t) {
+    let overrides = rules::OverrideIndex::new(t);
+    for g in rules::groups_in(t, &t.scope(), &overrides, true) {
         for r in &g.rules {
             names.extend(vigie_metric_names(r.expr.as_str()));
         }
@@ -173,7 +178,7 @@ pub fn metrics_read(t: &Thresholds) -> BTreeSet<String> {
             _ => {}
         }
     }
-    for (_, d) in dashboards::generate(t) {
+    for (_, d) in dashboards::generate_with(t, &overrides) {
         walk(&d, &mut names);
     }
     names

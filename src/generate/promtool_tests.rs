@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
-use super::rules::{LEVELS, level_of};
+use super::rules::{Group, LEVELS, level_of};
 use crate::promql::signals::metric::{COLLECTOR_SUCCESS, PATH_INFO, UP};
 use crate::promql::{Expr, Matcher, Selector};
 use crate::thresholds::catalogue::Series;
@@ -505,7 +505,11 @@ fn cases(sig: &Signal, l: &Levels, scale: f64) -> Vec<(f64, Vec<&'static str>, S
 /// The promtool test files for the rules of `t`: the tests evaluated every
 /// minute, and those of values that need days of history (the fill
 /// forecast), evaluated every ten minutes.
-pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), GenerateError> {
+pub fn to_yaml(
+    t: &Thresholds,
+    groups: &[Group],
+    rules_file: &str,
+) -> Result<(String, String), GenerateError> {
     let mut tests = Vec::new();
     for spec in ALERTS {
         let sig = spec.sig();
@@ -534,9 +538,9 @@ pub fn to_yaml(t: &Thresholds, rules_file: &str) -> Result<(String, String), Gen
     }
     tests.extend(lookalike_role_tests(t));
     tests.extend(override_tests(t));
-    tests.extend(monitoring_tests(t));
-    tests.extend(scenarios::dns_handover_test(t));
-    tests.extend(scenarios::readonly_restart_test(t));
+    tests.extend(monitoring_tests(t, groups));
+    tests.extend(scenarios::dns_handover_test(t, groups));
+    tests.extend(scenarios::readonly_restart_test(t, groups));
     let (long, short): (Vec<TestGroup>, Vec<TestGroup>) =
         tests.into_iter().partition(|g| g.interval != "1m");
     let file = |tests, evaluation_interval| {
@@ -626,7 +630,7 @@ fn override_tests(t: &Thresholds) -> Vec<TestGroup> {
 /// (series, values) pairs.
 type SeriesValues = Vec<(String, String)>;
 
-fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
+fn monitoring_tests(t: &Thresholds, groups: &[Group]) -> Vec<TestGroup> {
     let mut out = Vec::new();
     let sel = t.selector.equalities();
     let mut inst = t.selector.example_labels();
@@ -645,7 +649,6 @@ fn monitoring_tests(t: &Thresholds) -> Vec<TestGroup> {
         };
     // The texts are those of `rules::monitoring`; read them back from the
     // generated groups so the tests and the rules cannot drift apart.
-    let groups = super::rules::groups(t);
     let Some(g) = groups.iter().find(|g| g.name == "vigie-monitoring") else {
         return out;
     };

@@ -9,14 +9,14 @@
 //! and a critical level give 1,000 one-line recording rules (one per
 //! override and level) and still one alerting rule per alert and level.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
 use crate::promql::{Expr, Matcher, Op, Scope, Selector, signals};
-use crate::thresholds::{Direction, Language, Levels, ROLE_DEFAULTS, Thresholds};
+use crate::thresholds::{Direction, Language, Levels, Override, ROLE_DEFAULTS, Thresholds};
 use crate::units::prom_duration;
 
 #[derive(Debug, Serialize)]
@@ -115,29 +115,88 @@ pub fn gated(spec: &AlertSpec, scope: &Scope, level: &str, value: Expr) -> Expr 
     }
 }
 
+/// The overrides of a thresholds file by signal, indexed once per
+/// generation and read by the rules and both dashboards, rather than each
+/// alert walking every override: for each signal an override sets, the
+/// overrides that set it (in file order) and their label key sets (most
+/// specific first).
+#[derive(Debug, Default)]
+pub struct OverrideIndex<'a> {
+    by_signal: BTreeMap<&'static str, BySignal<'a>>,
+    /// The `keys` label of each distinct set of label names (`instance,mountpoint`).
+    keys_labels: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct BySignal<'a> {
+    /// Each override, with its `keys` label (an index in `keys_labels`).
+    overrides: Vec<(&'a Override, usize)>,
+    /// Most specific first, then in order.
+    keysets: Vec<Vec<String>>,
+}
+
+impl<'a> OverrideIndex<'a> {
+    pub fn new(t: &'a Thresholds) -> OverrideIndex<'a> {
+        let mut keys_labels = Vec::new();
+        let mut label_of: BTreeMap<Vec<&'a String>, usize> = BTreeMap::new();
+        let mut by_signal: BTreeMap<&'static str, BySignal<'a>> = BTreeMap::new();
+        let mut keysets: BTreeMap<&'static str, BTreeSet<usize>> = BTreeMap::new();
+        for o in &t.overrides {
+            let keys: Vec<&'a String> = o.matchers.keys().collect();
+            let label = *label_of.entry(keys).or_insert_with_key(|keys| {
+                keys_labels.push(
+                    keys.iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                keys_labels.len() - 1
+            });
+            for &signal in o.signals.keys() {
+                by_signal
+                    .entry(signal)
+                    .or_default()
+                    .overrides
+                    .push((o, label));
+                keysets.entry(signal).or_default().insert(label);
+            }
+        }
+        let names: BTreeMap<usize, &Vec<&String>> = label_of.iter().map(|(k, &i)| (i, k)).collect();
+        for (signal, labels) in keysets {
+            let mut sets: Vec<&Vec<&String>> = labels.iter().map(|i| names[i]).collect();
+            sets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            by_signal.entry(signal).or_default().keysets = sets
+                .into_iter()
+                .map(|k| k.iter().map(|s| s.to_string()).collect())
+                .collect();
+        }
+        OverrideIndex {
+            by_signal,
+            keys_labels,
+        }
+    }
+}
+
 /// The label key sets of the overrides that set `signal`, most specific
 /// first; with `recording`, each override's threshold at `level` is
 /// recorded there.
-pub fn override_keysets(
-    t: &Thresholds,
+pub fn override_keysets<'i>(
+    idx: &'i OverrideIndex,
     signal: &str,
     level: &str,
-    mut recording: Option<&mut Vec<Rule>>,
-) -> Vec<Vec<String>> {
-    let scale = crate::thresholds::signal(signal).map_or(1.0, |s| s.scale);
-    let metric = threshold_metric(signal, level);
-    let mut keysets: Vec<Vec<String>> = Vec::new();
-    for o in &t.overrides {
-        let Some(ol) = o.signals.get(signal) else {
-            continue;
-        };
-        let keys: Vec<String> = o.matchers.keys().cloned().collect();
-        if !keysets.contains(&keys) {
-            keysets.push(keys.clone());
-        }
-        if let Some(rec) = recording.as_deref_mut() {
+    recording: Option<&mut Vec<Rule>>,
+) -> &'i [Vec<String>] {
+    let Some(entry) = idx.by_signal.get(signal) else {
+        return &[];
+    };
+    if let Some(rec) = recording {
+        let scale = crate::thresholds::signal(signal).map_or(1.0, |s| s.scale);
+        let metric = threshold_metric(signal, level);
+        rec.reserve(entry.overrides.len());
+        for &(o, keys) in &entry.overrides {
+            let ol = &o.signals[signal];
             let mut labels: BTreeMap<String, String> = o.matchers.clone();
-            labels.insert("keys".into(), keys.join(","));
+            labels.insert("keys".into(), idx.keys_labels[keys].clone());
             let v = level_of(ol, level).map_or(f64::NAN, |v| v * scale);
             rec.push(Rule {
                 record: Some(metric.clone()),
@@ -149,13 +208,19 @@ pub fn override_keysets(
             });
         }
     }
-    keysets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    keysets
+    &entry.keysets
 }
 
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Vec<Group> {
-    let scope = t.scope();
+    groups_in(t, &t.scope(), &OverrideIndex::new(t), true)
+}
+
+/// The rule groups for `t` with its overrides indexed in `idx`, reading
+/// the series of `scope` (the file's, or a dashboard's with its variables).
+/// Without `record`, the alerting groups only: no recorded threshold,
+/// which the alerts' expressions read by name.
+pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: bool) -> Vec<Group> {
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
     for spec in ALERTS {
@@ -163,18 +228,19 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
         let levels = t.signals[spec.signal];
         let scale = sig.scale;
         let op = firing_op(sig.direction);
-        let mut value = (spec.value)(&scope);
+        let mut value = (spec.value)(scope);
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
         let roles = t.roles_setting(spec.signal);
         if sig.by_role && !roles.is_empty() {
-            value = signals::outside_roles(value, &scope, &roles);
+            value = signals::outside_roles(value, scope, &roles);
         }
         for level in LEVELS {
             let default = level_of(&levels, level).map(|v| v * scale);
             // Overrides that set this signal, grouped by their label keys.
             let metric = threshold_metric(spec.signal, level);
-            let keysets = override_keysets(t, spec.signal, level, Some(&mut recording));
+            let keysets =
+                override_keysets(idx, spec.signal, level, record.then_some(&mut recording));
             // No default and no override at this level: no rule.
             let Some(default) = default.or(if keysets.is_empty() {
                 None
@@ -185,9 +251,9 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
             };
             let expr = alert_expr(
                 op,
-                gated(spec, &scope, level, value.clone()),
+                gated(spec, scope, level, value.clone()),
                 default,
-                &keysets,
+                keysets,
                 &metric,
             );
             let text = match t.language {
@@ -216,6 +282,8 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
         for spec in ALERTS.iter().filter(|s| signals.contains_key(s.signal)) {
             alerting.entry("filesystem").or_default().extend(role_rules(
                 t,
+                scope,
+                idx,
                 spec,
                 role,
                 &signals[spec.signal],
@@ -235,7 +303,7 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
             rules,
         });
     }
-    groups.push(monitoring(t));
+    groups.push(monitoring(t, scope));
     groups
 }
 
@@ -263,9 +331,8 @@ pub fn role_alert_name(spec: &AlertSpec, role: &str) -> String {
 
 /// The value of `spec` for the filesystems holding a path of `role`: the
 /// path info joined in, so the alert names the path.
-pub fn role_value(spec: &AlertSpec, t: &Thresholds, role: &str) -> Expr {
-    let scope = t.scope();
-    signals::in_role((spec.value)(&scope), &scope, role)
+pub fn role_value(spec: &AlertSpec, scope: &Scope, role: &str) -> Expr {
+    signals::in_role((spec.value)(scope), scope, role)
 }
 
 /// The `runbook_url` of `spec`'s alert for `role`: a role vigie ships
@@ -291,11 +358,18 @@ pub fn role_sentence(t: &Thresholds) -> &'static str {
     }
 }
 
-fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> Vec<Rule> {
+fn role_rules(
+    t: &Thresholds,
+    scope: &Scope,
+    idx: &OverrideIndex,
+    spec: &AlertSpec,
+    role: &str,
+    levels: &Levels,
+) -> Vec<Rule> {
     let sig = spec.sig();
     let scale = sig.scale;
     let op = firing_op(sig.direction);
-    let value = role_value(spec, t, role);
+    let value = role_value(spec, scope, role);
     let name = role_alert_name(spec, role);
     let text = match t.language {
         Language::En => spec.en,
@@ -305,7 +379,7 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
     for level in LEVELS {
         // An override that matches a filesystem of the role wins over the
         // role's levels, as it does over the generic ones.
-        let keysets = override_keysets(t, spec.signal, level, None);
+        let keysets = override_keysets(idx, spec.signal, level, None);
         let Some(v) = level_of(levels, level).or(if keysets.is_empty() {
             None
         } else {
@@ -326,9 +400,9 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
             alert: Some(name.clone()),
             expr: alert_expr(
                 op,
-                gated(spec, &t.scope(), level, value.clone()),
+                gated(spec, scope, level, value.clone()),
                 v * scale,
-                &keysets,
+                keysets,
                 &threshold_metric(spec.signal, level),
             ),
             for_: rule_for(spec.signal, levels.for_secs),
@@ -341,9 +415,8 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
 
 /// Monitoring of monitoring: Watchdog, target down, missing or absent,
 /// collector failing.
-fn monitoring(t: &Thresholds) -> Group {
+fn monitoring(t: &Thresholds, scope: &Scope) -> Group {
     let en = t.language == Language::En;
-    let scope = t.scope();
     let mut rules = Vec::new();
     let mut push = |name: &str, expr: Expr, for_secs: Option<u64>, sev: &str, text: [&str; 4]| {
         let (summary, description) = if en {
@@ -386,7 +459,7 @@ fn monitoring(t: &Thresholds) -> Group {
     if missing.critical.is_some() {
         push(
             MISSING,
-            signals::target_missing(&scope),
+            signals::target_missing(scope),
             Some(missing.for_secs),
             "critical",
             [
@@ -402,9 +475,9 @@ fn monitoring(t: &Thresholds) -> Group {
             // Held past the missing alert's `for`, with room for one
             // evaluation, so the hand-over has no gap.
             let hold = missing.for_secs + 600;
-            signals::target_down_until_missing(&scope, hold, MISSING)
+            signals::target_down_until_missing(scope, hold, MISSING)
         } else {
-            signals::target_down(&scope)
+            signals::target_down(scope)
         };
         push(
             "VigieDown",
@@ -420,7 +493,7 @@ fn monitoring(t: &Thresholds) -> Group {
         );
         push(
             "VigieAbsent",
-            signals::no_target(&scope),
+            signals::no_target(scope),
             Some(down.for_secs),
             "critical",
             [
@@ -435,7 +508,7 @@ fn monitoring(t: &Thresholds) -> Group {
     if failing.warning.is_some() {
         push(
             "VigieCollectorFailing",
-            signals::collector_failing(&scope),
+            signals::collector_failing(scope),
             Some(failing.for_secs),
             "warning",
             [

@@ -243,17 +243,36 @@ impl Selector {
     /// Whether a series with label `name` = `value` can pass this selector
     /// (the matchers on `name` accept `value`).
     pub fn admits(&self, name: &str, value: &str) -> bool {
-        self.matchers.iter().filter(|m| m.name == name).all(|m| {
-            let re = || {
-                regex::Regex::new(&format!("^(?:{})$", m.value)).is_ok_and(|r| r.is_match(value))
-            };
-            match m.op {
-                MatchOp::Equal => m.value == value,
-                MatchOp::NotEqual => m.value != value,
-                MatchOp::Regex => re(),
-                MatchOp::NotRegex => !re(),
-            }
-        })
+        self.admitter()(name, value)
+    }
+
+    /// [`Selector::admits`] for many labels (every override of a
+    /// thresholds file): each regular expression compiled once.
+    pub fn admitter(&self) -> impl Fn(&str, &str) -> bool + '_ {
+        let compiled: Vec<(&Matcher, Option<regex::Regex>)> = self
+            .matchers
+            .iter()
+            .map(|m| {
+                let re = matches!(m.op, MatchOp::Regex | MatchOp::NotRegex)
+                    .then(|| regex::Regex::new(&format!("^(?:{})$", m.value)).ok())
+                    .flatten();
+                (m, re)
+            })
+            .collect();
+        move |name, value| {
+            compiled
+                .iter()
+                .filter(|(m, _)| m.name == name)
+                .all(|(m, re)| {
+                    let re = || re.as_ref().is_some_and(|r| r.is_match(value));
+                    match m.op {
+                        MatchOp::Equal => m.value == value,
+                        MatchOp::NotEqual => m.value != value,
+                        MatchOp::Regex => re(),
+                        MatchOp::NotRegex => !re(),
+                    }
+                })
+        }
     }
 
     /// Labels a series selected by this selector can carry, for generated

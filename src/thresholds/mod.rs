@@ -326,6 +326,8 @@ const PARSER_MAX_ANCHORS: usize = 50_000;
 /// serde-saphyr's budget, sized for [`MAX_FILE_BYTES`] and [`MAX_YAML_NODES`].
 fn parser_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
+        // Comments are checked as YAML but not kept: nothing reads them.
+        emit_comments: false,
         budget: serde_saphyr::budget! {
             max_nodes: MAX_YAML_NODES,
             max_events: 2 * MAX_YAML_NODES,

@@ -22,6 +22,7 @@ pub(super) fn overrides(
     today: i64,
 ) -> Result<(Vec<Override>, Vec<String>), ThresholdsError> {
     let mut overrides: Vec<Override> = Vec::new();
+    let admits = selector.admitter();
     let mut warnings = Vec::new();
     // (match, signal) pairs already set: a set, so that many overrides
     // are checked in linear time.
@@ -39,12 +40,7 @@ pub(super) fn overrides(
         if let Some(bad) = ov.matchers.value.keys().find(|k| !is_label_name(k)) {
             return Err(at.err(mloc, format!("match: {bad:?} is not a label name")));
         }
-        if let Some((k, v)) = ov
-            .matchers
-            .value
-            .iter()
-            .find(|(k, v)| !selector.admits(k, v))
-        {
+        if let Some((k, v)) = ov.matchers.value.iter().find(|(k, v)| !admits(k, v)) {
             return Err(at.err(
                 mloc,
                 format!("match: {k} {v:?} is excluded by the selector ({selector}): this override could never apply"),

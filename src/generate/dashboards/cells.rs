@@ -65,7 +65,7 @@ pub struct Cell {
 
 /// The six signal groups: disks, filesystems, swap, reboot, DNS, vigie.
 pub fn cells(c: &Ctx) -> Vec<Cell> {
-    let groups = rules::groups(c.dash_thresholds());
+    let groups = rules::groups_in(c.t, c.scope(), c.overrides(), false);
     let level = |group: &str| level_expr(c, &groups, group, &[]);
     let cell = |key, title: String, description: String, expr: Expr| Cell {
         key,

@@ -18,8 +18,8 @@ fn count_or_zero(e: Expr) -> Expr {
     Expr::agg(Agg::Count, &[], e).bin(Op::Or, Expr::call("vector", [Expr::num(0.0)]))
 }
 
-pub fn dashboard(t: &Thresholds) -> Value {
-    let mut c = Ctx::new(t, true);
+pub fn dashboard(t: &Thresholds, overrides: &OverrideIndex) -> Value {
+    let mut c = Ctx::new(t, overrides, true);
     let s = c.scope().clone();
 
     // ---- Fleet counters ----

@@ -22,8 +22,8 @@ type Counter = (
     Option<&'static str>,
 );
 
-pub fn dashboard(t: &Thresholds) -> Value {
-    let mut c = Ctx::new(t, false);
+pub fn dashboard(t: &Thresholds, overrides: &OverrideIndex) -> Value {
+    let mut c = Ctx::new(t, overrides, false);
     summary(&mut c);
     filesystems(&mut c);
     disks(&mut c);
@@ -612,7 +612,8 @@ mod tests {
     #[test]
     fn the_forecast_panel_reads_the_forecast_alerts_value() {
         let t = Thresholds::parse("{}", Path::new("t.yaml"), 0).unwrap();
-        let d = dashboard(&t);
+        let overrides = OverrideIndex::new(&t);
+        let d = dashboard(&t, &overrides);
         let panel = d["panels"]
             .as_array()
             .unwrap()
@@ -620,7 +621,7 @@ mod tests {
             .find(|p| p["title"] == "Forecast: days until full")
             .unwrap();
         let expr = panel["targets"][0]["expr"].as_str().unwrap();
-        let alert_value = signals::days_until_full(Ctx::new(&t, false).scope());
+        let alert_value = signals::days_until_full(Ctx::new(&t, &overrides, false).scope());
         assert!(expr.contains(alert_value.as_str()), "{expr}");
     }
 }

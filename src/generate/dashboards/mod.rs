@@ -30,6 +30,7 @@ pub use panels::*;
 
 use serde_json::{Value, json};
 
+use crate::generate::rules::OverrideIndex;
 use crate::promql::signals::{self, metric::BUILD_INFO};
 use crate::promql::{Agg, Expr, Matcher, Op, Scope, label_values};
 use crate::thresholds::{Language, Thresholds};
@@ -51,19 +52,24 @@ pub const SCHEMA_VERSION: u64 = 39;
 
 /// Both dashboards as (file name, JSON document).
 pub fn generate(t: &Thresholds) -> Vec<(&'static str, Value)> {
+    generate_with(t, &OverrideIndex::new(t))
+}
+
+/// [`generate`], with the overrides of `t` already indexed.
+pub fn generate_with(t: &Thresholds, overrides: &OverrideIndex) -> Vec<(&'static str, Value)> {
     vec![
-        (FLEET_FILE, fleet::dashboard(t)),
-        (HOST_FILE, host::dashboard(t)),
+        (FLEET_FILE, fleet::dashboard(t, overrides)),
+        (HOST_FILE, host::dashboard(t, overrides)),
     ]
 }
 
-/// What every panel builder needs: the thresholds, the language, the
+/// What every panel builder needs: the thresholds (and their overrides
+/// by signal, for the rules' own expressions), the language, the
 /// dashboard's scope (the file's selector and the dashboard's variables),
 /// and the layout cursor.
 pub struct Ctx<'a> {
     pub t: &'a Thresholds,
-    /// `t` with the dashboard's selector, for the rules' own expressions.
-    dash: Thresholds,
+    overrides: &'a OverrideIndex<'a>,
     scope: Scope,
     /// The instance variable may hold several hosts (the fleet).
     multi_instance: bool,
@@ -76,25 +82,28 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// `multi_instance`: the instance variable may hold several hosts.
-    pub fn new(t: &'a Thresholds, multi_instance: bool) -> Ctx<'a> {
+    pub fn new(
+        t: &'a Thresholds,
+        overrides: &'a OverrideIndex<'a>,
+        multi_instance: bool,
+    ) -> Ctx<'a> {
         let instance = if multi_instance {
             Matcher::regex("instance", "$instance")
         } else {
             Matcher::eq("instance", "$instance")
         };
-        let mut dash = t.clone();
-        dash.selector = t
+        let mut scope = t.scope();
+        scope.sel = t
             .selector
             .with(Matcher::regex("job", "$job"))
             .with(instance);
         // The cells show each condition now, without its `for:`: so a
         // failing resolver too, whose `for:` the rules apply in their
         // expression (`signals::dns_resolver_failing`).
-        dash.windows.resolver_failing_secs = 0;
-        let scope = dash.scope();
+        scope.windows.resolver_failing_secs = 0;
         Ctx {
             t,
-            dash,
+            overrides,
             scope,
             multi_instance,
             next_id: 1,
@@ -119,10 +128,10 @@ impl<'a> Ctx<'a> {
         &self.scope
     }
 
-    /// The thresholds with the dashboard's selector (for the rules' own
+    /// The overrides of the thresholds file by signal (for the rules' own
     /// expressions).
-    pub fn dash_thresholds(&self) -> &Thresholds {
-        &self.dash
+    pub fn overrides(&self) -> &OverrideIndex<'a> {
+        self.overrides
     }
 
     /// The next free position for a panel `w` wide (of 24) and `h` high.

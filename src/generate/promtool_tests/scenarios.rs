@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::{
     AlertTest, ExpAlert, INSTANCE, InputSeries, TestGroup, render, render_with, series_name,
 };
+use crate::generate::rules::Group;
 use crate::thresholds::Thresholds;
 use crate::units::prom_duration;
 
@@ -21,7 +22,7 @@ use crate::units::prom_duration;
 /// warning's `for:`; its suppression during the critical must not start
 /// that count again). No minute without an alert once A's warning fired,
 /// and never a warning per resolver beside the critical.
-pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
+pub(super) fn dns_handover_test(t: &Thresholds, groups: &[Group]) -> Option<TestGroup> {
     let warn = t.signals["dns.resolver_failing"];
     let crit = t.signals["dns.all_resolvers_failing"];
     if warn.warning.is_none() || crit.critical.is_none() {
@@ -38,7 +39,6 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
     // Resolver C blips for one minute less than the warning's `for:`
     // while A alone fails (quiet), then fails and comes back with B.
     let c_failing = |m: u64| (1..fw).contains(&m) || b_failing(m);
-    let groups = crate::generate::rules::groups(t);
     let rule = |name: &str, sev: &str| {
         groups
             .iter()
@@ -190,19 +190,16 @@ pub(super) fn dns_handover_test(t: &Thresholds) -> Option<TestGroup> {
 /// knows the filesystem was writable): the alert keeps firing while the
 /// filesystem stays read-only; writable again, it resolves. A filesystem
 /// mounted read-only from the start, beside it, never alerts.
-pub(super) fn readonly_restart_test(t: &Thresholds) -> Option<TestGroup> {
+pub(super) fn readonly_restart_test(t: &Thresholds, groups: &[Group]) -> Option<TestGroup> {
     use crate::promql::signals::metric::{
         FS_MOUNT_READONLY, FS_READONLY, FS_SUPERBLOCK_READONLY, FS_TURNED_READONLY,
     };
     let l = t.signals["filesystem.readonly"];
     l.critical?;
-    let rule = crate::generate::rules::groups(t)
-        .into_iter()
-        .flat_map(|g| g.rules)
-        .find(|r| {
-            r.alert.as_deref() == Some("VigieFilesystemReadOnly")
-                && r.labels.get("severity").map(String::as_str) == Some("critical")
-        })?;
+    let rule = groups.iter().flat_map(|g| &g.rules).find(|r| {
+        r.alert.as_deref() == Some("VigieFilesystemReadOnly")
+            && r.labels.get("severity").map(String::as_str) == Some("critical")
+    })?;
     let f = l.for_secs.div_ceil(60);
     // Minutes: read-only from `turn`, vigie restarts at `restart` (one
     // missed scrape), writable again at `writable`.
