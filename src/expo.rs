@@ -14,14 +14,18 @@
 //! and cached in it, for each format, plain and deflated: a collector that
 //! refreshes every few minutes is encoded and compressed once per round, and
 //! a scrape only stitches the cached pieces together. The gzip body is one
-//! gzip member whose deflate stream is the chunks' deflate blocks end to end
-//! (each chunk is compressed alone and ends on a sync flush, so it is
-//! byte-aligned and refers to nothing before it), with the CRC-32 of the
-//! whole combined from the chunks' CRCs.
+//! gzip member whose deflate stream is pieces end to end (each piece is
+//! compressed alone and ends on a sync flush, so it is byte-aligned and
+//! refers to nothing before it), with the CRC-32 of the whole combined from
+//! the pieces' CRCs. A kept chunk is one piece, cached; the chunks made for
+//! one scrape ([`Chunk::once`]: an inline collector's run, vigie's own
+//! state) and the final `# EOF` are compressed together, each run of
+//! consecutive ones as one piece, and not cached. Compressors are pooled
+//! and reset, not allocated (and zeroed) for each piece.
 
 use std::fmt::Write;
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use flate2::{Compress, Compression, FlushCompress};
@@ -92,6 +96,9 @@ pub struct Chunk {
     families: Arc<Families>,
     /// Indexed by [`Format::index`].
     encoded: [OnceLock<Encoded>; 2],
+    /// Made for one scrape ([`Chunk::once`]): its compressed form is made
+    /// with its neighbours' and not kept.
+    once: bool,
 }
 
 #[derive(Debug)]
@@ -110,10 +117,24 @@ struct Deflated {
 }
 
 impl Chunk {
+    /// A chunk kept across scrapes (a background collector's snapshot, a
+    /// rendered state): each encoding is made once and kept.
     pub fn new(families: Families) -> Arc<Chunk> {
         Arc::new(Chunk {
             families: Arc::new(families),
             encoded: Default::default(),
+            once: false,
+        })
+    }
+
+    /// A chunk made for one scrape (an inline collector's run, vigie's own
+    /// state): compressed together with the neighbouring chunks of its kind,
+    /// its compressed form not kept.
+    pub fn once(families: Families) -> Arc<Chunk> {
+        Arc::new(Chunk {
+            families: Arc::new(families),
+            encoded: Default::default(),
+            once: true,
         })
     }
 
@@ -134,15 +155,7 @@ impl Chunk {
 
     fn deflated(&self, format: Format) -> &Deflated {
         let e = self.encoded(format);
-        e.deflated.get_or_init(|| {
-            let mut crc = crc32fast::Hasher::new();
-            crc.update(&e.text);
-            Deflated {
-                data: deflate(&e.text),
-                crc,
-                plain_len: e.text.len(),
-            }
-        })
+        e.deflated.get_or_init(|| deflate(&[&e.text], Level::Kept))
     }
 }
 
@@ -182,19 +195,49 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     // A final, empty block with fixed Huffman codes: ends the stream.
     const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
-    let eof_chunk = (!eof.is_empty()).then(|| {
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(eof.as_bytes());
-        Deflated {
-            data: deflate(eof.as_bytes()),
-            crc,
-            plain_len: eof.len(),
+    // The pieces in order: a kept chunk's cached one, or a run of one-scrape
+    // chunks (and the `# EOF`) compressed together here.
+    enum Piece {
+        Kept(usize),
+        Made(usize),
+        Eof,
+    }
+    // `# EOF` alone, after a kept chunk: the same piece every time.
+    static EOF_PIECE: OnceLock<Deflated> = OnceLock::new();
+    let mut made: Vec<Deflated> = Vec::new();
+    let mut plan: Vec<Piece> = Vec::with_capacity(snapshot.len() + 1);
+    let mut run: Vec<&[u8]> = Vec::new();
+    for (i, c) in snapshot.iter().enumerate() {
+        if c.once {
+            let t = c.text(format);
+            if !t.is_empty() {
+                run.push(t);
+            }
+            continue;
         }
-    });
-    let parts: Vec<&Deflated> = snapshot
+        if !run.is_empty() {
+            made.push(deflate(&run, Level::Once));
+            plan.push(Piece::Made(made.len() - 1));
+            run.clear();
+        }
+        plan.push(Piece::Kept(i));
+    }
+    if !run.is_empty() {
+        run.push(eof.as_bytes());
+        made.push(deflate(&run, Level::Once));
+        plan.push(Piece::Made(made.len() - 1));
+    } else if !eof.is_empty() {
+        plan.push(Piece::Eof);
+    }
+    let parts: Vec<&Deflated> = plan
         .iter()
-        .map(|c| c.deflated(format))
-        .chain(eof_chunk.as_ref())
+        .map(|p| match p {
+            Piece::Kept(i) => snapshot[*i].deflated(format),
+            Piece::Made(i) => &made[*i],
+            Piece::Eof => {
+                EOF_PIECE.get_or_init(|| deflate(&[OPENMETRICS_EOF.as_bytes()], Level::Kept))
+            }
+        })
         .collect();
     let len = HEADER.len() + parts.iter().map(|d| d.data.len()).sum::<usize>() + 2 + 8;
     let mut out = BytesMut::with_capacity(len);
@@ -212,25 +255,77 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
     out.freeze()
 }
 
-/// Compresses `text` alone as raw deflate blocks ending on a sync flush:
-/// byte-aligned, not final, and referring to nothing before it, so that it
-/// can be followed by any other such piece.
-fn deflate(text: &[u8]) -> Bytes {
-    let mut c = Compress::new(Compression::default(), false);
-    let mut out = Vec::with_capacity(text.len() / 4 + 64);
-    loop {
-        let done = c.total_in() as usize;
-        // Writing to a Vec with room left cannot fail; the status is
-        // judged by what was consumed and written.
-        let _ = c.compress_vec(&text[done..], &mut out, FlushCompress::Sync);
-        // The flush is complete once all input is in and the output was not
-        // filled up (zlib's rule: avail_out > 0 after a flush call).
-        if c.total_in() as usize == text.len() && out.len() < out.capacity() {
-            break;
+/// How hard a piece is compressed.
+#[derive(Clone, Copy)]
+enum Level {
+    /// A kept chunk, compressed once and sent many times: zlib's default
+    /// level.
+    Kept,
+    /// Chunks made for one scrape (a few kB), compressed on each: the
+    /// fastest level (greedy matching), whose output is a little larger.
+    Once,
+}
+
+/// Compressors ready for use (reset), per [`Level`], so that a piece does
+/// not allocate and zero a new one (a few hundred kB of tables): with
+/// compressing, what profiling showed most of a gzip scrape's own CPU went
+/// to.
+static COMPRESSORS: [Mutex<Vec<Compress>>; 2] = [Mutex::new(Vec::new()), Mutex::new(Vec::new())];
+
+/// At most this many idle compressors are kept (one per concurrent scrape
+/// on a 2-worker runtime, plus background refreshes).
+const POOLED_COMPRESSORS: usize = 4;
+
+/// Compresses `texts`, one after the other, as raw deflate blocks ending on
+/// a sync flush: byte-aligned, not final, and referring to nothing before
+/// them, so that the piece can be followed by any other such piece.
+fn deflate(texts: &[&[u8]], level: Level) -> Deflated {
+    let (pool, compression) = match level {
+        Level::Kept => (&COMPRESSORS[0], Compression::default()),
+        Level::Once => (&COMPRESSORS[1], Compression::fast()),
+    };
+    let mut c = pool
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .unwrap_or_else(|| Compress::new(compression, false));
+    let plain_len: usize = texts.iter().map(|t| t.len()).sum();
+    let mut crc = crc32fast::Hasher::new();
+    let mut out = Vec::with_capacity(plain_len / 4 + 64);
+    for (i, text) in texts.iter().enumerate() {
+        crc.update(text);
+        let last = i + 1 == texts.len();
+        let flush = if last {
+            FlushCompress::Sync
+        } else {
+            FlushCompress::None
+        };
+        let start = c.total_in();
+        loop {
+            let done = (c.total_in() - start) as usize;
+            // Writing to a Vec with room left cannot fail; the status is
+            // judged by what was consumed and written.
+            let _ = c.compress_vec(&text[done..], &mut out, flush);
+            let all_in = (c.total_in() - start) as usize == text.len();
+            // A sync flush is complete once all input is in and the output
+            // was not filled up (zlib's rule: avail_out > 0 after a flush
+            // call); without a flush, once all input is in.
+            if all_in && (!last || out.len() < out.capacity()) {
+                break;
+            }
+            out.reserve(out.capacity().max(64));
         }
-        out.reserve(out.capacity().max(64));
     }
-    Bytes::from(out)
+    c.reset();
+    let mut pool = pool.lock().unwrap_or_else(|p| p.into_inner());
+    if pool.len() < POOLED_COMPRESSORS {
+        pool.push(c);
+    }
+    Deflated {
+        data: Bytes::from(out),
+        crc,
+        plain_len,
+    }
 }
 
 /// Does the scraper accept gzip (`Accept-Encoding`, quality above zero)?
@@ -536,10 +631,18 @@ mod tests {
                 i as f64,
             );
         }
+        let mut ops = Families::new();
+        ops.family(&OPS).sample(&[], 7.0);
+        // Kept chunks and runs of one-scrape ones (compressed together,
+        // with the `# EOF` when they end the body), empty ones among them.
         let chunks = [
+            Chunk::once(sample_families()),
             Chunk::new(sample_families()),
             Chunk::new(Families::new()),
+            Chunk::once(Families::new()),
+            Chunk::once(ops),
             Chunk::new(big),
+            Chunk::once(sample_families()),
         ];
         for format in [Format::Prometheus, Format::OpenMetrics] {
             let plain = body(&chunks, format, false);
@@ -561,6 +664,15 @@ mod tests {
             assert_eq!(out, plain);
             // Cached: the same bytes again.
             assert_eq!(body(&chunks, format, true), gz);
+        }
+        // Ending on a kept chunk: the `# EOF` is a piece of its own.
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let kept_last = &chunks[..6];
+            let gz = body(kept_last, format, true);
+            let mut d = flate2::read::GzDecoder::new(&gz[..]);
+            let mut out = Vec::new();
+            d.read_to_end(&mut out).unwrap();
+            assert_eq!(out, body(kept_last, format, false), "{format:?}");
         }
         assert!(encode(&chunks, Format::OpenMetrics).ends_with("# EOF\n"));
         assert_eq!(

@@ -175,7 +175,14 @@ impl Slot {
         // The previous snapshot is freed after the lock is released (below):
         // with tens of thousands of mounts that takes long enough to hold
         // up scrapes, which take this lock.
-        let _previous = std::mem::replace(&mut st.families, Chunk::new(families));
+        // An inline collector's run serves one scrape: it is compressed with
+        // its neighbours, not on its own.
+        let chunk = if self.reg.refresh == Refresh::Inline {
+            Chunk::once(families)
+        } else {
+            Chunk::new(families)
+        };
+        let _previous = std::mem::replace(&mut st.families, chunk);
         st.data_time = Some(unix_now());
         st.duration = duration;
         st.running_since = None;
@@ -393,7 +400,7 @@ impl Runner {
                 out.push(rendered);
             }
         }
-        out.push(Chunk::new(self.self_metrics()));
+        out.push(Chunk::once(self.self_metrics()));
         out
     }
 
