@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scrape cost of vigie against Debian's node_exporter, side by side in one run.
 
-    benches/scrape_cost.py [--rounds 3] [--scrapes 500] [--rate-seconds 60]
+    benches/scrape_cost.py [--rounds 3] [--scrapes 500] [--rate-seconds 60] [--vigie PATH]
 
 Everything runs on loopback, started and ended by this script:
   - node_exporter with its default collectors;
@@ -207,9 +207,16 @@ def main():
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--rate-seconds", type=int, default=60)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--vigie", help="the vigie binary to measure (default: target/release/vigie, built "
+                    "unless --no-build); e.g. an older build, for a before/after comparison")
     a = ap.parse_args()
+    global VIGIE
+    if a.vigie:
+        VIGIE = os.path.abspath(a.vigie)
+        a.no_build = True
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    load_before = open('/proc/loadavg').read().split()[0]
     ne = shutil.which("prometheus-node-exporter")
     dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
     if not ne:
@@ -303,8 +310,8 @@ def main():
 
     lines.append("")
     ver = subprocess.run([ne, "--version"], capture_output=True, text=True).stderr.splitlines()[0:1]
-    lines.append(f"machine: {os.cpu_count()} cores, load average before the run {open('/proc/loadavg').read().split()[0]}; "
-                 f"{ver[0] if ver else 'node_exporter'}")
+    lines.append(f"machine: {os.cpu_count()} cores, load average before the run {load_before}; "
+                 f"{ver[0] if ver else 'node_exporter'}; vigie binary {VIGIE}")
     out = "\n".join(lines) + "\n"
     print(out)
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)

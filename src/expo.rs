@@ -14,14 +14,17 @@
 //! and cached in it, for each format, plain and deflated: a collector that
 //! refreshes every few minutes is encoded and compressed once per round, and
 //! a scrape only stitches the cached pieces together. The gzip body is one
-//! gzip member whose deflate stream is the chunks' deflate blocks end to end
-//! (each chunk is compressed alone and ends on a sync flush, so it is
-//! byte-aligned and refers to nothing before it), with the CRC-32 of the
-//! whole combined from the chunks' CRCs.
+//! gzip member whose deflate stream is pieces end to end (each piece is
+//! compressed alone and ends on a sync flush, so it is byte-aligned and
+//! refers to nothing before it), with the CRC-32 of the whole combined from
+//! the pieces' CRCs. A kept chunk is one piece, cached; the chunks made for
+//! one scrape ([`Chunk::once`]: an inline collector's run, vigie's own
+//! state) and the final `# EOF` are compressed together, each run of
+//! consecutive ones as one piece, and not cached. Compressors are pooled
+//! and reset, not allocated (and zeroed) for each piece.
 
 use std::fmt::Write;
-use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use flate2::{Compress, Compression, FlushCompress};
@@ -87,11 +90,32 @@ impl Format {
 
 /// The families of one collector run (or of one scrape's own state), with
 /// their encodings made on first use and kept while the chunk lives.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Chunk {
-    families: Arc<Families>,
+    /// None for a compact chunk ([`Chunk::compact`]).
+    families: Option<Arc<Families>>,
     /// Indexed by [`Format::index`].
     encoded: [OnceLock<Encoded>; 2],
+    /// A compact chunk's only content: each format compressed, indexed by
+    /// [`Format::index`].
+    compact: Option<[Deflated; 2]>,
+    /// Made for one scrape ([`Chunk::once`]): its compressed form is made
+    /// with its neighbours' and not kept.
+    once: bool,
+    empty: bool,
+}
+
+/// No families: nothing to encode.
+impl Default for Chunk {
+    fn default() -> Self {
+        Chunk {
+            families: Some(Arc::default()),
+            encoded: Default::default(),
+            compact: None,
+            once: false,
+            empty: true,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -102,7 +126,7 @@ struct Encoded {
 
 /// A raw deflate stream of one chunk's text, ending on a sync flush (not a
 /// final block), with the CRC-32 of the text.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Deflated {
     data: Bytes,
     crc: crc32fast::Hasher,
@@ -110,46 +134,144 @@ struct Deflated {
 }
 
 impl Chunk {
+    /// A chunk kept across scrapes (a background collector's snapshot, a
+    /// rendered state): each encoding is made once and kept, with the
+    /// families.
     pub fn new(families: Families) -> Arc<Chunk> {
         Arc::new(Chunk {
-            families: Arc::new(families),
+            empty: families.is_empty(),
+            families: Some(Arc::new(families)),
             encoded: Default::default(),
+            compact: None,
+            once: false,
         })
     }
 
+    /// A chunk kept across scrapes that holds only its two encodings,
+    /// compressed: made at once, the families and the plain texts then
+    /// freed (a 96-disk SMART state is about 2 MB of families and 2 MB of
+    /// text, against some 50 kB compressed). A scrape that does not accept
+    /// gzip gets the text decompressed for it.
+    pub fn compact(families: Families) -> Arc<Chunk> {
+        let families = Arc::new(families);
+        let pieces = [Format::Prometheus, Format::OpenMetrics].map(|format| {
+            let text = match format {
+                Format::Prometheus => prometheus_text(&families),
+                Format::OpenMetrics => openmetrics_text(&families),
+            };
+            deflate(&[text.as_bytes()], Level::Kept)
+        });
+        let empty = families.is_empty();
+        drop(families);
+        if pieces.iter().map(|p| p.plain_len).sum::<usize>() >= TRIM_AFTER {
+            release_freed_memory();
+        }
+        Arc::new(Chunk {
+            empty,
+            families: None,
+            encoded: Default::default(),
+            compact: Some(pieces),
+            once: false,
+        })
+    }
+
+    /// A chunk made for one scrape (an inline collector's run, vigie's own
+    /// state): compressed together with the neighbouring chunks of its kind,
+    /// its compressed form not kept.
+    pub fn once(families: Families) -> Arc<Chunk> {
+        Arc::new(Chunk {
+            empty: families.is_empty(),
+            families: Some(Arc::new(families)),
+            encoded: Default::default(),
+            compact: None,
+            once: true,
+        })
+    }
+
+    /// The families, unless the chunk is compact.
+    pub fn families(&self) -> Option<&Families> {
+        self.families.as_deref()
+    }
+
+    /// Has the chunk no sample at all?
+    pub fn is_empty(&self) -> bool {
+        self.empty
+    }
+
     fn encoded(&self, format: Format) -> &Encoded {
-        self.encoded[format.index()].get_or_init(|| Encoded {
-            text: Bytes::from(match format {
-                Format::Prometheus => prometheus_text(&self.families),
-                Format::OpenMetrics => openmetrics_text(&self.families),
-            }),
-            deflated: OnceLock::new(),
+        self.encoded[format.index()].get_or_init(|| {
+            // (A compact chunk is never encoded again: see `text`.)
+            let families = self.families.clone().unwrap_or_default();
+            Encoded {
+                text: Bytes::from(match format {
+                    Format::Prometheus => prometheus_text(&families),
+                    Format::OpenMetrics => openmetrics_text(&families),
+                }),
+                deflated: OnceLock::new(),
+            }
         })
     }
 
     /// The chunk's text in `format` (no OpenMetrics `# EOF`).
-    pub fn text(&self, format: Format) -> &Bytes {
-        &self.encoded(format).text
+    pub fn text(&self, format: Format) -> Bytes {
+        match &self.compact {
+            Some(pieces) => inflate(&pieces[format.index()]),
+            None => self.encoded(format).text.clone(),
+        }
     }
 
     fn deflated(&self, format: Format) -> &Deflated {
+        if let Some(pieces) = &self.compact {
+            return &pieces[format.index()];
+        }
         let e = self.encoded(format);
-        e.deflated.get_or_init(|| {
-            let mut crc = crc32fast::Hasher::new();
-            crc.update(&e.text);
-            Deflated {
-                data: deflate(&e.text),
-                crc,
-                plain_len: e.text.len(),
-            }
-        })
+        e.deflated.get_or_init(|| deflate(&[&e.text], Level::Kept))
     }
 }
 
-impl Deref for Chunk {
-    type Target = Families;
-    fn deref(&self) -> &Families {
-        &self.families
+/// Texts this long (both formats) leave, once compressed, megabytes of
+/// freed memory in the middle of the allocator's heaps, which stay resident
+/// (a 96-disk SMART state: some 4 MB, the families and the texts, while
+/// only ~60 kB is kept).
+const TRIM_AFTER: usize = 512 * 1024;
+
+/// Gives the freed pages of every malloc arena back to the system
+/// (glibc's `malloc_trim`); at most once per large compaction, i.e. once
+/// per change of a large state, never per scrape.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only reads and changes the allocator's own state,
+    // under its locks; 0 keeps no extra padding.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The text of a compressed piece.
+fn inflate(d: &Deflated) -> Bytes {
+    let mut out = Vec::with_capacity(d.plain_len);
+    inflate_into(d, &mut out);
+    Bytes::from(out)
+}
+
+/// Appends the text of a compressed piece to `out`.
+fn inflate_into(d: &Deflated, out: &mut Vec<u8>) {
+    let mut z = flate2::Decompress::new(false);
+    let end = out.len() + d.plain_len;
+    out.reserve(d.plain_len);
+    while out.len() < end {
+        let before = (z.total_in(), z.total_out());
+        let at = z.total_in() as usize;
+        if z.decompress_vec(&d.data[at..], out, flate2::FlushDecompress::Sync)
+            .is_err()
+            || (z.total_in(), z.total_out()) == before
+        {
+            // Cannot happen with a piece made by `deflate`; a short text
+            // rather than a loop.
+            log::error!("a compressed chunk did not decompress to its length");
+            break;
+        }
+        out.reserve(end.saturating_sub(out.len()));
     }
 }
 
@@ -169,32 +291,73 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
         Format::OpenMetrics => OPENMETRICS_EOF,
     };
     if !gzip {
-        let len = snapshot.iter().map(|c| c.text(format).len()).sum::<usize>() + eof.len();
-        let mut out = BytesMut::with_capacity(len);
+        // A compact chunk is decompressed straight into the body.
+        let len = snapshot
+            .iter()
+            .map(|c| match &c.compact {
+                Some(pieces) => pieces[format.index()].plain_len,
+                None => c.encoded(format).text.len(),
+            })
+            .sum::<usize>()
+            + eof.len();
+        let mut out = Vec::with_capacity(len);
         for c in snapshot {
-            out.put_slice(c.text(format));
+            match &c.compact {
+                Some(pieces) => inflate_into(&pieces[format.index()], &mut out),
+                None => out.extend_from_slice(&c.encoded(format).text),
+            }
         }
-        out.put_slice(eof.as_bytes());
-        return out.freeze();
+        out.extend_from_slice(eof.as_bytes());
+        return Bytes::from(out);
     }
     // RFC 1952: header (no name, no time, OS unknown), the deflate stream,
     // CRC-32 and length of the uncompressed data, little-endian.
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     // A final, empty block with fixed Huffman codes: ends the stream.
     const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
-    let eof_chunk = (!eof.is_empty()).then(|| {
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(eof.as_bytes());
-        Deflated {
-            data: deflate(eof.as_bytes()),
-            crc,
-            plain_len: eof.len(),
+    // The pieces in order: a kept chunk's cached one, or a run of one-scrape
+    // chunks (and the `# EOF`) compressed together here.
+    enum Piece {
+        Kept(usize),
+        Made(usize),
+        Eof,
+    }
+    // `# EOF` alone, after a kept chunk: the same piece every time.
+    static EOF_PIECE: OnceLock<Deflated> = OnceLock::new();
+    let mut made: Vec<Deflated> = Vec::new();
+    let mut plan: Vec<Piece> = Vec::with_capacity(snapshot.len() + 1);
+    let mut run: Vec<&[u8]> = Vec::new();
+    for (i, c) in snapshot.iter().enumerate() {
+        if c.once {
+            let t = &c.encoded(format).text;
+            if !t.is_empty() {
+                run.push(t);
+            }
+            continue;
         }
-    });
-    let parts: Vec<&Deflated> = snapshot
+        if !run.is_empty() {
+            made.push(deflate(&run, Level::Once));
+            plan.push(Piece::Made(made.len() - 1));
+            run.clear();
+        }
+        plan.push(Piece::Kept(i));
+    }
+    if !run.is_empty() {
+        run.push(eof.as_bytes());
+        made.push(deflate(&run, Level::Once));
+        plan.push(Piece::Made(made.len() - 1));
+    } else if !eof.is_empty() {
+        plan.push(Piece::Eof);
+    }
+    let parts: Vec<&Deflated> = plan
         .iter()
-        .map(|c| c.deflated(format))
-        .chain(eof_chunk.as_ref())
+        .map(|p| match p {
+            Piece::Kept(i) => snapshot[*i].deflated(format),
+            Piece::Made(i) => &made[*i],
+            Piece::Eof => {
+                EOF_PIECE.get_or_init(|| deflate(&[OPENMETRICS_EOF.as_bytes()], Level::Kept))
+            }
+        })
         .collect();
     let len = HEADER.len() + parts.iter().map(|d| d.data.len()).sum::<usize>() + 2 + 8;
     let mut out = BytesMut::with_capacity(len);
@@ -212,25 +375,77 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
     out.freeze()
 }
 
-/// Compresses `text` alone as raw deflate blocks ending on a sync flush:
-/// byte-aligned, not final, and referring to nothing before it, so that it
-/// can be followed by any other such piece.
-fn deflate(text: &[u8]) -> Bytes {
-    let mut c = Compress::new(Compression::default(), false);
-    let mut out = Vec::with_capacity(text.len() / 4 + 64);
-    loop {
-        let done = c.total_in() as usize;
-        // Writing to a Vec with room left cannot fail; the status is
-        // judged by what was consumed and written.
-        let _ = c.compress_vec(&text[done..], &mut out, FlushCompress::Sync);
-        // The flush is complete once all input is in and the output was not
-        // filled up (zlib's rule: avail_out > 0 after a flush call).
-        if c.total_in() as usize == text.len() && out.len() < out.capacity() {
-            break;
+/// How hard a piece is compressed.
+#[derive(Clone, Copy)]
+enum Level {
+    /// A kept chunk, compressed once and sent many times: zlib's default
+    /// level.
+    Kept,
+    /// Chunks made for one scrape (a few kB), compressed on each: the
+    /// fastest level (greedy matching), whose output is a little larger.
+    Once,
+}
+
+/// Compressors ready for use (reset), per [`Level`], so that a piece does
+/// not allocate and zero a new one (a few hundred kB of tables): with
+/// compressing, what profiling showed most of a gzip scrape's own CPU went
+/// to.
+static COMPRESSORS: [Mutex<Vec<Compress>>; 2] = [Mutex::new(Vec::new()), Mutex::new(Vec::new())];
+
+/// At most this many idle compressors are kept per level (one per worker
+/// of the 2-thread runtime; each holds some 300 kB).
+const POOLED_COMPRESSORS: usize = 2;
+
+/// Compresses `texts`, one after the other, as raw deflate blocks ending on
+/// a sync flush: byte-aligned, not final, and referring to nothing before
+/// them, so that the piece can be followed by any other such piece.
+fn deflate(texts: &[&[u8]], level: Level) -> Deflated {
+    let (pool, compression) = match level {
+        Level::Kept => (&COMPRESSORS[0], Compression::default()),
+        Level::Once => (&COMPRESSORS[1], Compression::fast()),
+    };
+    let mut c = pool
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .unwrap_or_else(|| Compress::new(compression, false));
+    let plain_len: usize = texts.iter().map(|t| t.len()).sum();
+    let mut crc = crc32fast::Hasher::new();
+    let mut out = Vec::with_capacity(plain_len / 4 + 64);
+    for (i, text) in texts.iter().enumerate() {
+        crc.update(text);
+        let last = i + 1 == texts.len();
+        let flush = if last {
+            FlushCompress::Sync
+        } else {
+            FlushCompress::None
+        };
+        let start = c.total_in();
+        loop {
+            let done = (c.total_in() - start) as usize;
+            // Writing to a Vec with room left cannot fail; the status is
+            // judged by what was consumed and written.
+            let _ = c.compress_vec(&text[done..], &mut out, flush);
+            let all_in = (c.total_in() - start) as usize == text.len();
+            // A sync flush is complete once all input is in and the output
+            // was not filled up (zlib's rule: avail_out > 0 after a flush
+            // call); without a flush, once all input is in.
+            if all_in && (!last || out.len() < out.capacity()) {
+                break;
+            }
+            out.reserve(out.capacity().max(64));
         }
-        out.reserve(out.capacity().max(64));
     }
-    Bytes::from(out)
+    c.reset();
+    let mut pool = pool.lock().unwrap_or_else(|p| p.into_inner());
+    if pool.len() < POOLED_COMPRESSORS {
+        pool.push(c);
+    }
+    Deflated {
+        data: Bytes::from(out),
+        crc,
+        plain_len,
+    }
 }
 
 /// Does the scraper accept gzip (`Accept-Encoding`, quality above zero)?
@@ -536,10 +751,18 @@ mod tests {
                 i as f64,
             );
         }
+        let mut ops = Families::new();
+        ops.family(&OPS).sample(&[], 7.0);
+        // Kept chunks and runs of one-scrape ones (compressed together,
+        // with the `# EOF` when they end the body), empty ones among them.
         let chunks = [
+            Chunk::once(sample_families()),
             Chunk::new(sample_families()),
             Chunk::new(Families::new()),
+            Chunk::once(Families::new()),
+            Chunk::once(ops),
             Chunk::new(big),
+            Chunk::once(sample_families()),
         ];
         for format in [Format::Prometheus, Format::OpenMetrics] {
             let plain = body(&chunks, format, false);
@@ -562,6 +785,15 @@ mod tests {
             // Cached: the same bytes again.
             assert_eq!(body(&chunks, format, true), gz);
         }
+        // Ending on a kept chunk: the `# EOF` is a piece of its own.
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let kept_last = &chunks[..6];
+            let gz = body(kept_last, format, true);
+            let mut d = flate2::read::GzDecoder::new(&gz[..]);
+            let mut out = Vec::new();
+            d.read_to_end(&mut out).unwrap();
+            assert_eq!(out, body(kept_last, format, false), "{format:?}");
+        }
         assert!(encode(&chunks, Format::OpenMetrics).ends_with("# EOF\n"));
         assert_eq!(
             encode(&chunks, Format::OpenMetrics)
@@ -569,6 +801,48 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    /// A compact chunk (only its two compressed encodings kept) answers
+    /// exactly as the chunk that keeps its families, plain and gzip, in
+    /// both formats, among other chunks.
+    #[test]
+    fn a_compact_chunk_answers_as_a_full_one() {
+        use std::io::Read;
+        let mut big = Families::new();
+        for i in 0..500 {
+            big.family(&SIZE).sample(
+                &[("mountpoint", &format!("/srv/{i}")), ("device", "/dev/sdb")],
+                i as f64,
+            );
+        }
+        let full = [
+            Chunk::new(sample_families()),
+            Chunk::once(sample_families()),
+            Chunk::new(big.clone()),
+            Chunk::new(Families::new()),
+        ];
+        let compact = [
+            Chunk::compact(sample_families()),
+            Chunk::once(sample_families()),
+            Chunk::compact(big),
+            Chunk::compact(Families::new()),
+        ];
+        assert!(compact[0].families().is_none() && full[0].families().is_some());
+        assert!(compact[3].is_empty() && !compact[2].is_empty());
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let plain = body(&full, format, false);
+            assert_eq!(body(&compact, format, false), plain, "{format:?}");
+            for c in [&compact[0], &compact[2]] {
+                assert!(!c.text(format).is_empty());
+            }
+            let gz = body(&compact, format, true);
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, plain, "{format:?}");
+        }
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         Some(p) => Some(Arc::new(webconfig::Watched::new(p)?)),
         None => None,
     };
-    let runner = Arc::new(collect::Runner::new(collect::build(&config)));
+    let runner = Arc::new(collect::Runner::new(collect::build(&config)).compact_chunks());
     let listeners = server::listeners(&config).await?;
     let scheme = match &web {
         Some(w) if w.current().tls.is_some() => "https",

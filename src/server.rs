@@ -91,7 +91,14 @@ pub struct App {
     tracker: Arc<conntrack::Tracker>,
     /// `--web.config.file`, when given.
     pub web: Option<Arc<Watched>>,
+    /// The last [`web_metrics`] chunk and the values it was made of: reused,
+    /// with its encodings, while they stay the same (they rarely change).
+    web_chunk: std::sync::Mutex<Option<(WebValues, Arc<Chunk>)>>,
 }
+
+/// The values of [`WEB_FAMILIES`]: reload success (f64 bits), reload
+/// failures, open connections, evictions.
+type WebValues = (u64, u64, usize, u64);
 
 impl App {
     pub fn new(config: &Config, runner: Arc<Runner>) -> Self {
@@ -111,6 +118,7 @@ impl App {
                 },
             ),
             web: None,
+            web_chunk: std::sync::Mutex::new(None),
         }
     }
 
@@ -467,7 +475,7 @@ async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
         .max(MIN_SCRAPE_BUDGET.min(app.scrape_timeout));
     let gzip = expo::accepts_gzip(header("accept-encoding"));
     let mut snapshot = app.runner.gather(budget).await;
-    snapshot.push(Chunk::new(web_metrics(app)));
+    snapshot.push(web_chunk(app));
     let mut r = response(
         StatusCode::OK,
         format.content_type(),
@@ -482,19 +490,38 @@ async fn metrics(app: &App, req: &Request<Incoming>) -> Resp {
     r
 }
 
-/// The HTTP side's health: [`WEB_FAMILIES`].
-fn web_metrics(app: &App) -> Families {
-    let mut f = Families::new();
+/// The HTTP side's health ([`WEB_FAMILIES`]) as a chunk: the last one when
+/// none of its values changed, so that its encodings are reused.
+fn web_chunk(app: &App) -> Arc<Chunk> {
     let (ok, failures) = app.web.as_ref().map_or((1.0, 0), |w| {
         (w.last_reload_successful(), w.reload_failures())
     });
-    f.family(&WEB_CONFIG_LAST_RELOAD_SUCCESSFUL).sample(&[], ok);
+    let values: WebValues = (
+        f64::to_bits(ok),
+        failures,
+        app.tracker.open(),
+        app.tracker.evictions(),
+    );
+    let mut last = app.web_chunk.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((v, chunk)) = &*last
+        && *v == values
+    {
+        return chunk.clone();
+    }
+    let chunk = Chunk::new(web_metrics(values));
+    *last = Some((values, chunk.clone()));
+    chunk
+}
+
+fn web_metrics((ok, failures, open, evictions): WebValues) -> Families {
+    let mut f = Families::new();
+    f.family(&WEB_CONFIG_LAST_RELOAD_SUCCESSFUL)
+        .sample(&[], f64::from_bits(ok));
     f.family(&WEB_CONFIG_RELOAD_FAILURES)
         .sample(&[], failures as f64);
-    f.family(&HTTP_CONNECTIONS)
-        .sample(&[], app.tracker.open() as f64);
+    f.family(&HTTP_CONNECTIONS).sample(&[], open as f64);
     f.family(&HTTP_CONNECTIONS_EVICTED)
-        .sample(&[], app.tracker.evictions() as f64);
+        .sample(&[], evictions as f64);
     f
 }
 

@@ -229,6 +229,10 @@ pub fn collect_from(regs: Vec<crate::collect::Registration>) -> Result<Collected
     runtime.shutdown_timeout(Duration::from_millis(100));
     let mut samples = Vec::new();
     for fams in families {
+        // The check's runner keeps families (no compact chunks).
+        let Some(fams) = fams.families() else {
+            continue;
+        };
         for f in fams.iter() {
             if f.desc.kind == Kind::Histogram {
                 continue;

@@ -114,6 +114,8 @@ struct Slot {
     /// [`render_version`](super::Collector::render_version) it was rendered
     /// at: reused (with its encodings) until the version changes.
     rendered: Mutex<Option<(u64, Arc<Chunk>)>>,
+    /// Kept chunks are [`Chunk::compact`].
+    compact: bool,
 }
 
 #[derive(Default)]
@@ -175,7 +177,14 @@ impl Slot {
         // The previous snapshot is freed after the lock is released (below):
         // with tens of thousands of mounts that takes long enough to hold
         // up scrapes, which take this lock.
-        let _previous = std::mem::replace(&mut st.families, Chunk::new(families));
+        // An inline collector's run serves one scrape: it is compressed with
+        // its neighbours, not on its own.
+        let chunk = if self.reg.refresh == Refresh::Inline {
+            Chunk::once(families)
+        } else {
+            self.kept(families)
+        };
+        let _previous = std::mem::replace(&mut st.families, chunk);
         st.data_time = Some(unix_now());
         st.duration = duration;
         st.running_since = None;
@@ -229,6 +238,16 @@ impl Slot {
 }
 
 impl Slot {
+    /// A chunk kept across scrapes: compact when the runner serves
+    /// ([`Runner::compact_chunks`]).
+    fn kept(&self, families: Families) -> Arc<Chunk> {
+        if self.compact && !families.is_empty() {
+            Chunk::compact(families)
+        } else {
+            Chunk::new(families)
+        }
+    }
+
     /// The collector's rendered state: the cached chunk while its render
     /// version is unchanged, else a new rendering (None when empty or when
     /// rendering panicked).
@@ -252,7 +271,11 @@ impl Slot {
             );
             return None;
         }
-        let chunk = Chunk::new(rendered);
+        // Rendered for this scrape only when the collector gives no version.
+        let chunk = match version {
+            Some(_) => self.kept(rendered),
+            None => Chunk::once(rendered),
+        };
         if let Some(v) = version {
             *self.rendered.lock().unwrap_or_else(|p| p.into_inner()) = Some((v, chunk.clone()));
         }
@@ -279,11 +302,25 @@ impl Runner {
                         done: Notify::new(),
                         state: Mutex::new(State::default()),
                         rendered: Mutex::new(None),
+                        compact: false,
                     })
                 })
                 .collect(),
             start_time: unix_now(),
         }
+    }
+
+    /// Keeps the snapshots and rendered states of background collectors
+    /// only compressed, in both formats ([`Chunk::compact`]): what a server
+    /// wants (its RSS grew by some 75 kB per SMART disk otherwise); `vigie
+    /// check`, which reads the families, does not. Call before any run.
+    pub fn compact_chunks(mut self) -> Self {
+        for slot in &mut self.slots {
+            if let Some(s) = Arc::get_mut(slot) {
+                s.compact = true;
+            }
+        }
+        self
     }
 
     /// Starts one background task per [`Refresh::Every`] collector (the first
@@ -393,7 +430,7 @@ impl Runner {
                 out.push(rendered);
             }
         }
-        out.push(Chunk::new(self.self_metrics()));
+        out.push(Chunk::once(self.self_metrics()));
         out
     }
 

@@ -7,18 +7,29 @@
 //! `{procfs}/swaps` (one row per swap device or file) and
 //! `{procfs}/pressure/memory` (PSI; kernels without it, or booted with
 //! `psi=0`, simply have no such series).
+//!
+//! Run on every scrape, so read cheaply ([`ProcFile`]): each file in as few
+//! `read`s as the kernel allows into a reused buffer (the kernel generates
+//! the whole of `/proc/vmstat` again, summing every CPU's counters, at each
+//! `read`; `std::fs::read_to_string` made ten of them, starting at 32
+//! bytes), `/proc/vmstat` only up to the `pswpout` line, and a file that is
+//! on procfs kept open and read again from offset 0 (which makes the kernel
+//! generate it afresh), so that no `open`/`close` is paid per scrape. Every
+//! value is read from the kernel at each scrape; nothing is cached.
 
+use std::fs::File;
 use std::io;
-use std::path::Path;
-use std::sync::Arc;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use clap::Args;
 
 use super::registry::{Context, Entry, Settings, entry};
-use super::{Collector, Partial, Refresh, Registration, read_file};
+use super::{Collector, Partial, Refresh, Registration};
 use crate::metrics::{Families, Unit};
-use crate::schema::Desc;
 use crate::paths::Paths;
+use crate::schema::Desc;
 
 /// The collector's registry entry.
 pub const COLLECTOR: Entry = entry!(
@@ -135,15 +146,138 @@ impl Settings for SwapConfig {
 pub struct SwapCollector {
     paths: Paths,
     page_size: u64,
+    meminfo: ProcFile,
+    vmstat: ProcFile,
+    swaps: ProcFile,
+    psi: ProcFile,
 }
 
 impl SwapCollector {
     pub fn new(paths: Paths) -> Self {
         SwapCollector {
-            paths,
             page_size: page_size(),
+            meminfo: ProcFile::new(paths.proc("meminfo")),
+            vmstat: ProcFile::new(paths.proc("vmstat")),
+            swaps: ProcFile::new(paths.proc("swaps")),
+            psi: ProcFile::new(paths.proc("pressure/memory")),
+            paths,
         }
     }
+}
+
+/// The first read's size: the kernel gives at most one page of a
+/// seq_file per `read`, a regular file (a fixture) all of it.
+const READ_SIZE: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer the swap files are read into, reused from scrape to
+    /// scrape on each thread.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A file read on every scrape. On procfs it is kept open and read from
+/// offset 0 each time (the kernel then generates its text again: every
+/// value is current); anywhere else (a fixture tree given as
+/// `--path.procfs`, which may be replaced between reads) it is opened
+/// for each read.
+pub struct ProcFile {
+    path: PathBuf,
+    /// The open file, when it is on procfs; None before the first read and
+    /// for other file systems.
+    kept: Mutex<Option<File>>,
+}
+
+impl ProcFile {
+    pub fn new(path: PathBuf) -> Self {
+        ProcFile {
+            path,
+            kept: Mutex::new(None),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Is the file kept open between reads (it is on procfs)?
+    pub fn is_kept(&self) -> bool {
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Reads the file from its start into `buf`, until end of file or
+    /// until `enough` says what was read so far suffices; returns how many
+    /// bytes were read (`buf` keeps its length: it is storage, zeroed once,
+    /// and grown when a file does not fit).
+    pub fn read(&self, buf: &mut Vec<u8>, enough: impl Fn(&[u8]) -> bool) -> io::Result<usize> {
+        // Another scrape reading the kept file right now: open a fresh one
+        // rather than wait (or interleave offsets on one seq_file).
+        let mut guard = self.kept.try_lock().ok();
+        if let Some(Some(f)) = guard.as_deref() {
+            return read_from(f, buf, &enough);
+        }
+        let f = File::open(&self.path)?;
+        let n = read_from(&f, buf, &enough)?;
+        if let Some(slot) = guard.as_deref_mut()
+            && nix::sys::statfs::fstatfs(&f)
+                .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+        {
+            *slot = Some(f);
+        }
+        Ok(n)
+    }
+}
+
+/// `pread`s `f` from offset 0 into `buf` until end of file or `enough`;
+/// returns the bytes read.
+fn read_from(f: &File, buf: &mut Vec<u8>, enough: &impl Fn(&[u8]) -> bool) -> io::Result<usize> {
+    let mut len = 0;
+    loop {
+        if buf.len() - len < READ_SIZE / 4 {
+            buf.resize((buf.len() * 2).max(READ_SIZE), 0);
+        }
+        let n = match f.read_at(&mut buf[len..], len as u64) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n;
+        if n == 0 || enough(&buf[..len]) {
+            return Ok(len);
+        }
+    }
+}
+
+/// Has `/proc/vmstat` been read far enough: are both the `pswpin` and the
+/// `pswpout` lines complete? (They come before the middle of the file.)
+fn vmstat_has_swap_lines(text: &[u8]) -> bool {
+    let Ok(t) = std::str::from_utf8(text) else {
+        return false;
+    };
+    let complete = |key: &str| {
+        t.find(key)
+            .is_some_and(|i| t[i + key.len()..].contains('\n'))
+    };
+    complete("\npswpin ") && complete("\npswpout ")
+}
+
+/// Reads `file` with the thread's buffer and hands its text to `f`.
+fn with_text<T>(
+    file: &ProcFile,
+    enough: impl Fn(&[u8]) -> bool,
+    f: impl FnOnce(&str) -> T,
+) -> anyhow::Result<T> {
+    BUFFER.with_borrow_mut(|buf| {
+        let n = file
+            .read(buf, enough)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.path().display()))?;
+        let text = std::str::from_utf8(&buf[..n]).map_err(|e| {
+            anyhow::anyhow!("reading {}: not UTF-8: {e}", file.path().display())
+        })?;
+        Ok(f(text))
+    })
 }
 
 /// The kernel's page size; 4096 if it cannot be read.
@@ -205,6 +339,10 @@ pub fn parse_meminfo(text: &str) -> Meminfo {
 pub fn parse_vmstat(text: &str) -> (Option<u64>, Option<u64>) {
     let (mut pin, mut pout) = (None, None);
     for line in text.lines() {
+        // Most of the file's lines are other counters: skip them cheaply.
+        if !line.trim_start().starts_with("pswp") {
+            continue;
+        }
         let mut it = line.split_whitespace();
         match (it.next(), it.next().and_then(|v| v.parse::<u64>().ok())) {
             (Some("pswpin"), Some(v)) => pin = Some(v),
@@ -270,17 +408,19 @@ pub fn parse_psi(text: &str) -> (Option<f64>, Option<f64>) {
 
 /// Reads a file that may legitimately be missing (PSI): `Ok(None)` when it
 /// is absent or the kernel refuses it (`psi=0` gives EOPNOTSUPP).
-fn read_optional(path: &Path) -> anyhow::Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
+fn read_optional<T>(file: &ProcFile, f: impl FnOnce(&str) -> T) -> anyhow::Result<Option<T>> {
+    BUFFER.with_borrow_mut(|buf| match file.read(buf, |_| false) {
+        Ok(n) => std::str::from_utf8(&buf[..n]).map(|t| Some(f(t))).map_err(|e| {
+            anyhow::anyhow!("reading {}: not UTF-8: {e}", file.path().display())
+        }),
         Err(e)
             if e.kind() == io::ErrorKind::NotFound
                 || e.raw_os_error() == Some(nix::libc::EOPNOTSUPP) =>
         {
             Ok(None)
         }
-        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
-    }
+        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", file.path().display())),
+    })
 }
 
 impl Collector for SwapCollector {
@@ -293,9 +433,8 @@ impl Collector for SwapCollector {
         // first failure after.
         let mut errors = Partial::default();
 
-        match read_file(&self.paths.proc("meminfo")) {
-            Ok(text) => {
-                let m = parse_meminfo(&text);
+        match with_text(&self.meminfo, |_| false, parse_meminfo) {
+            Ok(m) => {
                 for (desc, v) in [
                     (&SWAP_SIZE_BYTES, m.swap_total),
                     (&SWAP_FREE_BYTES, m.swap_free),
@@ -323,8 +462,8 @@ impl Collector for SwapCollector {
             Err(e) => errors.note(e),
         }
 
-        match read_file(&self.paths.proc("vmstat")) {
-            Ok(text) => match parse_vmstat(&text) {
+        match with_text(&self.vmstat, vmstat_has_swap_lines, parse_vmstat) {
+            Ok(counts) => match counts {
                 (Some(pin), Some(pout)) => {
                     // A page count whose bytes overflow u64 is an error and
                     // no series, never a wrapped (and falling) counter.
@@ -351,9 +490,8 @@ impl Collector for SwapCollector {
             Err(e) => errors.note(e),
         }
 
-        match read_file(&self.paths.proc("swaps")) {
-            Ok(text) => {
-                let (devs, bad_rows) = parse_swaps(&text);
+        match with_text(&self.swaps, |_| false, parse_swaps) {
+            Ok((devs, bad_rows)) => {
                 for d in &devs {
                     let l = [("device", d.filename.as_str()), ("type", d.kind.as_str())];
                     out.family(&SWAP_DEVICE_SIZE_BYTES)
@@ -373,9 +511,8 @@ impl Collector for SwapCollector {
             Err(e) => errors.note(e),
         }
 
-        match read_optional(&self.paths.proc("pressure/memory")) {
-            Ok(Some(text)) => {
-                let (some, full) = parse_psi(&text);
+        match read_optional(&self.psi, parse_psi) {
+            Ok(Some((some, full))) => {
                 if let Some(v) = some {
                     out.family(&PRESSURE_MEMORY_WAITING_SECONDS)
                     .sample(&[], v);
@@ -423,6 +560,67 @@ mod tests {
             parse_psi("some avg10=0 avg60=0 avg300=0 total=5\n"),
             (Some(0.000005), None)
         );
+    }
+
+    fn read_string(file: &ProcFile, enough: impl Fn(&[u8]) -> bool) -> String {
+        let mut buf = Vec::new();
+        let n = file.read(&mut buf, enough).unwrap();
+        String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    /// A procfs file stays open and each read is the kernel's text of now:
+    /// /proc/uptime moves every 10 ms, so two reads 50 ms apart differ.
+    #[test]
+    fn a_procfs_file_is_kept_open_and_read_afresh() {
+        let f = ProcFile::new(PathBuf::from("/proc/uptime"));
+        let first = read_string(&f, |_| false);
+        assert!(f.is_kept(), "procfs file not kept open");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let second = read_string(&f, |_| false);
+        assert_ne!(first, second, "a kept file must be read again, not cached");
+        assert!(second.ends_with('\n') && second.split_whitespace().count() == 2, "{second:?}");
+    }
+
+    /// Anywhere else (a fixture tree) the file is opened at each read, so a
+    /// file replaced between scrapes is seen; a file larger than the first
+    /// read's buffer is read whole.
+    #[test]
+    fn a_regular_file_is_reopened_and_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vmstat");
+        let big: String = (0..3000).map(|i| format!("counter_{i} {i}\n")).collect();
+        assert!(big.len() > 2 * READ_SIZE);
+        std::fs::write(&path, &big).unwrap();
+        let f = ProcFile::new(path.clone());
+        let mut buf = Vec::new();
+        let n = f.read(&mut buf, |_| false).unwrap();
+        assert_eq!(&buf[..n], big.as_bytes());
+        assert!(!f.is_kept());
+        let tmp = dir.path().join("vmstat.new");
+        std::fs::write(&tmp, "pswpin 1\npswpout 2\n").unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        // The same buffer: the shorter new file, nothing of the old after it.
+        let n = f.read(&mut buf, |_| false).unwrap();
+        assert_eq!(&buf[..n], b"pswpin 1\npswpout 2\n");
+    }
+
+    /// /proc/vmstat is read only up to complete pswpin and pswpout lines,
+    /// and those give the same counters as the whole file (on this host's
+    /// kernel, read right after).
+    #[test]
+    fn vmstat_is_read_up_to_the_swap_lines() {
+        let f = ProcFile::new(PathBuf::from("/proc/vmstat"));
+        let part = read_string(&f, vmstat_has_swap_lines);
+        let whole = std::fs::read_to_string("/proc/vmstat").unwrap();
+        let (pin, pout) = parse_vmstat(&part);
+        let (win, wout) = parse_vmstat(&whole);
+        assert!(pin.is_some() && pout.is_some(), "{part}");
+        // Counters only grow between the two reads.
+        assert!(pin <= win && pout <= wout);
+        // Stopped before the end: /proc/vmstat is longer than one read.
+        assert!(part.len() < whole.len(), "{} of {}", part.len(), whole.len());
+        assert!(!vmstat_has_swap_lines(b"nr_free_pages 1\npswpin 3\npswpout 4"));
+        assert!(vmstat_has_swap_lines(b"nr_free_pages 1\npswpin 3\npswpout 4\n"));
     }
 
     #[test]

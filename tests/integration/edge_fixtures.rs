@@ -372,3 +372,73 @@ fn unparseable_mount_table_lines_are_counted() {
         Some(0.0)
     );
 }
+
+/// A serving runner keeps background collectors' states compact (only
+/// compressed); its scrapes carry exactly the series a runner that keeps
+/// the families gives, plain and gzip, in both formats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compact_runner_serves_the_same_series() {
+    use std::io::Read;
+    use std::sync::Arc;
+    use vigie::collect::{Refresh, Registration, Runner};
+    use vigie::expo::{Format, body};
+    let host = fixture("host");
+    let regs = || {
+        vec![
+            Registration {
+                collector: Arc::new(FilesystemCollector::new(
+                    tree_paths(&host),
+                    FilesystemConfig::default(),
+                )),
+                refresh: Refresh::Every(Duration::from_secs(3600)),
+                timeout: Duration::from_secs(10),
+            },
+            Registration {
+                collector: Arc::new(SwapCollector::new(tree_paths(&host))),
+                refresh: Refresh::Inline,
+                timeout: Duration::from_secs(10),
+            },
+        ]
+    };
+    let full = Runner::new(regs());
+    let compact = Runner::new(regs()).compact_chunks();
+    full.refresh_background_now().await;
+    compact.refresh_background_now().await;
+    // vigie's own series carry run times, and the fixture's filesystems are
+    // statted for real (their free space moves with the build machine's):
+    // compare swap's series whole and the filesystems' without values.
+    let series = |text: &[u8]| -> Vec<String> {
+        String::from_utf8(text.to_vec())
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                if l.starts_with("vigie_swap_") {
+                    Some(l.to_string())
+                } else if l.starts_with("vigie_filesystem_") {
+                    l.rsplit_once(' ').map(|(k, _)| k.to_string())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    };
+    for format in [Format::Prometheus, Format::OpenMetrics] {
+        let want = series(&body(
+            &full.gather(Duration::from_secs(5)).await,
+            format,
+            false,
+        ));
+        assert!(
+            want.iter()
+                .any(|l| l.starts_with("vigie_filesystem_avail_bytes"))
+        );
+        let snap = compact.gather(Duration::from_secs(5)).await;
+        let plain = body(&snap, format, false);
+        assert_eq!(series(&plain), want, "{format:?}");
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&body(&snap, format, true)[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain.to_vec(), "{format:?} gzip");
+    }
+}
