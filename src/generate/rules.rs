@@ -22,6 +22,10 @@ use crate::units::prom_duration;
 #[derive(Debug, Serialize)]
 pub struct Group {
     pub name: String,
+    /// The group's own evaluation interval (the summaries'), else
+    /// Prometheus' global one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
     pub rules: Vec<Rule>,
 }
 
@@ -155,7 +159,7 @@ pub fn override_keysets(
 
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Vec<Group> {
-    let scope = t.scope();
+    let scope = t.rule_scope();
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
     for spec in ALERTS {
@@ -226,18 +230,57 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
     if !recording.is_empty() {
         groups.push(Group {
             name: "vigie-thresholds".into(),
+            interval: None,
             rules: recording,
         });
+    }
+    if let Some(g) = summary_group(t, alerting.values().flatten()) {
+        groups.push(g);
     }
     for (section, rules) in alerting {
         groups.push(Group {
             name: format!("vigie-{section}"),
+            interval: None,
             rules,
         });
     }
     groups.push(monitoring(t));
     groups
 }
+
+/// The group that records, every [`signals::SUMMARY_STEP`], the lows and
+/// highs the alerting `rules` read over long windows
+/// ([`signals::extreme_over`]): one rule per metric and extreme they read.
+/// None when they read none.
+pub fn summary_group<'a>(
+    t: &Thresholds,
+    rules: impl IntoIterator<Item = &'a Rule>,
+) -> Option<Group> {
+    let scope = t.rule_scope();
+    let mut read = std::collections::BTreeSet::new();
+    for r in rules {
+        read.extend(signals::summaries_read(r.expr.as_str()));
+    }
+    let rules: Vec<Rule> = read
+        .into_iter()
+        .map(|(metric, e)| Rule {
+            record: Some(signals::summary_metric(&metric, e)),
+            alert: None,
+            expr: signals::summary(&scope, &metric, e),
+            for_: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+        })
+        .collect();
+    (!rules.is_empty()).then(|| Group {
+        name: SUMMARY_GROUP.into(),
+        interval: Some(prom_duration(signals::SUMMARY_STEP)),
+        rules,
+    })
+}
+
+/// The name of the group [`summary_group`] writes.
+pub const SUMMARY_GROUP: &str = "vigie-summaries";
 
 /// `control-plane` -> `ControlPlane`.
 pub fn camel(role: &str) -> String {
@@ -264,7 +307,7 @@ pub fn role_alert_name(spec: &AlertSpec, role: &str) -> String {
 /// The value of `spec` for the filesystems holding a path of `role`: the
 /// path info joined in, so the alert names the path.
 pub fn role_value(spec: &AlertSpec, t: &Thresholds, role: &str) -> Expr {
-    let scope = t.scope();
+    let scope = t.rule_scope();
     signals::in_role((spec.value)(&scope), &scope, role)
 }
 
@@ -326,7 +369,7 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
             alert: Some(name.clone()),
             expr: alert_expr(
                 op,
-                gated(spec, &t.scope(), level, value.clone()),
+                gated(spec, &t.rule_scope(), level, value.clone()),
                 v * scale,
                 &keysets,
                 &threshold_metric(spec.signal, level),
@@ -343,7 +386,7 @@ fn role_rules(t: &Thresholds, spec: &AlertSpec, role: &str, levels: &Levels) -> 
 /// collector failing.
 fn monitoring(t: &Thresholds) -> Group {
     let en = t.language == Language::En;
-    let scope = t.scope();
+    let scope = t.rule_scope();
     let mut rules = Vec::new();
     let mut push = |name: &str, expr: Expr, for_secs: Option<u64>, sev: &str, text: [&str; 4]| {
         let (summary, description) = if en {
@@ -448,6 +491,7 @@ fn monitoring(t: &Thresholds) -> Group {
     }
     Group {
         name: "vigie-monitoring".into(),
+        interval: None,
         rules,
     }
 }

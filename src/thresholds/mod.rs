@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::promql::{FreeFloor, Scope, Selector, Windows};
+use crate::promql::{FreeFloor, Reads, Scope, Selector, Windows};
 use crate::units::today;
 use error::At;
 use levels::{levels, roles, window};
@@ -138,12 +138,23 @@ impl Thresholds {
             .collect()
     }
 
-    /// The series and windows every generated expression reads.
+    /// The series and windows every generated expression reads, long
+    /// windows read sample by sample (`vigie check`, the dashboards).
     pub fn scope(&self) -> Scope {
         Scope {
             sel: self.selector.clone(),
             windows: self.windows,
             free_floor: self.free_floor,
+            reads: Reads::Raw,
+        }
+    }
+
+    /// [`Thresholds::scope`] for the alerting rules: long windows read
+    /// through the lows and highs the summary group records.
+    pub fn rule_scope(&self) -> Scope {
+        Scope {
+            reads: Reads::Recorded,
+            ..self.scope()
         }
     }
 

@@ -196,11 +196,24 @@ fn five_hundred_overrides_do_not_multiply_alerts() {
             .matches("- alert: ")
             .count()
     };
-    let records = generate(&many, Format::Plain).unwrap()[0]
-        .1
-        .matches("- record: ")
-        .count();
+    let records = |t: &Thresholds| {
+        generate(t, Format::Plain).unwrap()[0]
+            .1
+            .matches("- record: vigie:threshold:")
+            .count()
+    };
+    let summaries = |t: &Thresholds| {
+        generate(t, Format::Plain).unwrap()[0]
+            .1
+            .matches("- record: vigie_")
+            .count()
+    };
     assert_eq!(alerts(&many), alerts(&base));
+    // The summaries (the lows and highs the alerts read) do not grow with
+    // the overrides either.
+    assert_eq!(summaries(&many), summaries(&base));
+    assert_eq!(summaries(&base), 8);
+    let records = records(&many);
     assert_eq!(
         records, 1000,
         "one recorded threshold per override and level"
