@@ -344,6 +344,9 @@ def main():
                     help="quiet: healthy disks, no reboot pending; fixture: the test fixture host (about 20 alerts)")
     ap.add_argument("--history", action="store_true",
                     help="backfill the days of history the rules read (the steady state) before starting Prometheus")
+    ap.add_argument("--history-dir", metavar="DIR",
+                    help="with --history and one host count: use the blocks already in DIR (from an earlier run "
+                         "for as many hosts and the same rules) instead of building them; DIR is kept")
     ap.add_argument("--gen", action="append", default=[], metavar="LABEL=VIGIE",
                     help="generate the rules with this vigie binary, shown as LABEL (repeat to compare; "
                          "configurations are interleaved)")
@@ -419,7 +422,9 @@ def main():
         rows = []
         for n in hosts:
             history = None
-            if args.history:
+            if args.history and args.history_dir:
+                history = args.history_dir
+            elif args.history:
                 import fleet_history
                 t0 = time.time()
                 history, count, names = fleet_history.build(
@@ -444,7 +449,7 @@ def main():
                       f"{fmt_ms(total)} ms; samples {sum(samples.values())}; load {rows[-1][-1]}; groups "
                       + "; ".join(f"{g} {fmt_ms(v)} ({samples.get(g, 0)})" for g, v in sorted(durations.items())),
                       file=sys.stderr, flush=True)
-            if history:
+            if history and not args.history_dir:
                 shutil.rmtree(history, ignore_errors=True)
     finally:
         for p in procs:

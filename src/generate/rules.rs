@@ -8,6 +8,12 @@
 //! matches. 500 overrides on `{instance, mountpoint}` that set a warning
 //! and a critical level give 1,000 one-line recording rules (one per
 //! override and level) and still one alerting rule per alert and level.
+//!
+//! Long windows (a filesystem's day, a SMART counter's week) are read
+//! through summaries: the group `vigie-summaries`, every 10 minutes,
+//! records each such series' lowest or highest over 15 minutes, one rule
+//! per series the alerts read that way ([`summary_group`],
+//! [`signals::extreme_over`]).
 
 use std::collections::BTreeMap;
 

@@ -125,6 +125,10 @@ pub struct Thresholds {
     pub overrides: Vec<Override>,
     /// Non-fatal remarks (expired overrides), `file:line:column: text`.
     pub warnings: Vec<String>,
+    /// How the alerting rules read long windows ([`Thresholds::rule_scope`]):
+    /// through the summaries, unless set otherwise by a user of the alert
+    /// expressions that wants raw reads.
+    pub rule_reads: Reads,
 }
 
 impl Thresholds {
@@ -150,10 +154,11 @@ impl Thresholds {
     }
 
     /// [`Thresholds::scope`] for the alerting rules: long windows read
-    /// through the lows and highs the summary group records.
+    /// through the lows and highs the summary group records (by default,
+    /// [`Thresholds::rule_reads`]).
     pub fn rule_scope(&self) -> Scope {
         Scope {
-            reads: Reads::Recorded,
+            reads: self.rule_reads,
             ..self.scope()
         }
     }
@@ -319,6 +324,7 @@ impl Thresholds {
             watchdog: raw.monitoring.watchdog.unwrap_or(true),
             overrides,
             warnings,
+            rule_reads: Reads::Recorded,
         })
     }
 }

@@ -91,6 +91,10 @@ impl<'a> Ctx<'a> {
         // failing resolver too, whose `for:` the rules apply in their
         // expression (`signals::dns_resolver_failing`).
         dash.windows.resolver_failing_secs = 0;
+        // The cells read long windows raw: through the summaries, the
+        // filesystem cell is one query longer than VictoriaMetrics' default
+        // -search.maxQueryLen (16 KiB).
+        dash.rule_reads = crate::promql::Reads::Raw;
         let scope = dash.scope();
         Ctx {
             t,
