@@ -5,17 +5,32 @@ series and memory, and the evaluation time of each vigie rule group at 50,
 
 A few vigie processes serve a typical fixture host (2 SATA disks and 1 NVMe
 disk through the fake smartctl, 6 filesystems, 2 resolvers answered by
-dnsmasq). Prometheus (Debian's package) fans them out to N targets by
-relabelling: static targets host-001.example.org:7361 ... each keep their
-name as `instance`, and a hashmod of it picks the vigie process that
-actually answers. Every configuration starts a fresh Prometheus, waits until
-every target is up and the rules have run, then records each group's
-prometheus_rule_group_last_duration_seconds at every evaluation.
+dnsmasq): quiet by default (healthy disks, no reboot pending, booted 20
+days ago: only Watchdog fires), or the test fixture host as it is
+(`--host fixture`: about twenty alerts per host). Prometheus (Debian's
+package) fans them out to N targets by relabelling: static targets
+host-001.example.org:7361 ... each keep their name as `instance`, and a
+hashmod of it picks the vigie process that actually answers. Every
+configuration starts a fresh Prometheus, waits until every target is up and
+the rules have run, then records each group's
+prometheus_rule_group_last_duration_seconds at every evaluation; a group
+with its own longer interval (the summaries) is timed through the query API
+instead (3 runs of its queries, their evalTotalTime) and counted for its
+share of an interval.
+
+With `--history`, each N first gets the days of history its rules read
+(benches/fleet_history.py: backfilled TSDB blocks, hard-linked into each
+Prometheus' data directory): the steady state of a fleet that has run for
+a week, where the long windows cost the most. `--gen LABEL=VIGIE` (repeat)
+generates the rules with another vigie binary, to compare rule versions on
+the same fleet, interleaved.
 
     benches/fleet.py [--hosts 50,200,500] [--evals 8] [--interval 15]
+                     [--host quiet|fixture] [--history] [--gen LABEL=VIGIE ...]
 
 The vigie binary is target/release/vigie (built if missing), or $VIGIE.
-The machine is usually shared: repeat, and read the min/median/max.
+The machine is usually shared: repeat, and read the min/median/max, the
+samples read (which do not depend on the load) and the load average.
 Writes bench-results/fleet.md and prints it.
 """
 
@@ -87,10 +102,39 @@ def wait(what, cond, timeout):
         time.sleep(0.5)
 
 
-def fixture_host(work):
-    """The typical host's /proc, /sys and root, and its disks' smartctl answers."""
+def quiet(sata, nvme):
+    """The fixture disks made healthy: no bad sector, an empty error log, a
+    passed self-test, an NVMe disk without warning or media error."""
+    d = json.loads(sata)
+    for a in d["ata_smart_attributes"]["table"]:
+        if a["id"] in (5, 187, 197, 198, 199):
+            a["raw"] = {"value": 0, "string": "0"}
+    d["ata_smart_error_log"]["summary"]["count"] = 0
+    for t in d["ata_smart_self_test_log"]["standard"]["table"]:
+        t["status"] = {"value": 0, "string": "Completed without error", "passed": True}
+    d["ata_smart_self_test_log"]["standard"]["error_count_total"] = 0
+    n = json.loads(nvme)
+    n["smartctl"]["exit_status"] = 0
+    n["smart_status"] = {"passed": True, "nvme": {"value": 0}}
+    log = n["nvme_smart_health_information_log"]
+    log.update(critical_warning=0, available_spare=100, percentage_used=3, media_errors=0,
+               num_err_log_entries=0)
+    return json.dumps(d), json.dumps(n)
+
+
+def fixture_host(work, healthy):
+    """The typical host's /proc, /sys and root, and its disks' smartctl
+    answers: the fixture host as is (it fires about twenty alerts), or made
+    quiet (`healthy`: healthy disks, no reboot pending)."""
     host = os.path.join(work, "host")
     shutil.copytree(os.path.join(ROOT, "tests/fixtures/host"), host, symlinks=True)
+    if healthy:
+        for f in ("reboot-required", "reboot-required.pkgs"):
+            os.remove(os.path.join(host, "root/run", f))
+        # Booted 20 days ago (the fixture's boot is months old).
+        stat = os.path.join(host, "proc/stat")
+        text = re.sub(r"^btime \d+$", f"btime {int(time.time()) - 20 * 86400}", open(stat).read(), flags=re.M)
+        open(stat, "w").write(text)
     with open(os.path.join(host, "proc/self/mountinfo"), "w") as f:
         f.write(MOUNTINFO)
     for mp in MOUNTPOINTS:
@@ -99,9 +143,12 @@ def fixture_host(work):
     os.makedirs(disks)
     src = os.path.join(ROOT, "tests/fixtures/smartctl")
     sata = open(os.path.join(src, "sda.json")).read()
+    nvme = open(os.path.join(src, "nvme0.json")).read()
+    if healthy:
+        sata, nvme = quiet(sata, nvme)
     open(os.path.join(disks, "sda.json"), "w").write(sata)
     open(os.path.join(disks, "sdb.json"), "w").write(sata.replace("VT4000A1", "VT4000A2"))
-    shutil.copy(os.path.join(src, "nvme0.json"), os.path.join(disks, "nvme0.json"))
+    open(os.path.join(disks, "nvme0.json"), "w").write(nvme)
     devices = [
         {"name": "/dev/sda", "type": "sat"},
         {"name": "/dev/sdb", "type": "sat"},
@@ -177,10 +224,13 @@ def series_per_collector(port):
     return counts
 
 
-def run_prometheus(work, hosts, ports, rules, interval, evals):
+def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
     d = tempfile.mkdtemp(dir=work)
     config = os.path.join(d, "prometheus.yml")
     prometheus_config(config, hosts, ports, rules, interval)
+    if history:
+        # Hard links: Prometheus never writes into a block, it replaces them.
+        subprocess.run(["cp", "-al", history, f"{d}/data"], check=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -194,20 +244,25 @@ def run_prometheus(work, hosts, ports, rules, interval, evals):
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait("Prometheus ready", lambda: http_get(base + "/-/ready"), 60)
+        wait("Prometheus ready", lambda: http_get(base + "/-/ready"), 600)
 
         def up():
             r = json.loads(http_get(base + "/api/v1/query?query=count(up%3D%3D1)"))["data"]["result"]
             return r and int(float(r[0]["value"][1])) == hosts
 
         wait(f"{hosts} targets up", up, 4 * interval + 60)
+        # Groups with their own, longer interval (the recording of the
+        # day's lows and highs) would take an hour to evaluate 8 times:
+        # their cost per evaluation is timed through the query API instead.
+        info = json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
+        slow = {g["name"] for g in info if g["interval"] > interval}
         t0 = time.time()
         cpu0 = next(v for n, _, v in metrics(base + "/metrics") if n == "process_cpu_seconds_total")
         durations = {}  # group -> [seconds]
         last = {}  # group -> timestamp of the evaluation already counted
         groups = set()
         first = True
-        while first or not groups or any(len(durations.get(g, [])) < evals for g in groups):
+        while first or not groups or any(len(durations.get(g, [])) < evals for g in groups - slow):
             m = metrics(base + "/metrics")
             stamps = {re.search(r';([^"]+)"', l).group(1): v for n, l, v in m
                       if n == "prometheus_rule_group_last_evaluation_timestamp_seconds"}
@@ -220,7 +275,7 @@ def run_prometheus(work, hosts, ports, rules, interval, evals):
                 # starts after every target is up.
                 if first:
                     last[group] = stamps.get(group)
-                elif stamps.get(group) != last.get(group):
+                elif stamps.get(group) != last.get(group) and stamps.get(group):
                     last[group] = stamps.get(group)
                     durations.setdefault(group, []).append(v)
             first = False
@@ -230,7 +285,13 @@ def run_prometheus(work, hosts, ports, rules, interval, evals):
         rss = next(v for n, _, v in m if n == "process_resident_memory_bytes")
         cpu = next(v for n, _, v in m if n == "process_cpu_seconds_total")
         cpu_share = (cpu - cpu0) / (time.time() - t0)
-        return durations, head, rss, cpu_share, samples_per_group(base)
+        firing = json.loads(http_get(base + "/api/v1/query?query=" + urllib.parse.quote(
+            'count by(alertname) (ALERTS{alertstate="firing"})')))["data"]["result"]
+        firing = {r["metric"]["alertname"]: int(float(r["value"][1])) for r in firing}
+        samples, timed = samples_per_group(base, slow)
+        for g in slow:
+            durations.setdefault(g, []).extend(timed[g])
+        return durations, head, rss, cpu_share, samples, firing, {g["name"]: g["interval"] for g in info}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -241,20 +302,28 @@ def run_prometheus(work, hosts, ports, rules, interval, evals):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def samples_per_group(base):
+def samples_per_group(base, timed_groups=()):
     """Samples each group's rules read in one evaluation, from the query
     API's statistics (stats=all): the cost that does not depend on how
-    busy the machine is."""
+    busy the machine is. The groups of `timed_groups` are also evaluated
+    3 times through the API, each time summing its queries' evalTotalTime
+    (seconds), as a stand-in for their rule evaluation time."""
     rules = json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
     out = {}
+    timed = {}
     for g in rules:
-        total = 0
-        for r in g["rules"]:
-            q = urllib.parse.quote(r["query"])
-            body = json.loads(http_get(f"{base}/api/v1/query?stats=all&query={q}", timeout=300))
-            total += body["data"]["stats"]["samples"]["totalQueryableSamples"]
-        out[g["name"]] = total
-    return out
+        rounds = 3 if g["name"] in timed_groups else 1
+        for k in range(rounds):
+            total = 0
+            seconds = 0.0
+            for r in g["rules"]:
+                q = urllib.parse.quote(r["query"])
+                body = json.loads(http_get(f"{base}/api/v1/query?stats=all&query={q}", timeout=600))
+                total += body["data"]["stats"]["samples"]["totalQueryableSamples"]
+                seconds += body["data"]["stats"]["timings"]["evalTotalTime"]
+            out[g["name"]] = total
+            timed.setdefault(g["name"], []).append(seconds)
+    return out, timed
 
 
 def fmt_ms(xs):
@@ -262,23 +331,40 @@ def fmt_ms(xs):
     return f"{1000 * xs[0]:.1f} / {1000 * statistics.median(xs):.1f} / {1000 * xs[-1]:.1f}"
 
 
+def loadavg():
+    return open("/proc/loadavg").read().split()[0]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hosts", default="50,200,500")
     ap.add_argument("--evals", type=int, default=8, help="evaluations recorded per configuration")
     ap.add_argument("--interval", type=int, default=15, help="scrape and evaluation interval, seconds")
+    ap.add_argument("--host", choices=["quiet", "fixture"], default="quiet",
+                    help="quiet: healthy disks, no reboot pending; fixture: the test fixture host (about 20 alerts)")
+    ap.add_argument("--history", action="store_true",
+                    help="backfill the days of history the rules read (the steady state) before starting Prometheus")
+    ap.add_argument("--history-dir", metavar="DIR",
+                    help="with --history and one host count: use the blocks already in DIR (from an earlier run "
+                         "for as many hosts and the same rules) instead of building them; DIR is kept")
+    ap.add_argument("--gen", action="append", default=[], metavar="LABEL=VIGIE",
+                    help="generate the rules with this vigie binary, shown as LABEL (repeat to compare; "
+                         "configurations are interleaved)")
     args = ap.parse_args()
     hosts = [int(h) for h in args.hosts.split(",")]
+    # A SIGTERM cleans up like Ctrl-C (processes, temporary files).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     vigie = os.environ.get("VIGIE") or os.path.join(ROOT, "target/release/vigie")
     if not os.environ.get("VIGIE") and not os.path.exists(vigie):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    gens = [g.split("=", 1) for g in args.gen] or [["current", vigie]]
     dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 
     work = tempfile.mkdtemp(prefix="vigie-fleet-")
     procs = []
     try:
-        host, disks = fixture_host(work)
+        host, disks = fixture_host(work, args.host == "quiet")
         dns_port = free_port()
         procs.append(
             subprocess.Popen(
@@ -289,46 +375,82 @@ def main():
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
         )
-        ports = [free_port() for _ in range(VIGIE_PROCESSES)]
-        for p in ports:
+
+        def start_vigie(port, extra=()):
             procs.append(
                 subprocess.Popen(
-                    [vigie, f"--web.listen-address=127.0.0.1:{p}", "--log.level=error",
+                    [vigie, f"--web.listen-address=127.0.0.1:{port}", "--log.level=error",
                      f"--path.procfs={host}/proc", f"--path.sysfs={host}/sys", f"--path.rootfs={host}/root",
                      "--collector.dns.resolver-from-resolv-conf=false",
                      f"--collector.dns.resolver=127.0.0.1:{dns_port}",
                      f"--collector.dns.resolver=127.0.0.2:{dns_port}",
                      "--collector.dns.query=vigie.test:MX",
-                     f"--collector.smart.smartctl-path={ROOT}/tests/fake-smartctl"],
+                     f"--collector.smart.smartctl-path={ROOT}/tests/fake-smartctl", *extra],
                     env={**os.environ, "FAKE_SMARTCTL_DIR": disks},
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )
             )
 
-        def ready():
-            body = http_get(f"http://127.0.0.1:{ports[0]}/metrics")
+        ports = [free_port() for _ in range(VIGIE_PROCESSES)]
+        for p in ports:
+            start_vigie(p)
+        named_port = free_port()
+        start_vigie(named_port, ["--collector.smart.attributes=named"])
+
+        def ready(port):
+            body = http_get(f"http://127.0.0.1:{port}/metrics")
             return (body.count("vigie_smart_device_info{") == 3
                     and "vigie_dns_probe_success{" in body
                     and not re.search(r"^vigie_collector_success\{.*\} 0$", body, re.M))
 
-        wait("vigie ready", ready, 60)
+        wait("vigie ready", lambda: ready(ports[0]) and ready(named_port), 60)
         per_collector = series_per_collector(ports[0])
+        per_collector_named = series_per_collector(named_port)
+        exposition = metrics(f"http://127.0.0.1:{ports[0]}/metrics")
+        # The named process is only counted.
+        procs[-1].terminate()
 
-        default_rules = gen_rules(vigie, os.path.join(ROOT, "rules/thresholds.yaml"), os.path.join(work, "r0"))
         o500 = os.path.join(work, "o500.yaml")
         thresholds_with_overrides(o500, 500)
-        override_rules = gen_rules(vigie, o500, os.path.join(work, "r500"))
+        variants = []
+        for label, binary in gens:
+            d0 = os.path.join(work, f"{label}-r0")
+            d5 = os.path.join(work, f"{label}-r500")
+            variants.append((f"{label}, shipped", gen_rules(binary, os.path.join(ROOT, "rules/thresholds.yaml"), d0)))
+            variants.append((f"{label}, 500 overrides", gen_rules(binary, o500, d5)))
 
         rows = []
         for n in hosts:
-            for label, rules in (("shipped", default_rules), ("500 overrides", override_rules)):
+            history = None
+            if args.history and args.history_dir:
+                history = args.history_dir
+            elif args.history:
+                import fleet_history
                 t0 = time.time()
-                durations, head, rss, cpu, samples = run_prometheus(
-                    work, n, ports, rules, args.interval, args.evals)
-                # Groups run concurrently; their sum is the rules' time per interval.
-                total = [sum(v[i] for v in durations.values()) for i in range(args.evals)]
-                rows.append((n, label, durations, total, head, rss, cpu, samples))
-                print(f"fleet.py: {n} hosts, {label}: {time.time() - t0:.0f} s", file=sys.stderr)
+                history, count, names = fleet_history.build(
+                    work, exposition, n, [r for _, r in variants], int(time.time()), args.interval)
+                print(f"fleet.py: {n} hosts: {count} samples of history ({', '.join(sorted(names))}) "
+                      f"in {time.time() - t0:.0f} s", file=sys.stderr)
+            for label, rules in variants:
+                t0 = time.time()
+                load0 = loadavg()
+                durations, head, rss, cpu, samples, firing, intervals = run_prometheus(
+                    work, n, ports, rules, args.interval, args.evals, history)
+                # Groups run concurrently; their sum is the rules' time per
+                # interval, a group with a longer interval counting for its
+                # share of one.
+                fast = {g: v for g, v in durations.items() if intervals[g] <= args.interval}
+                slow = sum(statistics.median(v) * args.interval / intervals[g]
+                           for g, v in durations.items() if g not in fast)
+                total = [slow + sum(v[i] for v in fast.values()) for i in range(args.evals)]
+                rows.append((n, label, durations, total, head, rss, cpu, samples, firing, f"{load0} / {loadavg()}"))
+                # Each configuration as it ends, for a run cut short.
+                print(f"fleet.py: {n} hosts, {label}: {time.time() - t0:.0f} s; rules per interval "
+                      f"{fmt_ms(total)} ms; samples {sum(samples.values())}; load {rows[-1][-1]}; groups "
+                      + "; ".join(f"{g} {fmt_ms(v)} ({samples.get(g, 0)})" for g, v in sorted(durations.items())),
+                      file=sys.stderr, flush=True)
+            if history and not args.history_dir:
+                shutil.rmtree(history, ignore_errors=True)
     finally:
         for p in procs:
             p.terminate()
@@ -341,26 +463,31 @@ def main():
 
     groups = sorted({g for r in rows for g in r[2]})
     out = []
-    out.append("Series per host (typical host: 2 SATA disks, 1 NVMe, 6 filesystems, 2 resolvers):\n")
-    out.append("| collector | series |")
-    out.append("|---|---|")
+    out.append(f"Series per host ({args.host} typical host: 2 SATA disks, 1 NVMe, 6 filesystems, 2 resolvers), "
+               "`--collector.smart.attributes` all (the default) and named:\n")
+    out.append("| collector | series (all) | series (named) |")
+    out.append("|---|---|---|")
     for c, k in sorted(per_collector.items(), key=lambda x: -x[1]):
-        out.append(f"| {c} | {k} |")
-    out.append(f"| **total** | **{sum(per_collector.values())}** |")
+        out.append(f"| {c} | {k} | {per_collector_named.get(c, 0)} |")
+    out.append(f"| **total** | **{sum(per_collector.values())}** | **{sum(per_collector_named.values())}** |")
     out.append("")
-    out.append(f"Prometheus with every target up: head series, RSS, CPU (share of one core while "
+    hist = "with days of backfilled history (steady state)" if args.history else "with minutes of history"
+    out.append(f"Prometheus {hist}, every target up: head series, RSS, CPU (share of one core while "
                f"measuring), and all vigie groups' evaluation time per interval (ms, min / median / max of "
-               f"{args.evals} evaluations, interval {args.interval} s) with the samples their queries read:\n")
-    out.append("| hosts | thresholds | head series | RSS MiB | Prometheus CPU | rules, ms per interval | samples read |")
-    out.append("|---|---|---|---|---|---|---|")
-    for n, label, durations, total, head, rss, cpu, samples in rows:
+               f"{args.evals} evaluations, interval {args.interval} s) with the samples their queries read, "
+               f"the alerts firing and the load average (1 min) before / after:\n")
+    out.append("| hosts | rules | head series | RSS MiB | Prometheus CPU | rules, ms per interval | samples read "
+               "| alerts firing | load |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for n, label, durations, total, head, rss, cpu, samples, firing, load in rows:
+        alerts = ", ".join(f"{a} {c}" for a, c in sorted(firing.items()))
         out.append(f"| {n} | {label} | {int(head)} | {rss / 2**20:.0f} | {100 * cpu:.0f}% | {fmt_ms(total)} "
-                   f"| {sum(samples.values())} |")
+                   f"| {sum(samples.values())} | {alerts} | {load} |")
     out.append("")
     out.append("Each group, ms per evaluation (min / median / max) and samples read:\n")
-    out.append("| hosts | thresholds | " + " | ".join(groups) + " |")
+    out.append("| hosts | rules | " + " | ".join(groups) + " |")
     out.append("|---" * (len(groups) + 2) + "|")
-    for n, label, durations, total, head, rss, cpu, samples in rows:
+    for n, label, durations, total, head, rss, cpu, samples, firing, load in rows:
         cells = [f"{fmt_ms(durations[g])}; {samples.get(g, 0)}" if g in durations else "-" for g in groups]
         out.append(f"| {n} | {label} | " + " | ".join(cells) + " |")
     text = "\n".join(out) + "\n"

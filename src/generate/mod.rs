@@ -85,7 +85,7 @@ pub fn generate_with(
     // (read by the rules and both dashboards), and the rule groups (read
     // by the validation, the tests and the inhibition rules).
     let overrides = rules::OverrideIndex::new(t);
-    let groups = rules::groups_in(t, &t.scope(), &overrides, true);
+    let groups = rules::groups_in(t, &t.rule_scope(), &overrides, true);
     validate(t, &groups)?;
     let rules_yaml = rules::to_yaml(&groups)?;
     let (tests_yaml, long_tests_yaml) = promtool_tests::to_yaml(t, &groups, RULES_FILE)?;
@@ -157,7 +157,7 @@ fn validate(t: &Thresholds, groups: &[rules::Group]) -> Result<(), GenerateError
 pub fn metrics_read(t: &Thresholds) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let overrides = rules::OverrideIndex::new(t);
-    for g in rules::groups_in(t, &t.scope(), &overrides, true) {
+    for g in rules::groups_in(t, &t.rule_scope(), &overrides, true) {
         for r in &g.rules {
             names.extend(vigie_metric_names(r.expr.as_str()));
         }

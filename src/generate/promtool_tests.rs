@@ -78,6 +78,21 @@ struct TestGroup {
     interval: &'static str,
     input_series: Vec<InputSeries>,
     alert_rule_test: Vec<AlertTest>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    promql_expr_test: Vec<ExprTest>,
+}
+
+#[derive(Serialize)]
+struct ExprTest {
+    expr: String,
+    eval_time: String,
+    exp_samples: Vec<ExpSample>,
+}
+
+#[derive(Serialize)]
+struct ExpSample {
+    labels: String,
+    value: f64,
 }
 
 #[derive(Serialize)]
@@ -470,6 +485,7 @@ fn one_test_with(
             alertname: spec.name.to_string(),
             exp_alerts,
         }],
+        promql_expr_test: vec![],
     }
 }
 
@@ -541,6 +557,7 @@ pub fn to_yaml(
     tests.extend(monitoring_tests(t, groups));
     tests.extend(scenarios::dns_handover_test(t, groups));
     tests.extend(scenarios::readonly_restart_test(t, groups));
+    tests.extend(scenarios::summaries_test(t, groups));
     let (long, short): (Vec<TestGroup>, Vec<TestGroup>) =
         tests.into_iter().partition(|g| g.interval != "1m");
     let file = |tests, evaluation_interval| {
@@ -722,6 +739,7 @@ fn monitoring_tests(t: &Thresholds, groups: &[Group]) -> Vec<TestGroup> {
                     vec![]
                 },
             }],
+            promql_expr_test: vec![],
         };
         out.push(mk(&inputs, true, "fires"));
         if name != "VigieWatchdog" {

@@ -8,6 +8,12 @@
 //! matches. 500 overrides on `{instance, mountpoint}` that set a warning
 //! and a critical level give 1,000 one-line recording rules (one per
 //! override and level) and still one alerting rule per alert and level.
+//!
+//! Long windows (a filesystem's day, a SMART counter's week) are read
+//! through summaries: the group `vigie-summaries`, every 10 minutes,
+//! records each such series' lowest or highest over 15 minutes, one rule
+//! per series the alerts read that way ([`summary_group`],
+//! [`signals::extreme_over`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +28,10 @@ use crate::units::prom_duration;
 #[derive(Debug, Serialize)]
 pub struct Group {
     pub name: String,
+    /// The group's own evaluation interval (the summaries'), else
+    /// Prometheus' global one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
     pub rules: Vec<Rule>,
 }
 
@@ -213,13 +223,14 @@ pub fn override_keysets<'i>(
 
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Vec<Group> {
-    groups_in(t, &t.scope(), &OverrideIndex::new(t), true)
+    groups_in(t, &t.rule_scope(), &OverrideIndex::new(t), true)
 }
 
 /// The rule groups for `t` with its overrides indexed in `idx`, reading
-/// the series of `scope` (the file's, or a dashboard's with its variables).
-/// Without `record`, the alerting groups only: no recorded threshold,
-/// which the alerts' expressions read by name.
+/// the series of `scope` (the rules' own, [`Thresholds::rule_scope`], or a
+/// dashboard's with its variables, reading long windows raw). Without
+/// `record`, the alerting groups only: no recorded threshold, which the
+/// alerts' expressions read by name.
 pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: bool) -> Vec<Group> {
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
@@ -294,18 +305,57 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
     if !recording.is_empty() {
         groups.push(Group {
             name: "vigie-thresholds".into(),
+            interval: None,
             rules: recording,
         });
+    }
+    if let Some(g) = summary_group(t, alerting.values().flatten()) {
+        groups.push(g);
     }
     for (section, rules) in alerting {
         groups.push(Group {
             name: format!("vigie-{section}"),
+            interval: None,
             rules,
         });
     }
     groups.push(monitoring(t, scope));
     groups
 }
+
+/// The group that records, every [`signals::SUMMARY_STEP`], the lows and
+/// highs the alerting `rules` read over long windows
+/// ([`signals::extreme_over`]): one rule per metric and extreme they read.
+/// None when they read none.
+pub fn summary_group<'a>(
+    t: &Thresholds,
+    rules: impl IntoIterator<Item = &'a Rule>,
+) -> Option<Group> {
+    let scope = t.rule_scope();
+    let mut read = std::collections::BTreeSet::new();
+    for r in rules {
+        read.extend(signals::summaries_read(r.expr.as_str()));
+    }
+    let rules: Vec<Rule> = read
+        .into_iter()
+        .map(|(metric, e)| Rule {
+            record: Some(signals::summary_metric(&metric, e)),
+            alert: None,
+            expr: signals::summary(&scope, &metric, e),
+            for_: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+        })
+        .collect();
+    (!rules.is_empty()).then(|| Group {
+        name: SUMMARY_GROUP.into(),
+        interval: Some(prom_duration(signals::SUMMARY_STEP)),
+        rules,
+    })
+}
+
+/// The name of the group [`summary_group`] writes.
+pub const SUMMARY_GROUP: &str = "vigie-summaries";
 
 /// `control-plane` -> `ControlPlane`.
 pub fn camel(role: &str) -> String {
@@ -521,6 +571,7 @@ fn monitoring(t: &Thresholds, scope: &Scope) -> Group {
     }
     Group {
         name: "vigie-monitoring".into(),
+        interval: None,
         rules,
     }
 }

@@ -414,13 +414,29 @@ pub struct FreeFloor {
     pub critical_bytes: u64,
 }
 
-/// What a signal's value is computed over: which series (the selector) and
-/// which windows.
+/// How a value reads the lowest or highest value of a series over a long
+/// window (a day's free space, a week of a SMART counter).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reads {
+    /// Every raw sample of the window: `vigie check`, the dashboards.
+    #[default]
+    Raw,
+    /// The lows and highs recorded every [`signals::SUMMARY_STEP`] by the
+    /// rules' summary group, and the raw samples of the last
+    /// [`signals::SUMMARY_RANGE`]: the alerting rules, which would
+    /// otherwise read every sample of every window at each evaluation
+    /// (see [`signals::extreme_over`]).
+    Recorded,
+}
+
+/// What a signal's value is computed over: which series (the selector),
+/// which windows, and how long windows are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub sel: Selector,
     pub windows: Windows,
     pub free_floor: FreeFloor,
+    pub reads: Reads,
 }
 
 impl Scope {

@@ -2,7 +2,7 @@
 //! metrics they read. The alert rules, their promtool tests and both
 //! dashboards call these same functions, so a formula is written once.
 
-use super::{Agg, Expr, Matcher, Op, Scope};
+use super::{Agg, Expr, Matcher, Op, Reads, Scope};
 
 /// The metrics the generated rules and dashboards read.
 pub mod metric {
@@ -109,25 +109,138 @@ pub fn inodes_free_percent(s: &Scope) -> Expr {
     percent(s.metric(FS_FILES_FREE), s.metric(FS_FILES))
 }
 
+/// Seconds between two evaluations of the summary group, which records the
+/// lows and highs the alerting rules read over long windows: 156 points
+/// per 26 hours instead of 6,240 samples at a 15 s scrape interval.
+pub const SUMMARY_STEP: u64 = 600;
+
+/// The range each summary reads: its step and 5 minutes more, so that a
+/// late evaluation or a short Prometheus restart leaves no sample unread
+/// between two summaries.
+pub const SUMMARY_RANGE: u64 = 900;
+
+/// The lowest or the highest value over a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Extreme {
+    Min,
+    Max,
+}
+
+impl Extreme {
+    fn function(self) -> &'static str {
+        match self {
+            Extreme::Min => "min_over_time",
+            Extreme::Max => "max_over_time",
+        }
+    }
+
+    /// The comparison that keeps the more extreme of two values.
+    fn beyond(self) -> Op {
+        match self {
+            Extreme::Min => Op::Lt,
+            Extreme::Max => Op::Gt,
+        }
+    }
+}
+
+/// The name of the recorded lows (highs) of `metric`:
+/// `vigie_filesystem_avail_bytes:min_over_time_15m`.
+pub fn summary_metric(metric: &str, e: Extreme) -> String {
+    format!(
+        "{metric}:{}_{}",
+        e.function(),
+        crate::units::prom_duration(SUMMARY_RANGE)
+    )
+}
+
+/// The metric and extreme a summary's name records, for a name written by
+/// [`summary_metric`].
+pub fn summary_source(name: &str) -> Option<(&str, Extreme)> {
+    let (metric, _) = name.split_once(':')?;
+    [Extreme::Min, Extreme::Max]
+        .into_iter()
+        .find(|e| summary_metric(metric, *e) == name)
+        .map(|e| (metric, e))
+}
+
+/// The summaries `text` (expressions already written out) reads, by name.
+pub fn summaries_read(text: &str) -> std::collections::BTreeSet<(String, Extreme)> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .filter_map(summary_source)
+        .map(|(m, e)| (m.to_string(), e))
+        .collect()
+}
+
+/// The expression of the summary rule [`summary_metric`] names: the raw
+/// lowest (highest) over [`SUMMARY_RANGE`].
+pub fn summary(s: &Scope, metric: &str, e: Extreme) -> Expr {
+    Expr::call(e.function(), [s.metric(metric).over(SUMMARY_RANGE)])
+}
+
+/// `metric`'s lowest (`Min`) or highest (`Max`) value over `range`
+/// seconds ending `offset` seconds ago.
+///
+/// With [`Reads::Raw`], every raw sample of the range. With
+/// [`Reads::Recorded`], the more extreme of the recorded summaries over the
+/// range (each covers the [`SUMMARY_RANGE`] before it) and of the raw
+/// samples of the last [`SUMMARY_RANGE`] (those no summary has covered yet:
+/// a sudden fill is not delayed), either alone when the other has none
+/// (a new series, a gap). That covers the same range extended by 5 to 15
+/// minutes at its old end, never less, so a low or high leaves the window
+/// 5 to 15 minutes later and none is ever missed. Ranges no longer than
+/// [`SUMMARY_RANGE`] are read raw either way.
+pub fn extreme_over(s: &Scope, metric: &str, e: Extreme, range: u64, offset: u64) -> Expr {
+    let shifted = |x: Expr| if offset > 0 { x.offset(offset) } else { x };
+    let raw = |r: u64| Expr::call(e.function(), [shifted(s.metric(metric).over(r))]);
+    if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
+        return raw(range);
+    }
+    let recorded = Expr::call(
+        e.function(),
+        [shifted(
+            Expr::metric(&summary_metric(metric, e), &s.sel).over(range),
+        )],
+    );
+    let recent = raw(SUMMARY_RANGE);
+    recorded
+        .clone()
+        .bin(e.beyond(), recent.clone())
+        .bin(Op::Or, recent)
+        .bin(Op::Or, recorded)
+        .paren()
+}
+
+/// [`extreme_over`] (offset 0) that gives nothing while the summaries are
+/// younger than half the range (the first hours after the rules are
+/// loaded, when they cover only part of it), for a value that a partial
+/// range would make worse than it is. The summaries' age is read from the
+/// older half of the range (any summary there), so a Prometheus outage
+/// shorter than half the range does not silence it later.
+pub fn extreme_over_settled(s: &Scope, metric: &str, e: Extreme, range: u64) -> Expr {
+    let v = extreme_over(s, metric, e, range, 0);
+    if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
+        return v;
+    }
+    let half = range / 2;
+    let settled = Expr::call(
+        "last_over_time",
+        [Expr::metric(&summary_metric(metric, e), &s.sel)
+            .over(range - half)
+            .offset(half)],
+    );
+    v.bin(Op::And, settled).paren()
+}
+
 /// Available bytes at their lowest over the last day: what is left once
 /// the nightly churn (a backup written then deleted) has passed through.
 pub fn daily_low(s: &Scope) -> Expr {
-    Expr::call(
-        "min_over_time",
-        [s.metric(FS_AVAIL).over(s.windows.day_secs)],
-    )
+    extreme_over(s, FS_AVAIL, Extreme::Min, s.windows.day_secs, 0)
 }
 
 /// Available bytes at their highest over the day ending `offset` ago: the
 /// level between bursts, which a burst of writes does not move.
 fn daily_high(s: &Scope, offset: u64) -> Expr {
-    let range = s.metric(FS_AVAIL).over(s.windows.day_secs);
-    let range = if offset > 0 {
-        range.offset(offset)
-    } else {
-        range
-    };
-    Expr::call("max_over_time", [range])
+    extreme_over(s, FS_AVAIL, Extreme::Max, s.windows.day_secs, offset)
 }
 
 /// 1% of the size freed since the day before: the day's highest free space
@@ -161,10 +274,18 @@ pub fn free_below(s: &Scope, bytes: u64) -> Expr {
 /// window. Highs are the level between bursts: a nightly backup written
 /// and deleted, or a one-off burst, does not move them; a clean-up raises
 /// them at once.
+///
+/// Today's high is read only once the summaries cover most of the day
+/// ([`extreme_over_settled`]): just after the rules are first loaded, a
+/// high read over the few hours since would be low if they fell inside a
+/// nightly backup, and the fall from three days ago would look like a
+/// fill. The high of three days back errs the other way when partial (too
+/// low: a slower fall), so it is read as it comes.
 fn falling_rate(s: &Scope) -> Expr {
     let trend = s.windows.trend_secs;
+    let today = extreme_over_settled(s, FS_AVAIL, Extreme::Max, s.windows.day_secs);
     daily_high(s, trend)
-        .bin(Op::Sub, daily_high(s, 0))
+        .bin(Op::Sub, today)
         .paren()
         .bin(Op::Div, n(trend as f64))
 }
@@ -341,10 +462,7 @@ pub fn smart_value(s: &Scope, metric: &str) -> Expr {
 /// the first value as growth from 0 when it is small (8 sectors, constant
 /// for years, "grew by 8"), where Prometheus' says 0.
 pub fn counter_growing(s: &Scope, metric: &str) -> Expr {
-    let lowest = Expr::call(
-        "min_over_time",
-        [s.metric(metric).over(s.windows.growth_secs)],
-    );
+    let lowest = extreme_over(s, metric, Extreme::Min, s.windows.growth_secs, 0);
     let grown = s.metric(metric).bin(Op::Sub, lowest);
     Expr::call("clamp_max", [grown.bin(Op::Gt, n(0.0)), n(1.0)])
 }
@@ -502,4 +620,84 @@ pub fn firing_alerts(s: &Scope, severity: Option<&str>) -> Expr {
 /// The per-second rate of a counter over Grafana's rate interval.
 pub fn graph_rate(s: &Scope, metric: &str) -> Expr {
     Expr::call("rate", [s.metric(metric).over_rate_interval()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promql::{FreeFloor, Selector, Windows};
+
+    fn scope(reads: Reads) -> Scope {
+        Scope {
+            sel: Selector::parse("job=\"vigie\"").unwrap(),
+            windows: Windows {
+                day_secs: 93600,
+                trend_secs: 259200,
+                growth_secs: 604800,
+                missing_secs: 86400,
+                resolver_failing_secs: 300,
+            },
+            free_floor: FreeFloor {
+                warning_bytes: 1,
+                critical_bytes: 1,
+            },
+            reads,
+        }
+    }
+
+    /// Raw reads are the plain range functions (what `vigie check` and the
+    /// dashboards evaluate); recorded reads of a long range go through the
+    /// summary and the raw tail, and short ranges stay raw.
+    #[test]
+    fn long_windows_read_raw_or_through_the_summaries() {
+        let raw = scope(Reads::Raw);
+        let rec = scope(Reads::Recorded);
+        assert_eq!(
+            extreme_over(&raw, FS_AVAIL, Extreme::Max, 93600, 259200).as_str(),
+            "max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[26h] offset 3d)"
+        );
+        assert_eq!(
+            extreme_over(&rec, FS_AVAIL, Extreme::Max, 93600, 259200).as_str(),
+            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h] offset 3d) \
+             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m] offset 3d) \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m] offset 3d) \
+             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h] offset 3d))"
+        );
+        assert_eq!(
+            extreme_over(&rec, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0),
+            extreme_over(&raw, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0)
+        );
+        // Every recorded read parses, and names only summaries it can
+        // record.
+        for e in [
+            days_until_full(&rec),
+            free_percent_low(&rec),
+            counter_growing(&rec, SMART_PENDING),
+        ] {
+            crate::promql::parse_promql(e.as_str()).unwrap();
+            for (m, _) in summaries_read(e.as_str()) {
+                assert!(m == FS_AVAIL || m == SMART_PENDING, "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn summary_names_round_trip() {
+        for e in [Extreme::Min, Extreme::Max] {
+            let name = summary_metric(SMART_REALLOCATED, e);
+            assert_eq!(summary_source(&name), Some((SMART_REALLOCATED, e)));
+        }
+        assert_eq!(
+            summary_metric(FS_AVAIL, Extreme::Min),
+            "vigie_filesystem_avail_bytes:min_over_time_15m"
+        );
+        for not in [
+            "vigie:threshold:x:warning",
+            "host:7361",
+            FS_AVAIL,
+            "a:max_over_time_5m",
+        ] {
+            assert_eq!(summary_source(not), None, "{not}");
+        }
+    }
 }

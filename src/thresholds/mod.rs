@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::promql::{FreeFloor, Scope, Selector, Windows};
+use crate::promql::{FreeFloor, Reads, Scope, Selector, Windows};
 use crate::units::today;
 use error::At;
 use levels::{levels, roles, window};
@@ -125,6 +125,10 @@ pub struct Thresholds {
     pub overrides: Vec<Override>,
     /// Non-fatal remarks (expired overrides), `file:line:column: text`.
     pub warnings: Vec<String>,
+    /// How the alerting rules read long windows ([`Thresholds::rule_scope`]):
+    /// through the summaries, unless set otherwise by a user of the alert
+    /// expressions that wants raw reads.
+    pub rule_reads: Reads,
 }
 
 impl Thresholds {
@@ -138,12 +142,24 @@ impl Thresholds {
             .collect()
     }
 
-    /// The series and windows every generated expression reads.
+    /// The series and windows every generated expression reads, long
+    /// windows read sample by sample (`vigie check`, the dashboards).
     pub fn scope(&self) -> Scope {
         Scope {
             sel: self.selector.clone(),
             windows: self.windows,
             free_floor: self.free_floor,
+            reads: Reads::Raw,
+        }
+    }
+
+    /// [`Thresholds::scope`] for the alerting rules: long windows read
+    /// through the lows and highs the summary group records (by default,
+    /// [`Thresholds::rule_reads`]).
+    pub fn rule_scope(&self) -> Scope {
+        Scope {
+            reads: self.rule_reads,
+            ..self.scope()
         }
     }
 
@@ -308,6 +324,7 @@ impl Thresholds {
             watchdog: raw.monitoring.watchdog.unwrap_or(true),
             overrides,
             warnings,
+            rule_reads: Reads::Recorded,
         })
     }
 }

@@ -118,7 +118,8 @@ fn every_alert_and_level_has_a_firing_and_a_quiet_test() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| g["alert_rule_test"][0]["alertname"].as_str().unwrap())
+        // The summaries' test has expression tests only.
+        .filter_map(|g| g["alert_rule_test"][0]["alertname"].as_str())
         .collect();
     let mut count = 0;
     for group in rules["groups"].as_array().unwrap() {
@@ -147,6 +148,32 @@ fn every_alert_and_level_has_a_firing_and_a_quiet_test() {
         }
     }
     assert!(count >= 40, "{count} alerts");
+    // Every summary the alerts read is recorded in a group of its own
+    // interval, and tested: its recorded series read back.
+    let summaries = rules["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "vigie-summaries")
+        .expect("a summary group");
+    assert_eq!(summaries["interval"], "10m");
+    let exprs: Vec<&str> = tests["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["promql_expr_test"].as_array())
+        .flatten()
+        .map(|e| e["expr"].as_str().unwrap())
+        .collect();
+    let recorded = summaries["rules"].as_array().unwrap();
+    assert_eq!(recorded.len(), 8, "{recorded:?}");
+    for r in recorded {
+        let name = r["record"].as_str().unwrap();
+        assert!(
+            exprs.iter().any(|e| e.starts_with(&format!("{name}{{"))),
+            "{name} has no test"
+        );
+    }
 }
 
 #[test]
@@ -196,11 +223,24 @@ fn five_hundred_overrides_do_not_multiply_alerts() {
             .matches("- alert: ")
             .count()
     };
-    let records = generate(&many, Format::Plain).unwrap()[0]
-        .1
-        .matches("- record: ")
-        .count();
+    let records = |t: &Thresholds| {
+        generate(t, Format::Plain).unwrap()[0]
+            .1
+            .matches("- record: vigie:threshold:")
+            .count()
+    };
+    let summaries = |t: &Thresholds| {
+        generate(t, Format::Plain).unwrap()[0]
+            .1
+            .matches("- record: vigie_")
+            .count()
+    };
     assert_eq!(alerts(&many), alerts(&base));
+    // The summaries (the lows and highs the alerts read) do not grow with
+    // the overrides either.
+    assert_eq!(summaries(&many), summaries(&base));
+    assert_eq!(summaries(&base), 8);
+    let records = records(&many);
     assert_eq!(
         records, 1000,
         "one recorded threshold per override and level"

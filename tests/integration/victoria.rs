@@ -302,9 +302,10 @@ fn import(vm: SocketAddr, body: &str) {
 }
 
 /// The fill forecast (a lowest value over a day, divided by the fall of
-/// the day's highest value between two windows, one `offset` 3 days back)
-/// gives on VictoriaMetrics the exact days a steady fall leaves, and
-/// `absent` the labels Prometheus gives it.
+/// the day's highest value between two windows, one `offset` 3 days back,
+/// each read through the summaries the rules record and the raw last 15
+/// minutes) gives on VictoriaMetrics the exact days a steady fall leaves,
+/// and `absent` the labels Prometheus gives it.
 #[test]
 fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
     let Some(bin) = tool("victoria-metrics") else {
@@ -330,6 +331,20 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
         body.push_str(&format!(
             "vigie_filesystem_avail_bytes{{{labels}}} {avail} {t}\n\
              vigie_filesystem_size_bytes{{{labels}}} 10000000000 {t}\n"
+        ));
+    }
+    // The summaries the rules' summary group would have recorded every 10
+    // minutes (the rules read the long windows through them): the lowest
+    // and highest of the samples in the 15 minutes before, (r - 15m, r].
+    let start = now - steps * 300;
+    let avail_at = |t: u64| 5_000_000_000 - (t - start) / 300 * 1_000_000;
+    for r in (start + 900..=now).step_by(600) {
+        let t = r * 1000;
+        body.push_str(&format!(
+            "vigie_filesystem_avail_bytes:min_over_time_15m{{{labels}}} {} {t}\n\
+             vigie_filesystem_avail_bytes:max_over_time_15m{{{labels}}} {} {t}\n",
+            avail_at(r),
+            avail_at(r - 600)
         ));
     }
     import(vm, &body);

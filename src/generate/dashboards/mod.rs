@@ -101,6 +101,9 @@ impl<'a> Ctx<'a> {
         // failing resolver too, whose `for:` the rules apply in their
         // expression (`signals::dns_resolver_failing`).
         scope.windows.resolver_failing_secs = 0;
+        // `t.scope()` reads long windows raw: through the summaries, the
+        // filesystem cell would be longer than VictoriaMetrics' default
+        // -search.maxQueryLen (16 KiB).
         Ctx {
             t,
             overrides,

@@ -1,13 +1,17 @@
 //! Scenario tests written beside the per-alert ones: the DNS hand-over
-//! (both ways) minute by minute, and a read-only filesystem across a
-//! vigie restart.
+//! (both ways) minute by minute, a read-only filesystem across a vigie
+//! restart, and the summaries (recorded lows and highs) read as the raw
+//! samples would be.
 
 use std::collections::BTreeMap;
 
 use super::{
-    AlertTest, ExpAlert, INSTANCE, InputSeries, TestGroup, render, render_with, series_name,
+    AlertTest, ExpAlert, ExpSample, ExprTest, INSTANCE, InputSeries, TestGroup, render,
+    render_with, series_name,
 };
 use crate::generate::rules::Group;
+use crate::promql::signals::{self, Extreme, SUMMARY_RANGE};
+use crate::promql::{Expr, Matcher, Reads, Selector};
 use crate::thresholds::Thresholds;
 use crate::units::prom_duration;
 
@@ -181,6 +185,7 @@ pub(super) fn dns_handover_test(t: &Thresholds, groups: &[Group]) -> Option<Test
         interval: "1m",
         input_series,
         alert_rule_test,
+        promql_expr_test: vec![],
     })
 }
 
@@ -293,5 +298,144 @@ pub(super) fn readonly_restart_test(t: &Thresholds, groups: &[Group]) -> Option<
         interval: "1m",
         input_series,
         alert_rule_test,
+        promql_expr_test: vec![],
+    })
+}
+
+/// Every summary the rules record ([`crate::generate::rules::summary_group`]),
+/// against its raw series: a steady series with one sample far off (down
+/// for a low, up for a high). The recorded series holds it once a
+/// summary covers it; the long-window reading the alerts use
+/// ([`signals::extreme_over`] with [`Reads::Recorded`]) gives the same
+/// value as the raw one while the sample is inside the window (at once,
+/// before any summary covers it, through the raw tail alone; later
+/// through the summaries alone), and the steady value again once it is
+/// out, with the raw reading written beside it as the reference; a high
+/// read settled ([`signals::extreme_over_settled`], the forecast's) gives
+/// nothing while the summaries are younger than half the window. Sampled
+/// every 5 minutes and evaluated every 10 (the long tests' file), so a
+/// sample half-way between two summaries exists; over the day window and
+/// an hour.
+pub(super) fn summaries_test(t: &Thresholds, groups: &[Group]) -> Option<TestGroup> {
+    const STEP: u64 = 300;
+    let group = groups
+        .iter()
+        .find(|g| g.name == crate::generate::rules::SUMMARY_GROUP)?;
+    // The day window, or 4 hours when the file sets it shorter: room for
+    // the test's times (any range reads through the summaries alike).
+    let range = t.windows.day_secs.max(4 * 3600);
+    let off_at = 2 * 3600;
+    // The far-off samples, each between two evaluations.
+    let at = |e: Extreme| match e {
+        Extreme::Min => off_at + STEP,
+        Extreme::Max => off_at + 3 * STEP,
+    };
+    let end = off_at + range + 3600;
+    let mut labels = t.selector.example_labels();
+    labels.insert("instance".into(), INSTANCE.into());
+    let result = series_name("", &labels);
+    let sel = labels
+        .iter()
+        .fold(Selector::default(), |s, (k, v)| s.with(Matcher::eq(k, v)));
+    let raw_scope = crate::promql::Scope {
+        sel: sel.clone(),
+        ..t.scope()
+    };
+    let rec_scope = crate::promql::Scope {
+        reads: Reads::Recorded,
+        ..raw_scope.clone()
+    };
+    let mut input_series = Vec::new();
+    let mut promql_expr_test = Vec::new();
+    for r in &group.rules {
+        let Some((metric, e)) = r.record.as_deref().and_then(signals::summary_source) else {
+            continue;
+        };
+        let (steady, off) = match e {
+            Extreme::Min => (1000.0, 10.0),
+            Extreme::Max => (1000.0, 5000.0),
+        };
+        // One series per metric: its low, then its high, each only when
+        // that summary is recorded.
+        if !input_series
+            .iter()
+            .any(|s: &InputSeries| s.series == series_name(metric, &labels))
+        {
+            let summarised = |x: Extreme| {
+                group.rules.iter().any(|r| {
+                    r.record.as_deref().and_then(signals::summary_source) == Some((metric, x))
+                })
+            };
+            let values: Vec<String> = (0..=end / STEP)
+                .map(|i| {
+                    let now = i * STEP;
+                    if now == at(Extreme::Min) && summarised(Extreme::Min) {
+                        "10".to_string()
+                    } else if now == at(Extreme::Max) && summarised(Extreme::Max) {
+                        "5000".to_string()
+                    } else {
+                        format!("{steady}")
+                    }
+                })
+                .collect();
+            input_series.push(InputSeries {
+                series: series_name(metric, &labels),
+                values: values.join(" "),
+            });
+        }
+        let sample = |labels: &str, value: f64| ExpSample {
+            labels: labels.to_string(),
+            value,
+        };
+        // The summary itself, once one covers the sample.
+        promql_expr_test.push(ExprTest {
+            expr: Expr::metric(&signals::summary_metric(metric, e), &sel).into_string(),
+            eval_time: prom_duration(off_at + 4 * STEP),
+            exp_samples: vec![sample(
+                &series_name(&signals::summary_metric(metric, e), &labels),
+                off,
+            )],
+        });
+        // The long window read both ways: at the sample (the raw tail
+        // alone), well after it (the summaries alone), and once it is out.
+        for (when, v) in [
+            (at(e), off),
+            (off_at + SUMMARY_RANGE + 6 * STEP, off),
+            (off_at + range - 6 * STEP, off),
+            (off_at + range + 8 * STEP, steady),
+        ] {
+            for scope in [&rec_scope, &raw_scope] {
+                promql_expr_test.push(ExprTest {
+                    expr: signals::extreme_over(scope, metric, e, range, 0).into_string(),
+                    eval_time: prom_duration(when),
+                    exp_samples: vec![sample(&result, v)],
+                });
+            }
+        }
+        // The settled reading (the forecast's high of today): nothing
+        // while the summaries are younger than half the window, where the
+        // raw reading already gives a value, then the same value.
+        if e == Extreme::Max {
+            promql_expr_test.push(ExprTest {
+                expr: signals::extreme_over_settled(&rec_scope, metric, e, range).into_string(),
+                eval_time: prom_duration(range / 2 - 6 * STEP),
+                exp_samples: vec![],
+            });
+            promql_expr_test.push(ExprTest {
+                expr: signals::extreme_over_settled(&rec_scope, metric, e, range).into_string(),
+                eval_time: prom_duration(off_at + range - 6 * STEP),
+                exp_samples: vec![sample(&result, off)],
+            });
+        }
+    }
+    Some(TestGroup {
+        name: format!(
+            "{}: each recorded low and high, and the day's low and high read through them equal the raw ones",
+            crate::generate::rules::SUMMARY_GROUP
+        ),
+        interval: "5m",
+        input_series,
+        alert_rule_test: vec![],
+        promql_expr_test,
     })
 }
