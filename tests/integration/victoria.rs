@@ -205,6 +205,66 @@ pub(crate) fn victoria_metrics(bin: &Path, dir: &Path) -> (Daemon, SocketAddr) {
     (d, addr)
 }
 
+/// vmagent scraping `target` every second (job `vigie`) and writing to the
+/// victoria-metrics at `vm`, its files under `dir`; ready when returned.
+pub(crate) fn vmagent(bin: &Path, dir: &Path, target: SocketAddr, vm: SocketAddr) -> Daemon {
+    let scrape = dir.join("scrape.yml");
+    std::fs::write(
+        &scrape,
+        format!(
+            "global: {{scrape_interval: 1s}}\n\
+             scrape_configs:\n  - job_name: vigie\n    static_configs: [{{targets: ['{target}']}}]\n"
+        ),
+    )
+    .unwrap();
+    let agent = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let mut d = Daemon::start(
+        bin,
+        &[
+            format!("-promscrape.config={}", scrape.display()),
+            format!("-remoteWrite.url=http://{vm}/api/v1/write"),
+            format!("-remoteWrite.tmpDataPath={}", dir.join("vmagent").display()),
+            format!("-httpListenAddr={agent}"),
+        ],
+        dir.join("vmagent.log"),
+    );
+    d.wait_ready(agent, "/health");
+    d
+}
+
+/// vmalert evaluating `rules` every second against the victoria-metrics at
+/// `vm`, writing its `ALERTS` and recorded series back there, notifying
+/// `notifier`, with the README's flags; ready when returned, with its
+/// address (its `/api/v1/alerts`).
+pub(crate) fn vmalert(
+    bin: &Path,
+    dir: &Path,
+    rules: &Path,
+    vm: SocketAddr,
+    notifier: SocketAddr,
+) -> (Daemon, SocketAddr) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let mut d = Daemon::start(
+        bin,
+        &[
+            format!("-rule={}", rules.display()),
+            format!("-datasource.url=http://{vm}"),
+            format!("-remoteWrite.url=http://{vm}"),
+            "-remoteWrite.flushInterval=1s".into(),
+            format!("-notifier.url=http://{notifier}"),
+            "-evaluationInterval=1s".into(),
+            // Without it vmalert adds `alertgroup` to every alert and ALERTS
+            // series: the dashboards' alert table would show one more column
+            // than on Prometheus (the README's flags include it).
+            "-disableAlertgroupLabel".into(),
+            format!("-httpListenAddr={addr}"),
+        ],
+        dir.join("vmalert.log"),
+    );
+    d.wait_ready(addr, "/health");
+    (d, addr)
+}
+
 /// The alerts of a generated rule file: (name, expr).
 fn alert_exprs(rules: &Path) -> Vec<(String, String)> {
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(rules).unwrap()).unwrap();
@@ -525,49 +585,10 @@ fn the_victoriametrics_stack_fires_what_prometheus_fires() {
 
     let (_vm_d, vm) = victoria_metrics(&vm_bin, dir.path());
 
-    let scrape = d("scrape.yml");
-    std::fs::write(
-        &scrape,
-        format!(
-            "global: {{scrape_interval: 1s}}\n\
-             scrape_configs:\n  - job_name: vigie\n    static_configs: [{{targets: ['{}']}}]\n",
-            v.addr
-        ),
-    )
-    .unwrap();
-    let agent = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let mut agent_d = Daemon::start(
-        &vmagent_bin,
-        &[
-            format!("-promscrape.config={}", scrape.display()),
-            format!("-remoteWrite.url=http://{vm}/api/v1/write"),
-            format!("-remoteWrite.tmpDataPath={}", d("vmagent").display()),
-            format!("-httpListenAddr={agent}"),
-        ],
-        d("vmagent.log"),
-    );
-    agent_d.wait_ready(agent, "/health");
+    let agent_d = vmagent(&vmagent_bin, dir.path(), v.addr, vm);
 
     let receiver = AlertReceiver::start();
-    let alert = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let mut alert_d = Daemon::start(
-        &vmalert_bin,
-        &[
-            format!("-rule={}", rules.display()),
-            format!("-datasource.url=http://{vm}"),
-            format!("-remoteWrite.url=http://{vm}"),
-            "-remoteWrite.flushInterval=1s".into(),
-            format!("-notifier.url=http://{}", receiver.addr),
-            "-evaluationInterval=1s".into(),
-            // Without it vmalert adds `alertgroup` to every alert and ALERTS
-            // series: the dashboards' alert table would show one more column
-            // than on Prometheus (the README's flags include it).
-            "-disableAlertgroupLabel".into(),
-            format!("-httpListenAddr={alert}"),
-        ],
-        d("vmalert.log"),
-    );
-    alert_d.wait_ready(alert, "/health");
+    let (alert_d, alert) = vmalert(&vmalert_bin, dir.path(), &rules, vm, receiver.addr);
 
     let prom = Prometheus::start(&[v.addr], &[&rules]);
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::{Tmpfs, Vigie, free_port};
 use crate::prometheus::query;
 use crate::readonly::{mount, root_or_skip};
-use crate::victoria::{AlertReceiver, Daemon, firing, gen_rules, tool, victoria_metrics};
+use crate::victoria::{AlertReceiver, firing, gen_rules, tool, victoria_metrics, vmagent, vmalert};
 
 /// Polls `what` every 250 ms until it holds, at most `secs` seconds.
 fn wait(secs: u64, what: &str, ok: impl Fn() -> bool) {
@@ -62,43 +62,15 @@ fn a_read_only_alert_outlives_a_vigie_restart_on_vmalert() {
     let v = Vigie::start(&args);
 
     let (_vm_d, vm) = victoria_metrics(&vm_bin, base.path());
-    std::fs::write(
-        d("scrape.yml"),
-        format!(
-            "global: {{scrape_interval: 1s}}\n\
-             scrape_configs:\n  - job_name: vigie\n    static_configs: [{{targets: ['{addr}']}}]\n"
-        ),
-    )
-    .unwrap();
-    let agent = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let mut agent_d = Daemon::start(
-        &vmagent_bin,
-        &[
-            format!("-promscrape.config={}", d("scrape.yml").display()),
-            format!("-remoteWrite.url=http://{vm}/api/v1/write"),
-            format!("-remoteWrite.tmpDataPath={}", d("vmagent").display()),
-            format!("-httpListenAddr={agent}"),
-        ],
-        d("vmagent.log"),
-    );
-    agent_d.wait_ready(agent, "/health");
+    let _agent_d = vmagent(&vmagent_bin, base.path(), addr, vm);
     let receiver = AlertReceiver::start();
-    let alert = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let mut alert_d = Daemon::start(
+    let (alert_d, alert) = vmalert(
         &vmalert_bin,
-        &[
-            format!("-rule={}", d("rules/vigie-rules.yaml").display()),
-            format!("-datasource.url=http://{vm}"),
-            format!("-remoteWrite.url=http://{vm}"),
-            "-remoteWrite.flushInterval=1s".into(),
-            format!("-notifier.url=http://{}", receiver.addr),
-            "-evaluationInterval=1s".into(),
-            "-disableAlertgroupLabel".into(),
-            format!("-httpListenAddr={alert}"),
-        ],
-        d("vmalert.log"),
+        base.path(),
+        &d("rules/vigie-rules.yaml"),
+        vm,
+        receiver.addr,
     );
-    alert_d.wait_ready(alert, "/health");
 
     let sel = format!("{{mountpoint=\"{mp}\"}}");
     let value = |metric: &str| -> Option<f64> {
