@@ -393,16 +393,26 @@ fn shipped_prometheus_and_alertmanager_configs_deliver_criticals_at_night_and_wa
         "{:?}",
         night.alerts()
     );
-    // The watchdog pings the dead-man's switch once a minute: wait for a
-    // second ping and check the spacing.
-    wait_until("a second watchdog ping", 90, || {
-        got("night", "deadmansswitch", "VigieWatchdog", "none").len() >= 2
-    });
+    // The watchdog pings the dead-man's switch once a minute: wait for two
+    // pings after this point (a CI machine under load can stall anything
+    // for a while: up to 3 minutes) and check their spacing.
+    let before = got("night", "deadmansswitch", "VigieWatchdog", "none").len();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while got("night", "deadmansswitch", "VigieWatchdog", "none").len() < before + 2 {
+        assert!(
+            Instant::now() < deadline,
+            "two more watchdog pings not within 180 s of +{}s; notifications: {}",
+            started.elapsed().as_secs(),
+            timeline(&webhook, started)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let pings = got("night", "deadmansswitch", "VigieWatchdog", "none");
-    let gap = pings[1].at - pings[0].at;
+    let gap = pings[before + 1].at - pings[before].at;
     assert!(
         gap >= Duration::from_secs(50) && gap <= Duration::from_secs(75),
-        "watchdog pings {gap:?} apart, expected about 1m"
+        "watchdog pings {gap:?} apart, expected about 1m; notifications: {}",
+        timeline(&webhook, started)
     );
 
     let all = webhook.received();
@@ -430,19 +440,29 @@ fn shipped_prometheus_and_alertmanager_configs_deliver_criticals_at_night_and_wa
         "{instances:?}"
     );
     eprintln!(
-        "recipe e2e: {} notifications in {:?}: {:?}",
+        "recipe e2e: {} notifications in {:?}: {}",
         all.len(),
         started.elapsed(),
-        all.iter()
+        timeline(&webhook, started)
+    );
+}
+
+/// Every notification the webhook received, with its time since `started`.
+fn timeline(webhook: &Webhook, started: Instant) -> String {
+    format!(
+        "{:?}",
+        webhook
+            .received()
+            .iter()
             .map(|n| format!(
                 "+{}s {}/{} {:?}",
-                (n.at - started).as_secs(),
+                n.at.saturating_duration_since(started).as_secs(),
                 n.am,
                 n.receiver,
                 n.alerts
             ))
             .collect::<Vec<_>>()
-    );
+    )
 }
 
 /// The README's "From zero to alerts" section: its code blocks.
