@@ -1015,6 +1015,11 @@ mod tests {
         }
     }
 
+    /// The values `e` gives on `d`, in order.
+    fn values_of(e: &str, d: &Data) -> Vec<f64> {
+        eval(e, d).unwrap().iter().map(|x| x.value).collect()
+    }
+
     /// An instant selector with `offset` takes each series' latest point
     /// within the 5m lookback before `now - offset`, from the history.
     #[test]
@@ -1025,13 +1030,7 @@ mod tests {
             current: vec![s(&[("__name__", "a"), ("m", "/")], 7.0)],
             history: BTreeMap::from([(l, vec![(500.0, 1.0), (600.0, 2.0), (800.0, 3.0)])]),
         };
-        let at = |e: &str| {
-            eval(e, &d)
-                .unwrap()
-                .iter()
-                .map(|x| x.value)
-                .collect::<Vec<_>>()
-        };
+        let at = |e: &str| values_of(e, &d);
         assert_eq!(at("a offset 5m"), vec![2.0]);
         assert_eq!(at("a offset 3m"), vec![3.0]);
         assert_eq!(at("a offset 8m"), vec![1.0]);
@@ -1050,18 +1049,8 @@ mod tests {
             current: vec![s(&[("__name__", "a"), ("m", "/")], 7.0)],
             history: BTreeMap::from([(l, vec![(800.0, 3.0), (900.0, 9.0)])]),
         };
-        let v: Vec<f64> = eval("last_over_time(a[5m])", &d)
-            .unwrap()
-            .iter()
-            .map(|x| x.value)
-            .collect();
-        assert_eq!(v, vec![7.0]);
-        let v: Vec<f64> = eval("max_over_time(a[5m])", &d)
-            .unwrap()
-            .iter()
-            .map(|x| x.value)
-            .collect();
-        assert_eq!(v, vec![9.0]);
+        assert_eq!(values_of("last_over_time(a[5m])", &d), vec![7.0]);
+        assert_eq!(values_of("max_over_time(a[5m])", &d), vec![9.0]);
     }
 
     fn data() -> Data {
