@@ -77,7 +77,9 @@
 //!   shipped prometheus.yml and rules in real Prometheus, the shipped
 //!   alertmanager.yml in real Alertmanager at night and in the day, a
 //!   webhook receiver; criticals go through at night, warnings wait; the
-//!   README's commands install the shipped files where the configs expect.
+//!   watchdog pings every minute, even through a receiver that takes 20 s
+//!   to answer; the README's commands install the shipped files where the
+//!   configs expect.
 //! - `victoria`: the VictoriaMetrics stack (Debian's victoria-metrics):
 //!   every generated rule file in `vmalert -dryRun`; vmagent, the
 //!   single-node server and vmalert on the fixture host fire the alerts

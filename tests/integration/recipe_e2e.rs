@@ -65,6 +65,13 @@ pub(crate) struct Webhook {
 
 impl Webhook {
     pub(crate) fn start() -> Webhook {
+        Webhook::answering_after(Duration::ZERO)
+    }
+
+    /// A webhook that records each notification when it arrives and answers
+    /// `delay` later: a slow receiver (a dead-man's-switch service far
+    /// away, a send that Alertmanager had to retry).
+    pub(crate) fn answering_after(delay: Duration) -> Webhook {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -79,10 +86,7 @@ impl Webhook {
                     let Some((_, path, body)) = crate::common::read_request(&mut reader) else {
                         return;
                     };
-                    let mut conn = conn;
-                    let _ = conn.write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    );
+                    let at = Instant::now();
                     let v: serde_json::Value =
                         serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
                     let mut parts = path.trim_start_matches('/').splitn(2, '/');
@@ -108,9 +112,14 @@ impl Webhook {
                     sink.lock().unwrap().push(Notification {
                         am,
                         receiver,
-                        at: Instant::now(),
+                        at,
                         alerts,
                     });
+                    std::thread::sleep(delay);
+                    let mut conn = conn;
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
                 });
             }
         });
@@ -531,4 +540,59 @@ fn readme_recipe_installs_the_shipped_files_where_the_configs_expect_them() {
     ] {
         assert!(recipe.contains(cmd), "the recipe lacks `{cmd}`");
     }
+}
+
+/// The dead-man's switch is pinged every minute even when each ping takes
+/// its receiver 20 s to answer: Alertmanager sends a repeat at a
+/// group_interval tick only if repeat_interval has passed since the last
+/// send *ended*, so a repeat_interval just under the 1-minute tick skipped
+/// every other tick as soon as a send took longer than the difference, and
+/// the switch saw 2-minute gaps (a false "monitoring is dead" page for a
+/// tight grace period).
+#[test]
+fn a_slow_dead_mans_switch_is_still_pinged_every_minute() {
+    let webhook = Webhook::answering_after(Duration::from_secs(20));
+    let zones = zoneinfo(&night_location(), 0);
+    let (config, _) = alertmanager_config(webhook.addr, "am");
+    let am = Alertmanager::start(&config, zones.path());
+    let started = Instant::now();
+    // The watchdog, firing (without an end, Alertmanager holds it for its
+    // resolve_timeout, 5 minutes: longer than the test).
+    let out = Command::new("amtool")
+        .args([
+            "alert",
+            "add",
+            "alertname=VigieWatchdog",
+            "severity=none",
+            &format!("--alertmanager.url=http://{}", am.addr),
+        ])
+        .output()
+        .expect("amtool must be installed (scripts/test installs it)");
+    assert!(out.status.success(), "amtool alert add: {out:?}");
+    let pings = || {
+        webhook
+            .received()
+            .into_iter()
+            .filter(|n| n.receiver == "deadmansswitch")
+            .collect::<Vec<_>>()
+    };
+    // The first ping leaves at once (group_wait 0s), the next at the
+    // following 1-minute tick; a skipped tick would make it 2 minutes.
+    let deadline = Instant::now() + Duration::from_secs(110);
+    while pings().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "a second ping not within 110 s: the slow first send made Alertmanager skip a tick; \
+             notifications: {}",
+            timeline(&webhook, started)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let p = pings();
+    let gap = p[1].at - p[0].at;
+    assert!(
+        gap <= Duration::from_secs(75),
+        "pings {gap:?} apart with a 20 s receiver, expected about 1m; notifications: {}",
+        timeline(&webhook, started)
+    );
 }
