@@ -5,14 +5,16 @@
 //! labels and a `keys` label naming them; each alert compares its value to
 //! those series with one `on(<keys>)` join per distinct set of keys (most
 //! specific first), and to the default for every series no override
-//! matches. 500 overrides on `{instance, mountpoint}` that set a warning
-//! and a critical level give 1,000 one-line recording rules (one per
-//! override and level) and still one alerting rule per alert and level.
+//! matches. A recording rule records the thresholds of as many overrides
+//! as fit in 8 KiB ([`THRESHOLDS_PER_RULE_CHARS`]): 500 overrides on
+//! `{instance, mountpoint}` that set a warning and a critical level give
+//! 24 recording rules, and still one alerting rule per alert and level.
 //!
-//! Long windows (a filesystem's day, a SMART counter's week) are read
-//! through summaries: the group `vigie-summaries`, every 10 minutes,
-//! records each such series' lowest or highest over 15 minutes, one rule
-//! per series the alerts read that way ([`summary_group`],
+//! Long windows (a filesystem's day, a SMART counter's week, a target's
+//! day) are read through records: the group `vigie-summaries`, every 10
+//! minutes, records each such series' lowest or highest over 15 minutes,
+//! then its lowest or highest over each long window from those, one rule
+//! per series and window the alerts read that way ([`summary_group`],
 //! [`signals::extreme_over`]).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -202,24 +204,53 @@ pub fn override_keysets<'i>(
     if let Some(rec) = recording {
         let scale = crate::thresholds::signal(signal).map_or(1.0, |s| s.scale);
         let metric = threshold_metric(signal, level);
-        rec.reserve(entry.overrides.len());
+        let mut chunk: Vec<Expr> = Vec::new();
+        let mut len = 0;
+        let mut flush = |chunk: &mut Vec<Expr>| {
+            if let Some(expr) = Expr::union(chunk.drain(..)) {
+                rec.push(Rule {
+                    record: Some(metric.clone()),
+                    alert: None,
+                    expr,
+                    for_: None,
+                    labels: BTreeMap::new(),
+                    annotations: BTreeMap::new(),
+                });
+            }
+        };
         for &(o, keys) in &entry.overrides {
             let ol = &o.signals[signal];
-            let mut labels: BTreeMap<String, String> = o.matchers.clone();
-            labels.insert("keys".into(), idx.keys_labels[keys].clone());
+            let mut labels: BTreeMap<&str, &str> = o
+                .matchers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            labels.insert("keys", &idx.keys_labels[keys]);
             let v = level_of(ol, level).map_or(f64::NAN, |v| v * scale);
-            rec.push(Rule {
-                record: Some(metric.clone()),
-                alert: None,
-                expr: Expr::call("vector", [Expr::num(v)]),
-                for_: None,
-                labels,
-                annotations: BTreeMap::new(),
-            });
+            let one = labels
+                .into_iter()
+                .fold(Expr::call("vector", [Expr::num(v)]), |e, (k, v)| {
+                    e.with_label(k, v)
+                });
+            if len + one.as_str().len() > THRESHOLDS_PER_RULE_CHARS {
+                flush(&mut chunk);
+                len = 0;
+            }
+            len += one.as_str().len() + 4;
+            chunk.push(one);
         }
+        flush(&mut chunk);
     }
     &entry.keysets
 }
+
+/// The longest expression recording overrides' thresholds: each rule
+/// records as many overrides as fit, one `vector(v)` with its labels set
+/// by `label_replace` per override, joined by `or` (a rule per override
+/// cost Prometheus more to run than the alerts, 1,000 rules for 500
+/// overrides), within VictoriaMetrics' default limit on a query's length
+/// (`-search.maxQueryLen`, 16 KiB) with room to spare.
+pub const THRESHOLDS_PER_RULE_CHARS: usize = 8 * 1024;
 
 /// Every rule group for `t`.
 pub fn groups(t: &Thresholds) -> Vec<Group> {
@@ -309,7 +340,19 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
             rules: recording,
         });
     }
-    if let Some(g) = summary_group(t, alerting.values().flatten()) {
+    let mut monitoring = monitoring(t, scope);
+    monitoring.rules = with_values_now(scope, std::mem::take(&mut monitoring.rules));
+    let alerting: Vec<(&str, Vec<Rule>)> = alerting
+        .into_iter()
+        .map(|(section, rules)| (section, with_values_now(scope, rules)))
+        .collect();
+    if let Some(g) = summary_group(
+        t,
+        alerting
+            .iter()
+            .flat_map(|(_, r)| r)
+            .chain(&monitoring.rules),
+    ) {
         groups.push(g);
     }
     for (section, rules) in alerting {
@@ -319,29 +362,72 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
             rules,
         });
     }
-    groups.push(monitoring(t, scope));
+    groups.push(monitoring);
     groups
 }
 
-/// The group that records, every [`signals::SUMMARY_STEP`], the lows and
-/// highs the alerting `rules` read over long windows
-/// ([`signals::extreme_over`]): one rule per metric and extreme they read.
-/// None when they read none.
+/// `rules` after the values now they read over long windows
+/// ([`signals::extreme_over`]), each recorded once per evaluation for all
+/// of them: a group's rules run in order, each seeing what the ones
+/// before it recorded at the same evaluation (in Prometheus; vmalert sees
+/// it at its next evaluation).
+fn with_values_now(scope: &Scope, rules: Vec<Rule>) -> Vec<Rule> {
+    let now: BTreeSet<signals::RecordedExtreme> = rules
+        .iter()
+        .flat_map(|r| signals::recorded_read(r.expr.as_str()))
+        .filter(|x| x.now)
+        .collect();
+    now.into_iter()
+        .map(|x| Rule {
+            record: Some(x.name()),
+            alert: None,
+            expr: x.expr(scope),
+            for_: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+        })
+        .chain(rules)
+        .collect()
+}
+
+/// The group that records, every [`signals::SUMMARY_STEP`], what the
+/// alerting `rules` read over long windows ([`signals::extreme_over`]):
+/// first each series' lows or highs over 15 minutes (the summaries), then
+/// each long extreme the rules read, computed from the summaries and the
+/// raw tail (so the alerts read one recorded sample and 15 raw minutes,
+/// not every summary of the window, at each evaluation). A long extreme
+/// does not need the summary recorded just before it in the same
+/// evaluation (vmalert would not see it yet): the raw tail covers it.
+/// None when the rules read none.
 pub fn summary_group<'a>(
     t: &Thresholds,
     rules: impl IntoIterator<Item = &'a Rule>,
 ) -> Option<Group> {
     let scope = t.rule_scope();
-    let mut read = std::collections::BTreeSet::new();
+    let mut long = BTreeSet::new();
     for r in rules {
-        read.extend(signals::summaries_read(r.expr.as_str()));
+        long.extend(
+            signals::recorded_read(r.expr.as_str())
+                .into_iter()
+                .filter(|x| x.in_summary_group() && !x.is_summary()),
+        );
     }
-    let rules: Vec<Rule> = read
-        .into_iter()
-        .map(|(metric, e)| Rule {
-            record: Some(signals::summary_metric(&metric, e)),
+    let summaries: BTreeSet<_> = long
+        .iter()
+        .map(|x| signals::RecordedExtreme {
+            range: signals::SUMMARY_RANGE,
+            settled: false,
+            now: false,
+            ..x.clone()
+        })
+        .collect();
+    let rules: Vec<Rule> = summaries
+        .iter()
+        .chain(&long)
+        .map(|x| Rule {
+            record: Some(x.name()),
             alert: None,
-            expr: signals::summary(&scope, &metric, e),
+            expr: x.expr(&scope),
             for_: None,
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),

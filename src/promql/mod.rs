@@ -634,14 +634,16 @@ impl Expr {
             .reduce(|a, b| Expr(format!("{}\nor\n{}", a.0, b.0)))
     }
 
-    /// `label_replace(self, "label", "value", "", "")`: sets a constant label.
+    /// `label_replace(self, "label", "value", "", "")`: sets a constant
+    /// label (a `$` in `value` written `$$`, which `label_replace` would
+    /// otherwise read as a capture group).
     pub fn with_label(self, label: &str, value: &str) -> Expr {
         Expr::call(
             "label_replace",
             [
                 self,
                 Expr::string(label),
-                Expr::string(value),
+                Expr::string(&value.replace('$', "$$")),
                 Expr::string(""),
                 Expr::string(""),
             ],

@@ -143,71 +143,220 @@ impl Extreme {
     }
 }
 
-/// The name of the recorded lows (highs) of `metric`:
-/// `vigie_filesystem_avail_bytes:min_over_time_15m`.
+/// How far back the alerting rules look for the latest long extremes
+/// ([`long_metric`]), recorded every [`SUMMARY_STEP`]: a step and 5
+/// minutes more, so a late evaluation, a short Prometheus restart or
+/// vmalert's write-then-read lag still finds one. The raw tail read beside
+/// it covers as long, so no sample falls between the two.
+pub const RECORDED_LOOKBACK: u64 = SUMMARY_RANGE;
+
+/// One series the summary group records: the lowest or highest of
+/// `metric` over `range` seconds; settled, only once the summaries cover
+/// the older half of the range (see [`extreme_over_settled`]). A range of
+/// [`SUMMARY_RANGE`] is a summary (read raw); a longer one a long extreme
+/// (read through the summaries).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordedExtreme {
+    pub metric: String,
+    pub e: Extreme,
+    pub range: u64,
+    pub settled: bool,
+    /// The value now, recorded at every evaluation at the head of the
+    /// alerts' group (the long extreme and the raw tail since), where the
+    /// others are recorded every [`SUMMARY_STEP`] by the summary group.
+    pub now: bool,
+}
+
+impl RecordedExtreme {
+    /// Its series' name: `vigie_filesystem_avail_bytes:min_over_time_15m`,
+    /// `vigie_filesystem_avail_bytes:max_over_time_26h_settled`.
+    pub fn name(&self) -> String {
+        format!(
+            "{}:{}_{}{}{}",
+            self.metric,
+            self.e.function(),
+            crate::units::prom_duration(self.range),
+            if self.settled { "_settled" } else { "" },
+            if self.now { "_now" } else { "" }
+        )
+    }
+
+    /// The record a name written by [`RecordedExtreme::name`] stands for.
+    pub fn parse(name: &str) -> Option<RecordedExtreme> {
+        let (metric, rest) = name.split_once(':')?;
+        let (e, rest) = [Extreme::Min, Extreme::Max].into_iter().find_map(|e| {
+            rest.strip_prefix(e.function())
+                .and_then(|r| r.strip_prefix('_'))
+                .map(|r| (e, r))
+        })?;
+        let (rest, now) = match rest.strip_suffix("_now") {
+            Some(d) => (d, true),
+            None => (rest, false),
+        };
+        let (dur, settled) = match rest.strip_suffix("_settled") {
+            Some(d) => (d, true),
+            None => (rest, false),
+        };
+        let range = crate::units::parse_duration(dur).ok()?.as_secs();
+        let r = RecordedExtreme {
+            metric: metric.to_string(),
+            e,
+            range,
+            settled,
+            now,
+        };
+        // Only the names this module writes.
+        (range >= SUMMARY_RANGE && r.name() == name && (range > SUMMARY_RANGE || !(settled || now)))
+            .then_some(r)
+    }
+
+    /// A 15-minute summary.
+    pub fn is_summary(&self) -> bool {
+        self.range == SUMMARY_RANGE
+    }
+
+    /// Recorded every [`SUMMARY_STEP`] by the summary group (not a value
+    /// now).
+    pub fn in_summary_group(&self) -> bool {
+        !self.now
+    }
+
+    /// The long extreme a value now is read from.
+    fn long(&self) -> RecordedExtreme {
+        RecordedExtreme {
+            now: false,
+            ..self.clone()
+        }
+    }
+
+    /// The expression that records it. A summary: the raw lowest (highest)
+    /// over [`SUMMARY_RANGE`]. A long extreme: the more extreme of the
+    /// summaries over the range (each covers the [`SUMMARY_RANGE`] before
+    /// it) and of the raw samples of the last [`SUMMARY_RANGE`] (those the
+    /// summary of this same evaluation covers: on vmalert, which sees a
+    /// record only once written and read back, that one is not visible
+    /// yet), either alone when the other has none (a new series, a gap).
+    /// Settled: nothing while no summary is older than half the range.
+    pub fn expr(&self, s: &Scope) -> Expr {
+        let e = self.e;
+        let recent = Expr::call(e.function(), [s.metric(&self.metric).over(SUMMARY_RANGE)]);
+        if self.is_summary() {
+            return recent;
+        }
+        if self.now {
+            // The long extremes recorded over the lookback, and the raw
+            // tail; settled: those long extremes alone, never the tail
+            // alone.
+            let long = Expr::call(
+                e.function(),
+                [Expr::metric(&self.long().name(), &s.sel).over(RECORDED_LOOKBACK)],
+            );
+            if self.settled {
+                return long
+                    .clone()
+                    .bin(e.beyond(), recent)
+                    .bin(Op::Or, long)
+                    .paren();
+            }
+            return either(e, long, recent);
+        }
+        let summaries = || Expr::metric(&summary_metric(&self.metric, e), &s.sel);
+        let recorded = Expr::call(e.function(), [summaries().over(self.range)]);
+        let v = either(e, recorded, recent);
+        if !self.settled {
+            return v;
+        }
+        let half = self.range / 2;
+        let settled = Expr::call(
+            "last_over_time",
+            [summaries().over(self.range - half).offset(half)],
+        );
+        v.bin(Op::And, settled).paren()
+    }
+}
+
+/// The more extreme of `a` and `b`, or either alone when the other has no
+/// value for a series.
+fn either(e: Extreme, a: Expr, b: Expr) -> Expr {
+    a.clone()
+        .bin(e.beyond(), b.clone())
+        .bin(Op::Or, b)
+        .bin(Op::Or, a)
+        .paren()
+}
+
+/// The name of the recorded lows (highs) of `metric` over
+/// [`SUMMARY_RANGE`]: `vigie_filesystem_avail_bytes:min_over_time_15m`.
 pub fn summary_metric(metric: &str, e: Extreme) -> String {
-    format!(
-        "{metric}:{}_{}",
-        e.function(),
-        crate::units::prom_duration(SUMMARY_RANGE)
-    )
+    RecordedExtreme {
+        metric: metric.to_string(),
+        e,
+        range: SUMMARY_RANGE,
+        settled: false,
+        now: false,
+    }
+    .name()
 }
 
-/// The metric and extreme a summary's name records, for a name written by
-/// [`summary_metric`].
-pub fn summary_source(name: &str) -> Option<(&str, Extreme)> {
-    let (metric, _) = name.split_once(':')?;
-    [Extreme::Min, Extreme::Max]
-        .into_iter()
-        .find(|e| summary_metric(metric, *e) == name)
-        .map(|e| (metric, e))
+/// The name of the recorded lowest (highest) of `metric` over `range`
+/// (settled or not): recorded every [`SUMMARY_STEP`] from the summaries,
+/// or (`now`) at every evaluation from those and the raw tail.
+pub fn long_metric(metric: &str, e: Extreme, range: u64, settled: bool, now: bool) -> String {
+    RecordedExtreme {
+        metric: metric.to_string(),
+        e,
+        range,
+        settled,
+        now,
+    }
+    .name()
 }
 
-/// The summaries `text` (expressions already written out) reads, by name.
-pub fn summaries_read(text: &str) -> std::collections::BTreeSet<(String, Extreme)> {
+/// The recorded series `text` (expressions already written out) reads, by
+/// name.
+pub fn recorded_read(text: &str) -> std::collections::BTreeSet<RecordedExtreme> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-        .filter_map(summary_source)
-        .map(|(m, e)| (m.to_string(), e))
+        .filter_map(RecordedExtreme::parse)
         .collect()
-}
-
-/// The expression of the summary rule [`summary_metric`] names: the raw
-/// lowest (highest) over [`SUMMARY_RANGE`].
-pub fn summary(s: &Scope, metric: &str, e: Extreme) -> Expr {
-    Expr::call(e.function(), [s.metric(metric).over(SUMMARY_RANGE)])
 }
 
 /// `metric`'s lowest (`Min`) or highest (`Max`) value over `range`
 /// seconds ending `offset` seconds ago.
 ///
 /// With [`Reads::Raw`], every raw sample of the range. With
-/// [`Reads::Recorded`], the more extreme of the recorded summaries over the
-/// range (each covers the [`SUMMARY_RANGE`] before it) and of the raw
-/// samples of the last [`SUMMARY_RANGE`] (those no summary has covered yet:
-/// a sudden fill is not delayed), either alone when the other has none
-/// (a new series, a gap). That covers the same range extended by 5 to 15
-/// minutes at its old end, never less, so a low or high leaves the window
-/// 5 to 15 minutes later and none is ever missed. Ranges no longer than
-/// [`SUMMARY_RANGE`] are read raw either way.
+/// [`Reads::Recorded`] and no offset, the value now recorded at the head
+/// of the alerts' group (at each evaluation, once for all the alerts that
+/// read it): the more extreme of the long extremes the summary group
+/// recorded over the last [`RECORDED_LOOKBACK`] (every [`SUMMARY_STEP`]:
+/// one or two of them) and of the raw samples of the last
+/// [`SUMMARY_RANGE`] (those they may not cover yet: a sudden fill is not
+/// delayed), either alone when the other has none (a new series, the
+/// first minutes after the rules are loaded). That covers the same range
+/// extended by 5 to 40 minutes at its old end, never less, so a low or
+/// high leaves the window up to 40 minutes later and none is ever missed.
+/// (`min_over_time`/`max_over_time` of the long extremes rather than
+/// `last_over_time`, which keeps the metric name in Prometheus and drops
+/// it in VictoriaMetrics: the value has no name on either.) With an
+/// offset, the long extremes recorded in the [`RECORDED_LOOKBACK`] before
+/// then, alone: the range ends up to that much earlier (a day's high
+/// three days ago, for a trend), and there is none until the rules have
+/// run that long. Ranges no longer than [`SUMMARY_RANGE`] are read raw
+/// either way.
 pub fn extreme_over(s: &Scope, metric: &str, e: Extreme, range: u64, offset: u64) -> Expr {
     let shifted = |x: Expr| if offset > 0 { x.offset(offset) } else { x };
-    let raw = |r: u64| Expr::call(e.function(), [shifted(s.metric(metric).over(r))]);
     if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
-        return raw(range);
+        return Expr::call(e.function(), [shifted(s.metric(metric).over(range))]);
     }
-    let recorded = Expr::call(
-        e.function(),
-        [shifted(
-            Expr::metric(&summary_metric(metric, e), &s.sel).over(range),
-        )],
-    );
-    let recent = raw(SUMMARY_RANGE);
-    recorded
-        .clone()
-        .bin(e.beyond(), recent.clone())
-        .bin(Op::Or, recent)
-        .bin(Op::Or, recorded)
-        .paren()
+    if offset > 0 {
+        return Expr::call(
+            e.function(),
+            [shifted(
+                Expr::metric(&long_metric(metric, e, range, false, false), &s.sel)
+                    .over(RECORDED_LOOKBACK),
+            )],
+        );
+    }
+    Expr::metric(&long_metric(metric, e, range, false, true), &s.sel)
 }
 
 /// [`extreme_over`] (offset 0) that gives nothing while the summaries are
@@ -215,20 +364,14 @@ pub fn extreme_over(s: &Scope, metric: &str, e: Extreme, range: u64, offset: u64
 /// loaded, when they cover only part of it), for a value that a partial
 /// range would make worse than it is. The summaries' age is read from the
 /// older half of the range (any summary there), so a Prometheus outage
-/// shorter than half the range does not silence it later.
+/// shorter than half the range does not silence it later. Through the
+/// records: the settled long extreme must exist (the raw tail alone gives
+/// nothing).
 pub fn extreme_over_settled(s: &Scope, metric: &str, e: Extreme, range: u64) -> Expr {
-    let v = extreme_over(s, metric, e, range, 0);
     if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
-        return v;
+        return extreme_over(s, metric, e, range, 0);
     }
-    let half = range / 2;
-    let settled = Expr::call(
-        "last_over_time",
-        [Expr::metric(&summary_metric(metric, e), &s.sel)
-            .over(range - half)
-            .offset(half)],
-    );
-    v.bin(Op::And, settled).paren()
+    Expr::metric(&long_metric(metric, e, range, true, true), &s.sel)
 }
 
 /// Available bytes at their lowest over the last day: what is left once
@@ -330,12 +473,9 @@ pub const PATH_KEY: &[&str] = &["instance", "path", "role"];
 /// directory on a worker node watched like the control plane) gives
 /// nothing.
 pub fn path_unresolved(s: &Scope) -> Expr {
-    let existed = Expr::call(
-        "max_over_time",
-        [s.metric(PATH_EXISTS).over(s.windows.missing_secs)],
-    )
-    .bin(Op::Eq, n(1.0))
-    .paren();
+    let existed = extreme_over(s, PATH_EXISTS, Extreme::Max, s.windows.missing_secs, 0)
+        .bin(Op::Eq, n(1.0))
+        .paren();
     let gone = not(s.metric(PATH_EXISTS))
         .paren()
         .on(Op::And, PATH_KEY, existed);
@@ -563,7 +703,7 @@ pub fn target_down(s: &Scope) -> Expr {
 /// A target scraped within the missing window that is gone from `up`
 /// (dropped from service discovery), with the labels it was scraped with.
 pub fn target_missing(s: &Scope) -> Expr {
-    Expr::call("max_over_time", [s.metric(UP).over(s.windows.missing_secs)]).on(
+    extreme_over(s, UP, Extreme::Max, s.windows.missing_secs, 0).on(
         Op::Unless,
         &["instance"],
         s.metric(UP),
@@ -646,10 +786,11 @@ mod tests {
     }
 
     /// Raw reads are the plain range functions (what `vigie check` and the
-    /// dashboards evaluate); recorded reads of a long range go through the
-    /// summary and the raw tail, and short ranges stay raw.
+    /// dashboards evaluate); recorded reads of a long range read the
+    /// latest long extreme and the raw tail (an offset one the record
+    /// alone), and short ranges stay raw.
     #[test]
-    fn long_windows_read_raw_or_through_the_summaries() {
+    fn long_windows_read_raw_or_through_the_records() {
         let raw = scope(Reads::Raw);
         let rec = scope(Reads::Recorded);
         assert_eq!(
@@ -658,46 +799,124 @@ mod tests {
         );
         assert_eq!(
             extreme_over(&rec, FS_AVAIL, Extreme::Max, 93600, 259200).as_str(),
-            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h] offset 3d) \
-             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m] offset 3d) \
-             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m] offset 3d) \
-             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h] offset 3d))"
+            "max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m] offset 3d)"
+        );
+        assert_eq!(
+            extreme_over(&rec, FS_AVAIL, Extreme::Min, 93600, 0).as_str(),
+            "vigie_filesystem_avail_bytes:min_over_time_26h_now{job=\"vigie\"}"
+        );
+        assert_eq!(
+            extreme_over_settled(&rec, FS_AVAIL, Extreme::Max, 93600).as_str(),
+            "vigie_filesystem_avail_bytes:max_over_time_26h_settled_now{job=\"vigie\"}"
+        );
+        // The values now: the long extremes and the raw tail; settled, the
+        // settled long extreme must be there.
+        let now = |settled| RecordedExtreme {
+            metric: FS_AVAIL.into(),
+            e: Extreme::Max,
+            range: 93600,
+            settled,
+            now: true,
+        };
+        assert_eq!(
+            now(false).expr(&rec).as_str(),
+            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m]) \
+             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
+             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m]))"
+        );
+        assert_eq!(
+            now(true).expr(&rec).as_str(),
+            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h_settled{job=\"vigie\"}[15m]) \
+             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
+             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h_settled{job=\"vigie\"}[15m]))"
         );
         assert_eq!(
             extreme_over(&rec, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0),
             extreme_over(&raw, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0)
         );
-        // Every recorded read parses, and names only summaries it can
-        // record.
+        // The long extreme's own record reads the summaries and the raw
+        // tail; the settled one also the summaries' age.
+        let long = RecordedExtreme {
+            metric: FS_AVAIL.into(),
+            e: Extreme::Max,
+            range: 93600,
+            settled: true,
+            now: false,
+        };
+        assert_eq!(
+            long.expr(&rec).as_str(),
+            "((max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h]) \
+             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
+             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h])) \
+             and last_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[13h] offset 13h))"
+        );
+        // Every recorded read parses, and names only records of the
+        // metrics it reads.
         for e in [
             days_until_full(&rec),
             free_percent_low(&rec),
             counter_growing(&rec, SMART_PENDING),
+            target_missing(&rec),
+            path_unresolved(&rec),
         ] {
             crate::promql::parse_promql(e.as_str()).unwrap();
-            for (m, _) in summaries_read(e.as_str()) {
-                assert!(m == FS_AVAIL || m == SMART_PENDING, "{m}");
+            let read = recorded_read(e.as_str());
+            assert!(!read.is_empty(), "{e}");
+            for r in read {
+                assert!(
+                    [FS_AVAIL, SMART_PENDING, UP, PATH_EXISTS].contains(&r.metric.as_str()),
+                    "{r:?}"
+                );
+                assert!(
+                    !r.is_summary(),
+                    "alerts read summaries only through records"
+                );
             }
         }
     }
 
     #[test]
-    fn summary_names_round_trip() {
+    fn record_names_round_trip() {
         for e in [Extreme::Min, Extreme::Max] {
-            let name = summary_metric(SMART_REALLOCATED, e);
-            assert_eq!(summary_source(&name), Some((SMART_REALLOCATED, e)));
+            for (range, settled, now) in [
+                (SUMMARY_RANGE, false, false),
+                (604800, false, false),
+                (604800, false, true),
+                (93600, true, false),
+                (93600, true, true),
+            ] {
+                let r = RecordedExtreme {
+                    metric: SMART_REALLOCATED.into(),
+                    e,
+                    range,
+                    settled,
+                    now,
+                };
+                assert_eq!(RecordedExtreme::parse(&r.name()), Some(r));
+            }
         }
         assert_eq!(
             summary_metric(FS_AVAIL, Extreme::Min),
             "vigie_filesystem_avail_bytes:min_over_time_15m"
+        );
+        assert_eq!(
+            long_metric(FS_AVAIL, Extreme::Max, 93600, true, false),
+            "vigie_filesystem_avail_bytes:max_over_time_26h_settled"
         );
         for not in [
             "vigie:threshold:x:warning",
             "host:7361",
             FS_AVAIL,
             "a:max_over_time_5m",
+            "a:max_over_time_15m_settled",
+            "a:max_over_time_15m_now",
+            "a:max_over_time_1d_now_settled",
+            "a:max_over_time_1d2h",
+            "a:max_over_time_x",
         ] {
-            assert_eq!(summary_source(not), None, "{not}");
+            assert_eq!(RecordedExtreme::parse(not), None, "{not}");
         }
     }
 }

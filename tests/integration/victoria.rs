@@ -363,8 +363,8 @@ fn import(vm: SocketAddr, body: &str) {
 
 /// The fill forecast (a lowest value over a day, divided by the fall of
 /// the day's highest value between two windows, one `offset` 3 days back,
-/// each read through the summaries the rules record and the raw last 15
-/// minutes) gives on VictoriaMetrics the exact days a steady fall leaves,
+/// each read through the long extremes the rules record from their
+/// summaries, and the raw last 15 minutes) gives on VictoriaMetrics the exact days a steady fall leaves,
 /// and `absent` the labels Prometheus gives it.
 #[test]
 fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
@@ -393,19 +393,39 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
              vigie_filesystem_size_bytes{{{labels}}} 10000000000 {t}\n"
         ));
     }
-    // The summaries the rules' summary group would have recorded every 10
-    // minutes (the rules read the long windows through them): the lowest
-    // and highest of the samples in the 15 minutes before, (r - 15m, r].
+    // What the rules' summary group would have recorded every 10 minutes
+    // (the alerts read the long windows through it): the lowest and
+    // highest of the samples in the 15 minutes before, (r - 15m, r]; then
+    // from those, the day's (26 h) lowest and highest, each with the raw
+    // last 15 minutes, and the high again once a summary is older than
+    // half the day.
     let start = now - steps * 300;
     let avail_at = |t: u64| 5_000_000_000 - (t - start) / 300 * 1_000_000;
-    for r in (start + 900..=now).step_by(600) {
+    let day = 26 * 3600;
+    let first = start + 900;
+    for r in (first..=now).step_by(600) {
         let t = r * 1000;
+        // The summaries in (r - 26h, r]: the oldest one's high is the
+        // highest (free space only falls), the newest one's low the
+        // lowest (the raw tail's, the sample at r).
+        let oldest = (first..=r).step_by(600).find(|q| *q + day > r).unwrap();
+        let settled = oldest + day / 2 <= r;
         body.push_str(&format!(
             "vigie_filesystem_avail_bytes:min_over_time_15m{{{labels}}} {} {t}\n\
-             vigie_filesystem_avail_bytes:max_over_time_15m{{{labels}}} {} {t}\n",
+             vigie_filesystem_avail_bytes:max_over_time_15m{{{labels}}} {} {t}\n\
+             vigie_filesystem_avail_bytes:min_over_time_26h{{{labels}}} {} {t}\n\
+             vigie_filesystem_avail_bytes:max_over_time_26h{{{labels}}} {} {t}\n",
             avail_at(r),
-            avail_at(r - 600)
+            avail_at(r - 600),
+            avail_at(r),
+            avail_at(oldest - 600),
         ));
+        if settled {
+            body.push_str(&format!(
+                "vigie_filesystem_avail_bytes:max_over_time_26h_settled{{{labels}}} {} {t}\n",
+                avail_at(oldest - 600),
+            ));
+        }
     }
     import(vm, &body);
     let (_, expr) = alert_exprs(&repo("rules/vigie-rules.yaml"))
