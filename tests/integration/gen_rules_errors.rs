@@ -331,12 +331,7 @@ fn many_overrides_are_read_and_limits_are_named() {
     let o = gen_rules(&t, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     let rules = std::fs::read_to_string(out.join("vigie-rules.yaml")).unwrap();
-    // Every override's two thresholds, recorded by a few hundred rules
-    // (as many overrides as fit in 8 KiB each).
-    assert_eq!(rules.matches("vector(3)").count(), 15_000);
-    assert_eq!(rules.matches("vector(1)").count(), 15_000);
-    let records = rules.matches("- record: vigie:threshold:").count();
-    assert!((400..1000).contains(&records), "{records} rules");
+    assert_eq!(rules.matches("- record: vigie:threshold:").count(), 30_000);
     // Overrides of one shape (signal, labels matched, levels) are tested
     // once: 15,000 identical tests would each evaluate 30,000 recorded
     // thresholds in promtool.

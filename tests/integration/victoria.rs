@@ -266,14 +266,37 @@ pub(crate) fn vmalert(
 }
 
 /// The alerts of a generated rule file: (name, expr).
+/// Each alert's expression, with the values now it reads (recorded at the
+/// head of its group at each evaluation, `..._now`) written out as their
+/// recording expressions: a query sees what the alert sees, with no ruler
+/// running.
 fn alert_exprs(rules: &Path) -> Vec<(String, String)> {
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(rules).unwrap()).unwrap();
-    v["groups"]
+    let rules: Vec<&Value> = v["groups"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|g| g["rules"].as_array().unwrap().iter())
-        .filter_map(|r| Some((r["alert"].as_str()?.into(), r["expr"].as_str()?.into())))
+        .collect();
+    let now: Vec<(&str, &str)> = rules
+        .iter()
+        .filter_map(|r| Some((r["record"].as_str()?, r["expr"].as_str()?)))
+        .filter(|(name, _)| name.ends_with("_now"))
+        .collect();
+    rules
+        .iter()
+        .filter_map(|r| Some((r["alert"].as_str()?, r["expr"].as_str()?)))
+        .map(|(alert, expr)| {
+            let mut expr = expr.to_string();
+            for (name, value) in &now {
+                // NAME{selector} -> (value)
+                while let Some(at) = expr.find(&format!("{name}{{")) {
+                    let end = at + expr[at..].find('}').unwrap() + 1;
+                    expr.replace_range(at..end, &format!("({value})"));
+                }
+            }
+            (alert.to_string(), expr)
+        })
         .collect()
 }
 
