@@ -133,14 +133,6 @@ impl Extreme {
             Extreme::Max => "max_over_time",
         }
     }
-
-    /// The comparison that keeps the more extreme of two values.
-    fn beyond(self) -> Op {
-        match self {
-            Extreme::Min => Op::Lt,
-            Extreme::Max => Op::Gt,
-        }
-    }
 }
 
 /// How far back the alerting rules look for the latest long extremes
@@ -245,19 +237,11 @@ impl RecordedExtreme {
         }
         if self.now {
             // The long extremes recorded over the lookback, and the raw
-            // tail; settled: those long extremes alone, never the tail
-            // alone.
+            // tail.
             let long = Expr::call(
                 e.function(),
                 [Expr::metric(&self.long().name(), &s.sel).over(RECORDED_LOOKBACK)],
             );
-            if self.settled {
-                return long
-                    .clone()
-                    .bin(e.beyond(), recent)
-                    .bin(Op::Or, long)
-                    .paren();
-            }
             return either(e, long, recent);
         }
         let summaries = || Expr::metric(&summary_metric(&self.metric, e), &s.sel);
@@ -275,14 +259,25 @@ impl RecordedExtreme {
     }
 }
 
-/// The more extreme of `a` and `b`, or either alone when the other has no
-/// value for a series.
+/// The label that keeps [`either`]'s two operands apart until they are
+/// aggregated.
+const OPERAND_LABEL: &str = "vigie_operand";
+
+/// The more extreme of `a` and `b` for each series, or either alone when
+/// the other has no value for it: `min without(vigie_operand)
+/// (label_replace(a, "vigie_operand", "a", "", "") or b)`, which reads each
+/// operand once (`a < b or b or a` read both twice, and PromQL reads every
+/// operand it is given: the raw tail is most of what the rules read).
 fn either(e: Extreme, a: Expr, b: Expr) -> Expr {
-    a.clone()
-        .bin(e.beyond(), b.clone())
-        .bin(Op::Or, b)
-        .bin(Op::Or, a)
-        .paren()
+    let agg = match e {
+        Extreme::Min => Agg::Min,
+        Extreme::Max => Agg::Max,
+    };
+    Expr::agg_without(
+        agg,
+        &[OPERAND_LABEL],
+        a.with_label(OPERAND_LABEL, "a").bin(Op::Or, b),
+    )
 }
 
 /// The name of the recorded lows (highs) of `metric` over
@@ -371,7 +366,19 @@ pub fn extreme_over_settled(s: &Scope, metric: &str, e: Extreme, range: u64) -> 
     if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
         return extreme_over(s, metric, e, range, 0);
     }
-    Expr::metric(&long_metric(metric, e, range, true, true), &s.sel)
+    // The value now where the settled long extreme was recorded lately:
+    // equal to the long extreme whenever that exists, so the value now is
+    // this one's (never the raw tail alone).
+    let settled = Expr::call(
+        e.function(),
+        [
+            Expr::metric(&long_metric(metric, e, range, true, false), &s.sel)
+                .over(RECORDED_LOOKBACK),
+        ],
+    );
+    extreme_over(s, metric, e, range, 0)
+        .bin(Op::And, settled)
+        .paren()
 }
 
 /// Available bytes at their lowest over the last day: what is left once
@@ -807,29 +814,23 @@ mod tests {
         );
         assert_eq!(
             extreme_over_settled(&rec, FS_AVAIL, Extreme::Max, 93600).as_str(),
-            "vigie_filesystem_avail_bytes:max_over_time_26h_settled_now{job=\"vigie\"}"
+            "(vigie_filesystem_avail_bytes:max_over_time_26h_now{job=\"vigie\"} \
+             and max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h_settled{job=\"vigie\"}[15m]))"
         );
-        // The values now: the long extremes and the raw tail; settled, the
-        // settled long extreme must be there.
-        let now = |settled| RecordedExtreme {
+        // The value now: the long extremes and the raw tail, each read
+        // once.
+        let now = RecordedExtreme {
             metric: FS_AVAIL.into(),
             e: Extreme::Max,
             range: 93600,
-            settled,
+            settled: false,
             now: true,
         };
         assert_eq!(
-            now(false).expr(&rec).as_str(),
-            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m]) \
-             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
-             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
-             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m]))"
-        );
-        assert_eq!(
-            now(true).expr(&rec).as_str(),
-            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h_settled{job=\"vigie\"}[15m]) \
-             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
-             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h_settled{job=\"vigie\"}[15m]))"
+            now.expr(&rec).as_str(),
+            "max without(vigie_operand) (label_replace(max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m]), \
+             \"vigie_operand\", \"a\", \"\", \"\") \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]))"
         );
         assert_eq!(
             extreme_over(&rec, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0),
@@ -846,10 +847,9 @@ mod tests {
         };
         assert_eq!(
             long.expr(&rec).as_str(),
-            "((max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h]) \
-             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
-             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]) \
-             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h])) \
+            "(max without(vigie_operand) (label_replace(max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h]), \
+             \"vigie_operand\", \"a\", \"\", \"\") \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m])) \
              and last_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[13h] offset 13h))"
         );
         // Every recorded read parses, and names only records of the

@@ -422,7 +422,10 @@ pub(super) fn summaries_test(t: &Thresholds, groups: &[Group]) -> Option<TestGro
                 eval_time: prom_duration(range / 2 - 6 * STEP),
                 exp_samples: vec![],
             });
-            let now = series_name(&signals::long_metric(metric, e, range, true, true), &labels);
+            let now = series_name(
+                &signals::long_metric(metric, e, range, false, true),
+                &labels,
+            );
             for (when, exp) in [
                 (range / 2 - 6 * STEP, vec![]),
                 (off_at + range - 6 * STEP, vec![sample(&now, off)]),
