@@ -50,7 +50,8 @@ def needs(rules_files):
                 need = secs(rng) + (secs(off) if off else 0)
                 back[name] = max(back.get(name, 0), need)
             if "record" in r and g.get("interval"):
-                m = re.match(r"[\s(]*(min|max)_over_time\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)", r["expr"])
+                # The first range function names what it records from.
+                m = re.search(r"\b(min|max)_over_time\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)", r["expr"])
                 if m:
                     recorded[r["record"]] = (m.group(2), m.group(1), parse_duration(g["interval"]))
     # A record of a record (a long extreme read from the summaries) stands
