@@ -288,10 +288,16 @@ def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
         firing = json.loads(http_get(base + "/api/v1/query?query=" + urllib.parse.quote(
             'count by(alertname) (ALERTS{alertstate="firing"})')))["data"]["result"]
         firing = {r["metric"]["alertname"]: int(float(r["value"][1])) for r in firing}
+        # Each rule's own last evaluation time, the slowest first: where the
+        # time goes (read before the query API adds its load).
+        per_rule = sorted(
+            ((r["evaluationTime"], g["name"], r["name"]) for g in info_now(base) for r in g["rules"]),
+            reverse=True)
         samples, timed = samples_per_group(base, slow)
         for g in slow:
             durations.setdefault(g, []).extend(timed[g])
-        return durations, head, rss, cpu_share, samples, firing, {g["name"]: g["interval"] for g in info}
+        return (durations, head, rss, cpu_share, samples, firing, {g["name"]: g["interval"] for g in info},
+                per_rule)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -300,6 +306,10 @@ def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
             proc.kill()
             proc.wait()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def info_now(base):
+    return json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
 
 
 def samples_per_group(base, timed_groups=()):
@@ -350,6 +360,8 @@ def main():
     ap.add_argument("--gen", action="append", default=[], metavar="LABEL=VIGIE",
                     help="generate the rules with this vigie binary, shown as LABEL (repeat to compare; "
                          "configurations are interleaved)")
+    ap.add_argument("--slowest-rules", type=int, default=12, metavar="N",
+                    help="print the N rules slowest at their last evaluation, per configuration")
     args = ap.parse_args()
     hosts = [int(h) for h in args.hosts.split(",")]
     # A SIGTERM cleans up like Ctrl-C (processes, temporary files).
@@ -434,7 +446,7 @@ def main():
             for label, rules in variants:
                 t0 = time.time()
                 load0 = loadavg()
-                durations, head, rss, cpu, samples, firing, intervals = run_prometheus(
+                durations, head, rss, cpu, samples, firing, intervals, per_rule = run_prometheus(
                     work, n, ports, rules, args.interval, args.evals, history)
                 # Groups run concurrently; their sum is the rules' time per
                 # interval, a group with a longer interval counting for its
@@ -444,6 +456,11 @@ def main():
                            for g, v in durations.items() if g not in fast)
                 total = [slow + sum(v[i] for v in fast.values()) for i in range(args.evals)]
                 rows.append((n, label, durations, total, head, rss, cpu, samples, firing, f"{load0} / {loadavg()}"))
+                slowest = per_rule[:args.slowest_rules]
+                print(f"fleet.py: {n} hosts, {label}: slowest rules at their last evaluation (ms): "
+                      + "; ".join(f"{g}/{r} {1000 * t:.0f}" for t, g, r in slowest)
+                      + f"; all {len(per_rule)} rules {1000 * sum(t for t, _, _ in per_rule):.0f}",
+                      file=sys.stderr, flush=True)
                 # Each configuration as it ends, for a run cut short.
                 print(f"fleet.py: {n} hosts, {label}: {time.time() - t0:.0f} s; rules per interval "
                       f"{fmt_ms(total)} ms; samples {sum(samples.values())}; load {rows[-1][-1]}; groups "

@@ -2,6 +2,9 @@
 range (and the series their recording groups would have written), for
 every simulated host, written as OpenMetrics one UTC day per file and
 turned into TSDB blocks by `promtool tsdb create-blocks-from openmetrics`.
+Records of records (the long extremes the summary group records from its
+own 15-minute summaries) are written like the records of the scraped
+metric at the end of the chain.
 
 Only the series a rule reads over a range need history (an instant
 selector reads the last 5 minutes, which the live scrapes give): how far
@@ -47,9 +50,18 @@ def needs(rules_files):
                 need = secs(rng) + (secs(off) if off else 0)
                 back[name] = max(back.get(name, 0), need)
             if "record" in r and g.get("interval"):
-                m = re.match(r"\s*(min|max)_over_time\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)", r["expr"])
+                # The first range function names what it records from.
+                m = re.search(r"\b(min|max)_over_time\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)", r["expr"])
                 if m:
                     recorded[r["record"]] = (m.group(2), m.group(1), parse_duration(g["interval"]))
+    # A record of a record (a long extreme read from the summaries) stands
+    # for the scraped metric at the end of the chain.
+    for rec, (src, fn, step) in list(recorded.items()):
+        seen = {rec}
+        while src in recorded and src not in seen:
+            seen.add(src)
+            src = recorded[src][0]
+        recorded[rec] = (src, fn, step)
     return back, recorded
 
 
@@ -81,7 +93,8 @@ def build(work, exposition, hosts, rules_files, end, interval, margin=3600):
             kind = "gauge" if name.endswith("_bytes") else "const"
             series.append((name, lab, value, end - back[name] - margin, interval, kind))
         for rec, (src, fn, step) in recorded.items():
-            for name, labels, value in exposition:
+            scraped = [("up", "", 1.0)] if src == "up" else exposition
+            for name, labels, value in scraped:
                 if name != src:
                     continue
                 lab = {**parse_labels(labels), **own}

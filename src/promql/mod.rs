@@ -8,6 +8,7 @@
 //! label lists as `on(a, b)`, aggregations as `max by(a) (e)`), so the
 //! generated files stay stable; grouping is explicit ([`Expr::paren`]).
 
+pub mod records;
 pub mod signals;
 
 use std::collections::BTreeMap;
@@ -421,11 +422,13 @@ pub enum Reads {
     /// Every raw sample of the window: `vigie check`, the dashboards.
     #[default]
     Raw,
-    /// The lows and highs recorded every [`signals::SUMMARY_STEP`] by the
-    /// rules' summary group, and the raw samples of the last
-    /// [`signals::SUMMARY_RANGE`]: the alerting rules, which would
-    /// otherwise read every sample of every window at each evaluation
-    /// (see [`signals::extreme_over`]).
+    /// Through records: the value now, recorded at each evaluation at the
+    /// head of the alerts' group from the long extremes the summary group
+    /// records every [`signals::SUMMARY_STEP`] and the raw samples of the
+    /// last [`signals::SUMMARY_RANGE`]; the long extremes alone for a
+    /// window that ends in the past. For the alerting rules, which would
+    /// otherwise read every sample of every window, often several times,
+    /// at each evaluation (see [`signals::extreme_over`]).
     Recorded,
 }
 
@@ -634,14 +637,16 @@ impl Expr {
             .reduce(|a, b| Expr(format!("{}\nor\n{}", a.0, b.0)))
     }
 
-    /// `label_replace(self, "label", "value", "", "")`: sets a constant label.
+    /// `label_replace(self, "label", "value", "", "")`: sets a constant
+    /// label (a `$` in `value` written `$$`, which `label_replace` would
+    /// otherwise read as a capture group).
     pub fn with_label(self, label: &str, value: &str) -> Expr {
         Expr::call(
             "label_replace",
             [
                 self,
                 Expr::string(label),
-                Expr::string(value),
+                Expr::string(&value.replace('$', "$$")),
                 Expr::string(""),
                 Expr::string(""),
             ],

@@ -2,7 +2,11 @@
 //! metrics they read. The alert rules, their promtool tests and both
 //! dashboards call these same functions, so a formula is written once.
 
-use super::{Agg, Expr, Matcher, Op, Reads, Scope};
+pub use super::records::{
+    Extreme, RECORDED_LOOKBACK, RecordedExtreme, SUMMARY_RANGE, SUMMARY_STEP, extreme_over,
+    extreme_over_settled, long_metric, recorded_read, summary_metric,
+};
+use super::{Agg, Expr, Matcher, Op, Scope};
 
 /// The metrics the generated rules and dashboards read.
 pub mod metric {
@@ -109,128 +113,6 @@ pub fn inodes_free_percent(s: &Scope) -> Expr {
     percent(s.metric(FS_FILES_FREE), s.metric(FS_FILES))
 }
 
-/// Seconds between two evaluations of the summary group, which records the
-/// lows and highs the alerting rules read over long windows: 156 points
-/// per 26 hours instead of 6,240 samples at a 15 s scrape interval.
-pub const SUMMARY_STEP: u64 = 600;
-
-/// The range each summary reads: its step and 5 minutes more, so that a
-/// late evaluation or a short Prometheus restart leaves no sample unread
-/// between two summaries.
-pub const SUMMARY_RANGE: u64 = 900;
-
-/// The lowest or the highest value over a range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Extreme {
-    Min,
-    Max,
-}
-
-impl Extreme {
-    fn function(self) -> &'static str {
-        match self {
-            Extreme::Min => "min_over_time",
-            Extreme::Max => "max_over_time",
-        }
-    }
-
-    /// The comparison that keeps the more extreme of two values.
-    fn beyond(self) -> Op {
-        match self {
-            Extreme::Min => Op::Lt,
-            Extreme::Max => Op::Gt,
-        }
-    }
-}
-
-/// The name of the recorded lows (highs) of `metric`:
-/// `vigie_filesystem_avail_bytes:min_over_time_15m`.
-pub fn summary_metric(metric: &str, e: Extreme) -> String {
-    format!(
-        "{metric}:{}_{}",
-        e.function(),
-        crate::units::prom_duration(SUMMARY_RANGE)
-    )
-}
-
-/// The metric and extreme a summary's name records, for a name written by
-/// [`summary_metric`].
-pub fn summary_source(name: &str) -> Option<(&str, Extreme)> {
-    let (metric, _) = name.split_once(':')?;
-    [Extreme::Min, Extreme::Max]
-        .into_iter()
-        .find(|e| summary_metric(metric, *e) == name)
-        .map(|e| (metric, e))
-}
-
-/// The summaries `text` (expressions already written out) reads, by name.
-pub fn summaries_read(text: &str) -> std::collections::BTreeSet<(String, Extreme)> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-        .filter_map(summary_source)
-        .map(|(m, e)| (m.to_string(), e))
-        .collect()
-}
-
-/// The expression of the summary rule [`summary_metric`] names: the raw
-/// lowest (highest) over [`SUMMARY_RANGE`].
-pub fn summary(s: &Scope, metric: &str, e: Extreme) -> Expr {
-    Expr::call(e.function(), [s.metric(metric).over(SUMMARY_RANGE)])
-}
-
-/// `metric`'s lowest (`Min`) or highest (`Max`) value over `range`
-/// seconds ending `offset` seconds ago.
-///
-/// With [`Reads::Raw`], every raw sample of the range. With
-/// [`Reads::Recorded`], the more extreme of the recorded summaries over the
-/// range (each covers the [`SUMMARY_RANGE`] before it) and of the raw
-/// samples of the last [`SUMMARY_RANGE`] (those no summary has covered yet:
-/// a sudden fill is not delayed), either alone when the other has none
-/// (a new series, a gap). That covers the same range extended by 5 to 15
-/// minutes at its old end, never less, so a low or high leaves the window
-/// 5 to 15 minutes later and none is ever missed. Ranges no longer than
-/// [`SUMMARY_RANGE`] are read raw either way.
-pub fn extreme_over(s: &Scope, metric: &str, e: Extreme, range: u64, offset: u64) -> Expr {
-    let shifted = |x: Expr| if offset > 0 { x.offset(offset) } else { x };
-    let raw = |r: u64| Expr::call(e.function(), [shifted(s.metric(metric).over(r))]);
-    if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
-        return raw(range);
-    }
-    let recorded = Expr::call(
-        e.function(),
-        [shifted(
-            Expr::metric(&summary_metric(metric, e), &s.sel).over(range),
-        )],
-    );
-    let recent = raw(SUMMARY_RANGE);
-    recorded
-        .clone()
-        .bin(e.beyond(), recent.clone())
-        .bin(Op::Or, recent)
-        .bin(Op::Or, recorded)
-        .paren()
-}
-
-/// [`extreme_over`] (offset 0) that gives nothing while the summaries are
-/// younger than half the range (the first hours after the rules are
-/// loaded, when they cover only part of it), for a value that a partial
-/// range would make worse than it is. The summaries' age is read from the
-/// older half of the range (any summary there), so a Prometheus outage
-/// shorter than half the range does not silence it later.
-pub fn extreme_over_settled(s: &Scope, metric: &str, e: Extreme, range: u64) -> Expr {
-    let v = extreme_over(s, metric, e, range, 0);
-    if s.reads == Reads::Raw || range <= SUMMARY_RANGE {
-        return v;
-    }
-    let half = range / 2;
-    let settled = Expr::call(
-        "last_over_time",
-        [Expr::metric(&summary_metric(metric, e), &s.sel)
-            .over(range - half)
-            .offset(half)],
-    );
-    v.bin(Op::And, settled).paren()
-}
-
 /// Available bytes at their lowest over the last day: what is left once
 /// the nightly churn (a backup written then deleted) has passed through.
 pub fn daily_low(s: &Scope) -> Expr {
@@ -330,12 +212,9 @@ pub const PATH_KEY: &[&str] = &["instance", "path", "role"];
 /// directory on a worker node watched like the control plane) gives
 /// nothing.
 pub fn path_unresolved(s: &Scope) -> Expr {
-    let existed = Expr::call(
-        "max_over_time",
-        [s.metric(PATH_EXISTS).over(s.windows.missing_secs)],
-    )
-    .bin(Op::Eq, n(1.0))
-    .paren();
+    let existed = extreme_over(s, PATH_EXISTS, Extreme::Max, s.windows.missing_secs, 0)
+        .bin(Op::Eq, n(1.0))
+        .paren();
     let gone = not(s.metric(PATH_EXISTS))
         .paren()
         .on(Op::And, PATH_KEY, existed);
@@ -563,7 +442,7 @@ pub fn target_down(s: &Scope) -> Expr {
 /// A target scraped within the missing window that is gone from `up`
 /// (dropped from service discovery), with the labels it was scraped with.
 pub fn target_missing(s: &Scope) -> Expr {
-    Expr::call("max_over_time", [s.metric(UP).over(s.windows.missing_secs)]).on(
+    extreme_over(s, UP, Extreme::Max, s.windows.missing_secs, 0).on(
         Op::Unless,
         &["instance"],
         s.metric(UP),
@@ -625,7 +504,7 @@ pub fn graph_rate(s: &Scope, metric: &str) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::promql::{FreeFloor, Selector, Windows};
+    use crate::promql::{FreeFloor, Reads, Selector, Windows};
 
     fn scope(reads: Reads) -> Scope {
         Scope {
@@ -646,10 +525,11 @@ mod tests {
     }
 
     /// Raw reads are the plain range functions (what `vigie check` and the
-    /// dashboards evaluate); recorded reads of a long range go through the
-    /// summary and the raw tail, and short ranges stay raw.
+    /// dashboards evaluate); recorded reads of a long range read the
+    /// latest long extreme and the raw tail (an offset one the record
+    /// alone), and short ranges stay raw.
     #[test]
-    fn long_windows_read_raw_or_through_the_summaries() {
+    fn long_windows_read_raw_or_through_the_records() {
         let raw = scope(Reads::Raw);
         let rec = scope(Reads::Recorded);
         assert_eq!(
@@ -658,46 +538,117 @@ mod tests {
         );
         assert_eq!(
             extreme_over(&rec, FS_AVAIL, Extreme::Max, 93600, 259200).as_str(),
-            "(max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h] offset 3d) \
-             > max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m] offset 3d) \
-             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m] offset 3d) \
-             or max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h] offset 3d))"
+            "max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m] offset 3d)"
+        );
+        assert_eq!(
+            extreme_over(&rec, FS_AVAIL, Extreme::Min, 93600, 0).as_str(),
+            "vigie_filesystem_avail_bytes:min_over_time_26h_now{job=\"vigie\"}"
+        );
+        assert_eq!(
+            extreme_over_settled(&rec, FS_AVAIL, Extreme::Max, 93600).as_str(),
+            "(vigie_filesystem_avail_bytes:max_over_time_26h_now{job=\"vigie\"} \
+             and max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h_settled{job=\"vigie\"}[15m]))"
+        );
+        // The value now: the long extremes and the raw tail, each read
+        // once.
+        let now = RecordedExtreme {
+            metric: FS_AVAIL.into(),
+            e: Extreme::Max,
+            range: 93600,
+            settled: false,
+            now: true,
+        };
+        assert_eq!(
+            now.expr(&rec).as_str(),
+            "max without(vigie_operand) (label_replace(max_over_time(vigie_filesystem_avail_bytes:max_over_time_26h{job=\"vigie\"}[15m]), \
+             \"vigie_operand\", \"a\", \"\", \"\") \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m]))"
         );
         assert_eq!(
             extreme_over(&rec, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0),
             extreme_over(&raw, FS_AVAIL, Extreme::Min, SUMMARY_RANGE, 0)
         );
-        // Every recorded read parses, and names only summaries it can
-        // record.
+        // The long extreme's own record reads the summaries and the raw
+        // tail; the settled one also the summaries' age.
+        let long = RecordedExtreme {
+            metric: FS_AVAIL.into(),
+            e: Extreme::Max,
+            range: 93600,
+            settled: true,
+            now: false,
+        };
+        assert_eq!(
+            long.expr(&rec).as_str(),
+            "(max without(vigie_operand) (label_replace(max_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[26h]), \
+             \"vigie_operand\", \"a\", \"\", \"\") \
+             or max_over_time(vigie_filesystem_avail_bytes{job=\"vigie\"}[15m])) \
+             and last_over_time(vigie_filesystem_avail_bytes:max_over_time_15m{job=\"vigie\"}[13h] offset 13h))"
+        );
+        // Every recorded read parses, and names only records of the
+        // metrics it reads.
         for e in [
             days_until_full(&rec),
             free_percent_low(&rec),
             counter_growing(&rec, SMART_PENDING),
+            target_missing(&rec),
+            path_unresolved(&rec),
         ] {
             crate::promql::parse_promql(e.as_str()).unwrap();
-            for (m, _) in summaries_read(e.as_str()) {
-                assert!(m == FS_AVAIL || m == SMART_PENDING, "{m}");
+            let read = recorded_read(e.as_str());
+            assert!(!read.is_empty(), "{e}");
+            for r in read {
+                assert!(
+                    [FS_AVAIL, SMART_PENDING, UP, PATH_EXISTS].contains(&r.metric.as_str()),
+                    "{r:?}"
+                );
+                assert!(
+                    !r.is_summary(),
+                    "alerts read summaries only through records"
+                );
             }
         }
     }
 
     #[test]
-    fn summary_names_round_trip() {
+    fn record_names_round_trip() {
         for e in [Extreme::Min, Extreme::Max] {
-            let name = summary_metric(SMART_REALLOCATED, e);
-            assert_eq!(summary_source(&name), Some((SMART_REALLOCATED, e)));
+            for (range, settled, now) in [
+                (SUMMARY_RANGE, false, false),
+                (604800, false, false),
+                (604800, false, true),
+                (93600, true, false),
+                (93600, true, true),
+            ] {
+                let r = RecordedExtreme {
+                    metric: SMART_REALLOCATED.into(),
+                    e,
+                    range,
+                    settled,
+                    now,
+                };
+                assert_eq!(RecordedExtreme::parse(&r.name()), Some(r));
+            }
         }
         assert_eq!(
             summary_metric(FS_AVAIL, Extreme::Min),
             "vigie_filesystem_avail_bytes:min_over_time_15m"
+        );
+        assert_eq!(
+            long_metric(FS_AVAIL, Extreme::Max, 93600, true, false),
+            "vigie_filesystem_avail_bytes:max_over_time_26h_settled"
         );
         for not in [
             "vigie:threshold:x:warning",
             "host:7361",
             FS_AVAIL,
             "a:max_over_time_5m",
+            "a:max_over_time_15m_settled",
+            "a:max_over_time_15m_now",
+            "a:max_over_time_1d_now_settled",
+            "a:max_over_time_1d2h",
+            "a:max_over_time_x",
         ] {
-            assert_eq!(summary_source(not), None, "{not}");
+            assert_eq!(RecordedExtreme::parse(not), None, "{not}");
         }
     }
 }

@@ -266,14 +266,37 @@ pub(crate) fn vmalert(
 }
 
 /// The alerts of a generated rule file: (name, expr).
+/// Each alert's expression, with the values now it reads (recorded at the
+/// head of its group at each evaluation, `..._now`) written out as their
+/// recording expressions: a query sees what the alert sees, with no ruler
+/// running.
 fn alert_exprs(rules: &Path) -> Vec<(String, String)> {
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(rules).unwrap()).unwrap();
-    v["groups"]
+    let rules: Vec<&Value> = v["groups"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|g| g["rules"].as_array().unwrap().iter())
-        .filter_map(|r| Some((r["alert"].as_str()?.into(), r["expr"].as_str()?.into())))
+        .collect();
+    let now: Vec<(&str, &str)> = rules
+        .iter()
+        .filter_map(|r| Some((r["record"].as_str()?, r["expr"].as_str()?)))
+        .filter(|(name, _)| name.ends_with("_now"))
+        .collect();
+    rules
+        .iter()
+        .filter_map(|r| Some((r["alert"].as_str()?, r["expr"].as_str()?)))
+        .map(|(alert, expr)| {
+            let mut expr = expr.to_string();
+            for (name, value) in &now {
+                // NAME{selector} -> (value)
+                while let Some(at) = expr.find(&format!("{name}{{")) {
+                    let end = at + expr[at..].find('}').unwrap() + 1;
+                    expr.replace_range(at..end, &format!("({value})"));
+                }
+            }
+            (alert.to_string(), expr)
+        })
         .collect()
 }
 
@@ -363,8 +386,8 @@ fn import(vm: SocketAddr, body: &str) {
 
 /// The fill forecast (a lowest value over a day, divided by the fall of
 /// the day's highest value between two windows, one `offset` 3 days back,
-/// each read through the summaries the rules record and the raw last 15
-/// minutes) gives on VictoriaMetrics the exact days a steady fall leaves,
+/// each read through the long extremes the rules record from their
+/// summaries, and the raw last 15 minutes) gives on VictoriaMetrics the exact days a steady fall leaves,
 /// and `absent` the labels Prometheus gives it.
 #[test]
 fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
@@ -393,19 +416,39 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
              vigie_filesystem_size_bytes{{{labels}}} 10000000000 {t}\n"
         ));
     }
-    // The summaries the rules' summary group would have recorded every 10
-    // minutes (the rules read the long windows through them): the lowest
-    // and highest of the samples in the 15 minutes before, (r - 15m, r].
+    // What the rules' summary group would have recorded every 10 minutes
+    // (the alerts read the long windows through it): the lowest and
+    // highest of the samples in the 15 minutes before, (r - 15m, r]; then
+    // from those, the day's (26 h) lowest and highest, each with the raw
+    // last 15 minutes, and the high again once a summary is older than
+    // half the day.
     let start = now - steps * 300;
     let avail_at = |t: u64| 5_000_000_000 - (t - start) / 300 * 1_000_000;
-    for r in (start + 900..=now).step_by(600) {
+    let day = 26 * 3600;
+    let first = start + 900;
+    for r in (first..=now).step_by(600) {
         let t = r * 1000;
+        // The summaries in (r - 26h, r]: the oldest one's high is the
+        // highest (free space only falls), the newest one's low the
+        // lowest (the raw tail's, the sample at r).
+        let oldest = (first..=r).step_by(600).find(|q| *q + day > r).unwrap();
+        let settled = oldest + day / 2 <= r;
         body.push_str(&format!(
             "vigie_filesystem_avail_bytes:min_over_time_15m{{{labels}}} {} {t}\n\
-             vigie_filesystem_avail_bytes:max_over_time_15m{{{labels}}} {} {t}\n",
+             vigie_filesystem_avail_bytes:max_over_time_15m{{{labels}}} {} {t}\n\
+             vigie_filesystem_avail_bytes:min_over_time_26h{{{labels}}} {} {t}\n\
+             vigie_filesystem_avail_bytes:max_over_time_26h{{{labels}}} {} {t}\n",
             avail_at(r),
-            avail_at(r - 600)
+            avail_at(r - 600),
+            avail_at(r),
+            avail_at(oldest - 600),
         ));
+        if settled {
+            body.push_str(&format!(
+                "vigie_filesystem_avail_bytes:max_over_time_26h_settled{{{labels}}} {} {t}\n",
+                avail_at(oldest - 600),
+            ));
+        }
     }
     import(vm, &body);
     let (_, expr) = alert_exprs(&repo("rules/vigie-rules.yaml"))

@@ -302,35 +302,45 @@ pub(super) fn readonly_restart_test(t: &Thresholds, groups: &[Group]) -> Option<
     })
 }
 
-/// Every summary the rules record ([`crate::generate::rules::summary_group`]),
-/// against its raw series: a steady series with one sample far off (down
-/// for a low, up for a high). The recorded series holds it once a
-/// summary covers it; the long-window reading the alerts use
-/// ([`signals::extreme_over`] with [`Reads::Recorded`]) gives the same
-/// value as the raw one while the sample is inside the window (at once,
-/// before any summary covers it, through the raw tail alone; later
-/// through the summaries alone), and the steady value again once it is
-/// out, with the raw reading written beside it as the reference; a high
-/// read settled ([`signals::extreme_over_settled`], the forecast's) gives
+/// Every record of the summary group
+/// ([`crate::generate::rules::summary_group`]), against the raw series: a
+/// steady series with one sample far off (down for a low, up for a high).
+/// Each summary and each long extreme holds it once an evaluation covers
+/// it; the long-window reading the alerts use ([`signals::extreme_over`]
+/// with [`Reads::Recorded`]: the value now that the alerts' group records
+/// at its head) gives the same value as the raw one, with the raw reading
+/// written beside it as the reference: while the sample is inside the
+/// window (at the first evaluation after it, and later through the long
+/// extreme alone), read an hour back (the long extreme alone), and the
+/// steady value once it is out. These times are away from the window's old end, where the
+/// recorded reading covers 5 to 40 minutes more than the raw one (never
+/// less): there the two may differ. A settled long extreme (the
+/// forecast's high of today, [`signals::extreme_over_settled`]) gives
 /// nothing while the summaries are younger than half the window. Sampled
 /// every 5 minutes and evaluated every 10 (the long tests' file), so a
-/// sample half-way between two summaries exists; over the day window and
-/// an hour.
+/// sample half-way between two summaries exists; over each metric's
+/// longest window and an hour.
 pub(super) fn summaries_test(t: &Thresholds, groups: &[Group]) -> Option<TestGroup> {
     const STEP: u64 = 300;
+    const BACK: u64 = 3600;
     let group = groups
         .iter()
         .find(|g| g.name == crate::generate::rules::SUMMARY_GROUP)?;
-    // The day window, or 4 hours when the file sets it shorter: room for
-    // the test's times (any range reads through the summaries alike).
-    let range = t.windows.day_secs.max(4 * 3600);
+    let records: Vec<signals::RecordedExtreme> = group
+        .rules
+        .iter()
+        .filter_map(|r| {
+            r.record
+                .as_deref()
+                .and_then(signals::RecordedExtreme::parse)
+        })
+        .collect();
     let off_at = 2 * 3600;
     // The far-off samples, each between two evaluations.
     let at = |e: Extreme| match e {
         Extreme::Min => off_at + STEP,
         Extreme::Max => off_at + 3 * STEP,
     };
-    let end = off_at + range + 3600;
     let mut labels = t.selector.example_labels();
     labels.insert("instance".into(), INSTANCE.into());
     let result = series_name("", &labels);
@@ -345,92 +355,119 @@ pub(super) fn summaries_test(t: &Thresholds, groups: &[Group]) -> Option<TestGro
         reads: Reads::Recorded,
         ..raw_scope.clone()
     };
+    let sample = |labels: &str, value: f64| ExpSample {
+        labels: labels.to_string(),
+        value,
+    };
+    let levels = |e: Extreme| match e {
+        Extreme::Min => (1000.0, 10.0),
+        Extreme::Max => (1000.0, 5000.0),
+    };
     let mut input_series = Vec::new();
-    let mut promql_expr_test = Vec::new();
-    for r in &group.rules {
-        let Some((metric, e)) = r.record.as_deref().and_then(signals::summary_source) else {
-            continue;
-        };
-        let (steady, off) = match e {
-            Extreme::Min => (1000.0, 10.0),
-            Extreme::Max => (1000.0, 5000.0),
-        };
-        // One series per metric: its low, then its high, each only when
-        // that summary is recorded.
-        if !input_series
+    let metrics: std::collections::BTreeSet<&str> =
+        records.iter().map(|r| r.metric.as_str()).collect();
+    for metric in metrics {
+        // Its low, then its high, each only when that summary is
+        // recorded; over its longest window.
+        let summarised = |x: Extreme| records.iter().any(|r| r.metric == metric && r.e == x);
+        let span = records
             .iter()
-            .any(|s: &InputSeries| s.series == series_name(metric, &labels))
-        {
-            let summarised = |x: Extreme| {
-                group.rules.iter().any(|r| {
-                    r.record.as_deref().and_then(signals::summary_source) == Some((metric, x))
-                })
-            };
-            let values: Vec<String> = (0..=end / STEP)
-                .map(|i| {
-                    let now = i * STEP;
-                    if now == at(Extreme::Min) && summarised(Extreme::Min) {
-                        "10".to_string()
-                    } else if now == at(Extreme::Max) && summarised(Extreme::Max) {
-                        "5000".to_string()
-                    } else {
-                        format!("{steady}")
-                    }
-                })
-                .collect();
-            input_series.push(InputSeries {
-                series: series_name(metric, &labels),
-                values: values.join(" "),
-            });
-        }
-        let sample = |labels: &str, value: f64| ExpSample {
-            labels: labels.to_string(),
-            value,
-        };
-        // The summary itself, once one covers the sample.
-        promql_expr_test.push(ExprTest {
-            expr: Expr::metric(&signals::summary_metric(metric, e), &sel).into_string(),
-            eval_time: prom_duration(off_at + 4 * STEP),
-            exp_samples: vec![sample(
-                &series_name(&signals::summary_metric(metric, e), &labels),
-                off,
-            )],
+            .filter(|r| r.metric == metric)
+            .map(|r| r.range)
+            .max()
+            .unwrap_or(SUMMARY_RANGE);
+        let end = off_at + span + 3600;
+        let values: Vec<String> = (0..=end / STEP)
+            .map(|i| {
+                let now = i * STEP;
+                if now == at(Extreme::Min) && summarised(Extreme::Min) {
+                    "10".to_string()
+                } else if now == at(Extreme::Max) && summarised(Extreme::Max) {
+                    "5000".to_string()
+                } else {
+                    "1000".to_string()
+                }
+            })
+            .collect();
+        input_series.push(InputSeries {
+            series: series_name(metric, &labels),
+            values: values.join(" "),
         });
-        // The long window read both ways: at the sample (the raw tail
-        // alone), well after it (the summaries alone), and once it is out.
-        for (when, v) in [
-            (at(e), off),
-            (off_at + SUMMARY_RANGE + 6 * STEP, off),
-            (off_at + range - 6 * STEP, off),
-            (off_at + range + 8 * STEP, steady),
-        ] {
-            for scope in [&rec_scope, &raw_scope] {
-                promql_expr_test.push(ExprTest {
-                    expr: signals::extreme_over(scope, metric, e, range, 0).into_string(),
-                    eval_time: prom_duration(when),
-                    exp_samples: vec![sample(&result, v)],
-                });
-            }
+    }
+    let mut promql_expr_test = Vec::new();
+    for r in &records {
+        let (steady, off) = levels(r.e);
+        let (metric, e, range) = (r.metric.as_str(), r.e, r.range);
+        // The record itself, once one covers the sample (a settled one
+        // late in its window).
+        let when = if r.settled {
+            off_at + range - 6 * STEP
+        } else {
+            off_at + 4 * STEP
+        };
+        promql_expr_test.push(ExprTest {
+            expr: Expr::metric(&r.name(), &sel).into_string(),
+            eval_time: prom_duration(when),
+            exp_samples: vec![sample(&series_name(&r.name(), &labels), off)],
+        });
+        if r.is_summary() {
+            continue;
         }
-        // The settled reading (the forecast's high of today): nothing
-        // while the summaries are younger than half the window, where the
-        // raw reading already gives a value, then the same value.
-        if e == Extreme::Max {
+        if r.settled {
+            // Nothing while the summaries are younger than half the
+            // window, where the raw reading already gives a value; then
+            // the same value.
             promql_expr_test.push(ExprTest {
-                expr: signals::extreme_over_settled(&rec_scope, metric, e, range).into_string(),
+                expr: Expr::metric(&r.name(), &sel).into_string(),
                 eval_time: prom_duration(range / 2 - 6 * STEP),
                 exp_samples: vec![],
             });
-            promql_expr_test.push(ExprTest {
-                expr: signals::extreme_over_settled(&rec_scope, metric, e, range).into_string(),
-                eval_time: prom_duration(off_at + range - 6 * STEP),
-                exp_samples: vec![sample(&result, off)],
-            });
+            let now = series_name(
+                &signals::long_metric(metric, e, range, false, true),
+                &labels,
+            );
+            for (when, exp) in [
+                (range / 2 - 6 * STEP, vec![]),
+                (off_at + range - 6 * STEP, vec![sample(&now, off)]),
+            ] {
+                promql_expr_test.push(ExprTest {
+                    expr: signals::extreme_over_settled(&rec_scope, metric, e, range).into_string(),
+                    eval_time: prom_duration(when),
+                    exp_samples: exp,
+                });
+            }
+            continue;
+        }
+        // The long window read both ways: at the first evaluation after
+        // the sample (the raw tail covers it), well after it (the long
+        // extreme alone), read an hour back, and once it is out.
+        for (when, offset, v) in [
+            (at(e) + STEP, 0, off),
+            (off_at + SUMMARY_RANGE + 6 * STEP, 0, off),
+            (off_at + 4 * STEP + BACK, BACK, off),
+            (off_at + range - 6 * STEP, 0, off),
+            (off_at + range + 10 * STEP, 0, steady),
+        ] {
+            // The value now is a recorded series, read with its name.
+            let now = series_name(
+                &signals::long_metric(metric, e, range, false, true),
+                &labels,
+            );
+            for (scope, labels) in [
+                (&rec_scope, if offset == 0 { &now } else { &result }),
+                (&raw_scope, &result),
+            ] {
+                promql_expr_test.push(ExprTest {
+                    expr: signals::extreme_over(scope, metric, e, range, offset).into_string(),
+                    eval_time: prom_duration(when),
+                    exp_samples: vec![sample(labels, v)],
+                });
+            }
         }
     }
     Some(TestGroup {
         name: format!(
-            "{}: each recorded low and high, and the day's low and high read through them equal the raw ones",
+            "{}: each recorded low and high, and the long windows' lows and highs read through them equal the raw ones",
             crate::generate::rules::SUMMARY_GROUP
         ),
         interval: "5m",
