@@ -262,7 +262,10 @@ def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
         last = {}  # group -> timestamp of the evaluation already counted
         groups = set()
         first = True
-        while first or not groups or any(len(durations.get(g, [])) < evals for g in groups - slow):
+        if not info:
+            # No rules (the baseline): Prometheus' CPU for scraping alone.
+            time.sleep(evals * interval)
+        while info and (first or not groups or any(len(durations.get(g, [])) < evals for g in groups - slow)):
             m = metrics(base + "/metrics")
             stamps = {re.search(r';([^"]+)"', l).group(1): v for n, l, v in m
                       if n == "prometheus_rule_group_last_evaluation_timestamp_seconds"}
@@ -293,11 +296,11 @@ def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
         per_rule = sorted(
             ((r["evaluationTime"], g["name"], r["name"]) for g in info_now(base) for r in g["rules"]),
             reverse=True)
-        samples, timed = samples_per_group(base, slow)
+        samples, timed = samples_per_group(base)
         for g in slow:
             durations.setdefault(g, []).extend(timed[g])
         return (durations, head, rss, cpu_share, samples, firing, {g["name"]: g["interval"] for g in info},
-                per_rule)
+                per_rule, timed)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -312,17 +315,18 @@ def info_now(base):
     return json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
 
 
-def samples_per_group(base, timed_groups=()):
+def samples_per_group(base):
     """Samples each group's rules read in one evaluation, from the query
     API's statistics (stats=all): the cost that does not depend on how
-    busy the machine is. The groups of `timed_groups` are also evaluated
-    3 times through the API, each time summing its queries' evalTotalTime
-    (seconds), as a stand-in for their rule evaluation time."""
+    busy the machine is. Each group is also evaluated 3 times through the
+    API, one query at a time, each time summing its queries' evalTotalTime
+    (seconds): its evaluation time without the other groups running
+    beside it (a group with a longer interval is timed only this way)."""
     rules = json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
     out = {}
     timed = {}
     for g in rules:
-        rounds = 3 if g["name"] in timed_groups else 1
+        rounds = 3
         for k in range(rounds):
             total = 0
             seconds = 0.0
@@ -360,6 +364,9 @@ def main():
     ap.add_argument("--gen", action="append", default=[], metavar="LABEL=VIGIE",
                     help="generate the rules with this vigie binary, shown as LABEL (repeat to compare; "
                          "configurations are interleaved)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also run each host count without any rule: Prometheus' CPU for scraping alone, "
+                         "so the rules' own CPU per interval is the difference")
     ap.add_argument("--slowest-rules", type=int, default=12, metavar="N",
                     help="print the N rules slowest at their last evaluation, per configuration")
     args = ap.parse_args()
@@ -431,6 +438,11 @@ def main():
             variants.append((f"{label}, shipped", gen_rules(binary, os.path.join(ROOT, "rules/thresholds.yaml"), d0)))
             variants.append((f"{label}, 500 overrides", gen_rules(binary, o500, d5)))
 
+        if args.baseline:
+            none = os.path.join(work, "no-rules.yaml")
+            with open(none, "w") as f:
+                f.write("groups: []\n")
+            variants.insert(0, ("no rules", none))
         rows = []
         for n in hosts:
             history = None
@@ -440,13 +452,14 @@ def main():
                 import fleet_history
                 t0 = time.time()
                 history, count, names = fleet_history.build(
-                    work, exposition, n, [r for _, r in variants], int(time.time()), args.interval)
+                    work, exposition, n, [r for l, r in variants if l != "no rules"], int(time.time()),
+                    args.interval)
                 print(f"fleet.py: {n} hosts: {count} samples of history ({', '.join(sorted(names))}) "
                       f"in {time.time() - t0:.0f} s", file=sys.stderr)
             for label, rules in variants:
                 t0 = time.time()
                 load0 = loadavg()
-                durations, head, rss, cpu, samples, firing, intervals, per_rule = run_prometheus(
+                durations, head, rss, cpu, samples, firing, intervals, per_rule, serial = run_prometheus(
                     work, n, ports, rules, args.interval, args.evals, history)
                 # Groups run concurrently; their sum is the rules' time per
                 # interval, a group with a longer interval counting for its
@@ -455,7 +468,11 @@ def main():
                 slow = sum(statistics.median(v) * args.interval / intervals[g]
                            for g, v in durations.items() if g not in fast)
                 total = [slow + sum(v[i] for v in fast.values()) for i in range(args.evals)]
-                rows.append((n, label, durations, total, head, rss, cpu, samples, firing, f"{load0} / {loadavg()}"))
+                # The same, each group timed alone through the query API.
+                alone = [sum(v[i] * min(1, args.interval / intervals[g]) for g, v in serial.items())
+                         for i in range(3)] if serial else [0.0]
+                rows.append((n, label, durations, total, head, rss, cpu, samples, firing, f"{load0} / {loadavg()}",
+                             alone))
                 slowest = per_rule[:args.slowest_rules]
                 print(f"fleet.py: {n} hosts, {label}: slowest rules at their last evaluation (ms): "
                       + "; ".join(f"{g}/{r} {1000 * t:.0f}" for t, g, r in slowest)
@@ -463,7 +480,7 @@ def main():
                       file=sys.stderr, flush=True)
                 # Each configuration as it ends, for a run cut short.
                 print(f"fleet.py: {n} hosts, {label}: {time.time() - t0:.0f} s; rules per interval "
-                      f"{fmt_ms(total)} ms; samples {sum(samples.values())}; load {rows[-1][-1]}; groups "
+                      f"{fmt_ms(total)} ms (alone {fmt_ms(alone)} ms); cpu {100 * cpu:.0f}%; samples {sum(samples.values())}; load {rows[-1][-2]}; groups "
                       + "; ".join(f"{g} {fmt_ms(v)} ({samples.get(g, 0)})" for g, v in sorted(durations.items())),
                       file=sys.stderr, flush=True)
             if history and not args.history_dir:
@@ -493,18 +510,22 @@ def main():
                f"measuring), and all vigie groups' evaluation time per interval (ms, min / median / max of "
                f"{args.evals} evaluations, interval {args.interval} s) with the samples their queries read, "
                f"the alerts firing and the load average (1 min) before / after:\n")
-    out.append("| hosts | rules | head series | RSS MiB | Prometheus CPU | rules, ms per interval | samples read "
-               "| alerts firing | load |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
-    for n, label, durations, total, head, rss, cpu, samples, firing, load in rows:
+    out.append("The groups' own durations overlap one another and the scrapes of every target on the same "
+               "cores; \"alone\" is the same groups' queries run one at a time through the query API "
+               "(3 rounds), and the baseline without rules (`--baseline`) gives the rules' share of "
+               "Prometheus' CPU.\n")
+    out.append("| hosts | rules | head series | RSS MiB | Prometheus CPU | rules, ms per interval "
+               "| alone, ms per interval | samples read | alerts firing | load |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for n, label, durations, total, head, rss, cpu, samples, firing, load, alone in rows:
         alerts = ", ".join(f"{a} {c}" for a, c in sorted(firing.items()))
         out.append(f"| {n} | {label} | {int(head)} | {rss / 2**20:.0f} | {100 * cpu:.0f}% | {fmt_ms(total)} "
-                   f"| {sum(samples.values())} | {alerts} | {load} |")
+                   f"| {fmt_ms(alone)} | {sum(samples.values())} | {alerts} | {load} |")
     out.append("")
     out.append("Each group, ms per evaluation (min / median / max) and samples read:\n")
     out.append("| hosts | rules | " + " | ".join(groups) + " |")
     out.append("|---" * (len(groups) + 2) + "|")
-    for n, label, durations, total, head, rss, cpu, samples, firing, load in rows:
+    for n, label, durations, total, head, rss, cpu, samples, firing, load, _ in rows:
         cells = [f"{fmt_ms(durations[g])}; {samples.get(g, 0)}" if g in durations else "-" for g in groups]
         out.append(f"| {n} | {label} | " + " | ".join(cells) + " |")
     text = "\n".join(out) + "\n"
