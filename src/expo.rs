@@ -19,9 +19,10 @@
 //! refers to nothing before it), with the CRC-32 of the whole combined from
 //! the pieces' CRCs. A kept chunk is one piece, cached; the chunks made for
 //! one scrape ([`Chunk::once`]: an inline collector's run, vigie's own
-//! state) and the final `# EOF` are compressed together, each run of
-//! consecutive ones as one piece, and not cached. Compressors are pooled
-//! and reset, not allocated (and zeroed) for each piece.
+//! state) are written after the kept ones and compressed together with the
+//! final `# EOF`, as one piece, not cached: one compressor run per scrape.
+//! Compressors are pooled and reset, not allocated (and zeroed) for each
+//! piece.
 
 use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -277,9 +278,19 @@ fn inflate_into(d: &Deflated, out: &mut Vec<u8>) {
 
 const OPENMETRICS_EOF: &str = "# EOF\n";
 
-/// Encodes a snapshot (the chunks of every collector, in order) in `format`.
+/// Encodes a snapshot (the chunks of every collector) in `format`, in the
+/// order of [`body`].
 pub fn encode(snapshot: &[Arc<Chunk>], format: Format) -> String {
     String::from_utf8(body(snapshot, format, false).to_vec()).unwrap_or_default()
+}
+
+/// The chunks of a snapshot in the order they are written: the kept ones as
+/// given, then those made for this scrape, so that the latter are
+/// compressed as one piece (the order of families means nothing to a
+/// scraper; each family is whole in one chunk).
+fn body_order(snapshot: &[Arc<Chunk>]) -> impl Iterator<Item = &Arc<Chunk>> {
+    let kept = snapshot.iter().filter(|c| !c.once);
+    kept.chain(snapshot.iter().filter(|c| c.once))
 }
 
 /// The response body for a snapshot in `format`, gzip-compressed when
@@ -301,7 +312,7 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
             .sum::<usize>()
             + eof.len();
         let mut out = Vec::with_capacity(len);
-        for c in snapshot {
+        for c in body_order(snapshot) {
             match &c.compact {
                 Some(pieces) => inflate_into(&pieces[format.index()], &mut out),
                 None => out.extend_from_slice(&c.encoded(format).text),
@@ -315,50 +326,30 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     // A final, empty block with fixed Huffman codes: ends the stream.
     const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
-    // The pieces in order: a kept chunk's cached one, or a run of one-scrape
-    // chunks (and the `# EOF`) compressed together here.
-    enum Piece {
-        Kept(usize),
-        Made(usize),
-        Eof,
-    }
     // `# EOF` alone, after a kept chunk: the same piece every time.
     static EOF_PIECE: OnceLock<Deflated> = OnceLock::new();
-    let mut made: Vec<Deflated> = Vec::new();
-    let mut plan: Vec<Piece> = Vec::with_capacity(snapshot.len() + 1);
+    // The kept chunks' cached pieces, then the one-scrape chunks and the
+    // `# EOF` compressed together here.
+    let mut parts: Vec<&Deflated> = Vec::with_capacity(snapshot.len() + 1);
     let mut run: Vec<&[u8]> = Vec::new();
-    for (i, c) in snapshot.iter().enumerate() {
+    for c in body_order(snapshot) {
         if c.once {
             let t = &c.encoded(format).text;
             if !t.is_empty() {
                 run.push(t);
             }
-            continue;
+        } else {
+            parts.push(c.deflated(format));
         }
-        if !run.is_empty() {
-            made.push(deflate(&run, Level::Once));
-            plan.push(Piece::Made(made.len() - 1));
-            run.clear();
-        }
-        plan.push(Piece::Kept(i));
     }
+    let made;
     if !run.is_empty() {
         run.push(eof.as_bytes());
-        made.push(deflate(&run, Level::Once));
-        plan.push(Piece::Made(made.len() - 1));
+        made = deflate(&run, Level::Once);
+        parts.push(&made);
     } else if !eof.is_empty() {
-        plan.push(Piece::Eof);
+        parts.push(EOF_PIECE.get_or_init(|| deflate(&[OPENMETRICS_EOF.as_bytes()], Level::Kept)));
     }
-    let parts: Vec<&Deflated> = plan
-        .iter()
-        .map(|p| match p {
-            Piece::Kept(i) => snapshot[*i].deflated(format),
-            Piece::Made(i) => &made[*i],
-            Piece::Eof => {
-                EOF_PIECE.get_or_init(|| deflate(&[OPENMETRICS_EOF.as_bytes()], Level::Kept))
-            }
-        })
-        .collect();
     let len = HEADER.len() + parts.iter().map(|d| d.data.len()).sum::<usize>() + 2 + 8;
     let mut out = BytesMut::with_capacity(len);
     out.put_slice(&HEADER);
@@ -392,9 +383,11 @@ enum Level {
 /// to.
 static COMPRESSORS: [Mutex<Vec<Compress>>; 2] = [Mutex::new(Vec::new()), Mutex::new(Vec::new())];
 
-/// At most this many idle compressors are kept per level (one per worker
-/// of the 2-thread runtime; each holds some 300 kB).
-const POOLED_COMPRESSORS: usize = 2;
+/// At most this many idle compressors are kept per level, each holding some
+/// 300 kB, all of it written by its reset: one for the scrapes (served by
+/// one thread) and one for the background collectors, which compress once
+/// per round.
+const POOLED_COMPRESSORS: usize = 1;
 
 /// Compresses `texts`, one after the other, as raw deflate blocks ending on
 /// a sync flush: byte-aligned, not final, and referring to nothing before
