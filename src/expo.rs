@@ -232,11 +232,11 @@ impl Chunk {
     }
 }
 
-/// Texts this long (both formats) leave, once compressed, megabytes of
-/// freed memory in the middle of the allocator's heaps, which stay resident
-/// (a 96-disk SMART state: some 4 MB, the families and the texts, while
-/// only ~60 kB is kept).
-const TRIM_AFTER: usize = 512 * 1024;
+/// Texts this long (both formats) leave, once compressed, their families
+/// and texts as freed memory in the middle of the allocator's heaps, which
+/// stays resident: some 4 MB for a 96-disk SMART state, 0.8 MB for a
+/// 24-disk one (400 kB of text), while 10 to 60 kB is kept.
+const TRIM_AFTER: usize = 128 * 1024;
 
 /// Gives the freed pages of every malloc arena back to the system
 /// (glibc's `malloc_trim`); at most once per large compaction, i.e. once
