@@ -136,6 +136,41 @@ def round_for(port, pid, scrapes):
     return statistics.median(lat), lat[int(len(lat) * 0.99) - 1], cpu
 
 
+def smaps_breakdown(pid):
+    """Resident memory per mapping of /proc/PID/smaps, grouped: each file
+    mapping by name and permissions, anonymous memory as malloc heap
+    ([heap], and the 64 MiB-aligned heaps of glibc's other arenas), thread
+    stacks (after a guard page), the main stack, the rest. kB, largest
+    first."""
+    maps, cur = [], None
+    for line in open(f"/proc/{pid}/smaps"):
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+            lo, hi = (int(x, 16) for x in head[0].split("-"))
+            cur = {"lo": lo, "hi": hi, "perm": head[1], "path": head[5] if len(head) > 5 else "", "Rss": 0}
+            maps.append(cur)
+        elif head[0] == "Rss:":
+            cur["Rss"] = int(head[1])
+    groups = {}
+    for i, m in enumerate(maps):
+        path = m["path"]
+        if path and not path.startswith("["):
+            key = f"{os.path.basename(path)} {m['perm']}"
+        elif path:
+            key = path
+        elif m["perm"] == "rw-p" and m["lo"] % (64 << 20) == 0:
+            key = "[malloc arena]"
+        elif m["perm"] == "rw-p" and i > 0 and maps[i - 1]["perm"] == "---p" and not maps[i - 1]["path"] \
+                and m["hi"] - m["lo"] >= (1 << 20):
+            key = "[thread stacks]"
+        else:
+            key = "[other anonymous]"
+        g = groups.setdefault(key, [0, 0])
+        g[0] += m["Rss"]
+        g[1] += 1
+    return sorted(((rss, n, key) for key, (rss, n) in groups.items() if rss), reverse=True)
+
+
 def concurrent_rss(port, pid, n=8):
     threads = [threading.Thread(target=fetch, args=(port, PROM_HEADERS)) for _ in range(n)]
     for t in threads:
@@ -207,6 +242,8 @@ def main():
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--rate-seconds", type=int, default=60)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--smaps", action="store_true", help="also print where each vigie's RSS is "
+                    "(per mapping of /proc/PID/smaps) after its 8 concurrent scrapes")
     ap.add_argument("--vigie", help="the vigie binary to measure (default: target/release/vigie, built "
                     "unless --no-build); e.g. an older build, for a before/after comparison")
     a = ap.parse_args()
@@ -276,12 +313,15 @@ def main():
     lines.append("| exporter | median scrape (ms) | p99 scrape (ms) | CPU per scrape (ms) | body plain | body gzip | RSS after 8 concurrent scrapes |")
     lines.append("|---|---|---|---|---|---|---|")
     base = {}
-    for label, port, p, _ in targets:
+    breakdowns = []
+    for label, port, p, disks in targets:
         _, _, plain = fetch(port, {"Accept": PROM_HEADERS["Accept"]})
         _, enc, gz = fetch(port, PROM_HEADERS)
         if enc == "gzip":
             assert len(gzip.decompress(gz)) > 0
         rss = concurrent_rss(port, p.pid)
+        if a.smaps and disks is not None:
+            breakdowns.append((label, rss, smaps_breakdown(p.pid)))
         res = results[label]
         base[label] = (statistics.median(res["p50"]), statistics.median(res["cpu"]), len(gz))
         lines.append(f"| {label} | {mmm(res['p50'], ms)} | {mmm(res['p99'], ms)} | {mmm(res['cpu'], ms)} "
@@ -297,6 +337,11 @@ def main():
     for label, *_ in targets[3:]:
         lines.append(f"- {label}: median scrape {base[label][0] / base[zero][0]:.2f}x the 0-disk configuration")
 
+    for label, rss, groups in breakdowns:
+        lines.append("")
+        lines.append(f"{label}: RSS {rss} kB, per mapping (kB, mappings):")
+        lines.append("")
+        lines.extend(f"    {kb:7d} {n:3d}  {key}" for kb, n, key in groups)
     if a.rate_seconds > 0:
         lines.append("")
         lines.append(f"{a.rate} scrapes/s for {a.rate_seconds} s (open loop, 8 keep-alive connections):")

@@ -19,15 +19,18 @@
 //! refers to nothing before it), with the CRC-32 of the whole combined from
 //! the pieces' CRCs. A kept chunk is one piece, cached; the chunks made for
 //! one scrape ([`Chunk::once`]: an inline collector's run, vigie's own
-//! state) and the final `# EOF` are compressed together, each run of
-//! consecutive ones as one piece, and not cached. Compressors are pooled
-//! and reset, not allocated (and zeroed) for each piece.
+//! state) are written after the kept ones and compressed together with the
+//! final `# EOF`, as one piece, not cached: one compressor run per scrape.
+//! Compressors are pooled and reset, not allocated (and zeroed) for each
+//! piece.
 
 use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use flate2::{Compress, Compression, FlushCompress};
+use miniz_oxide::DataFormat;
+use miniz_oxide::deflate::CompressionLevel;
+use miniz_oxide::deflate::core::{CompressorOxide, TDEFLFlush, TDEFLStatus, compress};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -229,11 +232,11 @@ impl Chunk {
     }
 }
 
-/// Texts this long (both formats) leave, once compressed, megabytes of
-/// freed memory in the middle of the allocator's heaps, which stay resident
-/// (a 96-disk SMART state: some 4 MB, the families and the texts, while
-/// only ~60 kB is kept).
-const TRIM_AFTER: usize = 512 * 1024;
+/// Texts this long (both formats) leave, once compressed, their families
+/// and texts as freed memory in the middle of the allocator's heaps, which
+/// stays resident: some 4 MB for a 96-disk SMART state, 0.8 MB for a
+/// 24-disk one (400 kB of text), while 10 to 60 kB is kept.
+const TRIM_AFTER: usize = 128 * 1024;
 
 /// Gives the freed pages of every malloc arena back to the system
 /// (glibc's `malloc_trim`); at most once per large compaction, i.e. once
@@ -277,9 +280,19 @@ fn inflate_into(d: &Deflated, out: &mut Vec<u8>) {
 
 const OPENMETRICS_EOF: &str = "# EOF\n";
 
-/// Encodes a snapshot (the chunks of every collector, in order) in `format`.
+/// Encodes a snapshot (the chunks of every collector) in `format`, in the
+/// order of [`body`].
 pub fn encode(snapshot: &[Arc<Chunk>], format: Format) -> String {
     String::from_utf8(body(snapshot, format, false).to_vec()).unwrap_or_default()
+}
+
+/// The chunks of a snapshot in the order they are written: the kept ones as
+/// given, then those made for this scrape, so that the latter are
+/// compressed as one piece (the order of families means nothing to a
+/// scraper; each family is whole in one chunk).
+fn body_order(snapshot: &[Arc<Chunk>]) -> impl Iterator<Item = &Arc<Chunk>> {
+    let kept = snapshot.iter().filter(|c| !c.once);
+    kept.chain(snapshot.iter().filter(|c| c.once))
 }
 
 /// The response body for a snapshot in `format`, gzip-compressed when
@@ -301,7 +314,7 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
             .sum::<usize>()
             + eof.len();
         let mut out = Vec::with_capacity(len);
-        for c in snapshot {
+        for c in body_order(snapshot) {
             match &c.compact {
                 Some(pieces) => inflate_into(&pieces[format.index()], &mut out),
                 None => out.extend_from_slice(&c.encoded(format).text),
@@ -315,50 +328,30 @@ pub fn body(snapshot: &[Arc<Chunk>], format: Format, gzip: bool) -> Bytes {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     // A final, empty block with fixed Huffman codes: ends the stream.
     const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
-    // The pieces in order: a kept chunk's cached one, or a run of one-scrape
-    // chunks (and the `# EOF`) compressed together here.
-    enum Piece {
-        Kept(usize),
-        Made(usize),
-        Eof,
-    }
     // `# EOF` alone, after a kept chunk: the same piece every time.
     static EOF_PIECE: OnceLock<Deflated> = OnceLock::new();
-    let mut made: Vec<Deflated> = Vec::new();
-    let mut plan: Vec<Piece> = Vec::with_capacity(snapshot.len() + 1);
+    // The kept chunks' cached pieces, then the one-scrape chunks and the
+    // `# EOF` compressed together here.
+    let mut parts: Vec<&Deflated> = Vec::with_capacity(snapshot.len() + 1);
     let mut run: Vec<&[u8]> = Vec::new();
-    for (i, c) in snapshot.iter().enumerate() {
+    for c in body_order(snapshot) {
         if c.once {
             let t = &c.encoded(format).text;
             if !t.is_empty() {
                 run.push(t);
             }
-            continue;
+        } else {
+            parts.push(c.deflated(format));
         }
-        if !run.is_empty() {
-            made.push(deflate(&run, Level::Once));
-            plan.push(Piece::Made(made.len() - 1));
-            run.clear();
-        }
-        plan.push(Piece::Kept(i));
     }
+    let made;
     if !run.is_empty() {
         run.push(eof.as_bytes());
-        made.push(deflate(&run, Level::Once));
-        plan.push(Piece::Made(made.len() - 1));
+        made = deflate(&run, Level::Once);
+        parts.push(&made);
     } else if !eof.is_empty() {
-        plan.push(Piece::Eof);
+        parts.push(EOF_PIECE.get_or_init(|| deflate(&[OPENMETRICS_EOF.as_bytes()], Level::Kept)));
     }
-    let parts: Vec<&Deflated> = plan
-        .iter()
-        .map(|p| match p {
-            Piece::Kept(i) => snapshot[*i].deflated(format),
-            Piece::Made(i) => &made[*i],
-            Piece::Eof => {
-                EOF_PIECE.get_or_init(|| deflate(&[OPENMETRICS_EOF.as_bytes()], Level::Kept))
-            }
-        })
-        .collect();
     let len = HEADER.len() + parts.iter().map(|d| d.data.len()).sum::<usize>() + 2 + 8;
     let mut out = BytesMut::with_capacity(len);
     out.put_slice(&HEADER);
@@ -386,58 +379,75 @@ enum Level {
     Once,
 }
 
-/// Compressors ready for use (reset), per [`Level`], so that a piece does
-/// not allocate and zero a new one (a few hundred kB of tables): with
-/// compressing, what profiling showed most of a gzip scrape's own CPU went
-/// to.
-static COMPRESSORS: [Mutex<Vec<Compress>>; 2] = [Mutex::new(Vec::new()), Mutex::new(Vec::new())];
+/// Compressors ready for use (reset), shared by both [`Level`]s (the level
+/// is set on each use), so that a piece does not allocate and zero a new
+/// one (some 300 kB of tables): with compressing, what profiling showed
+/// most of a gzip scrape's own CPU went to. miniz_oxide is flate2's own
+/// backend, used directly for this: flate2 cannot change the level of a
+/// compressor.
+static COMPRESSORS: Mutex<Vec<Box<CompressorOxide>>> = Mutex::new(Vec::new());
 
-/// At most this many idle compressors are kept per level (one per worker
-/// of the 2-thread runtime; each holds some 300 kB).
-const POOLED_COMPRESSORS: usize = 2;
+/// At most this many idle compressors are kept, each holding some 300 kB,
+/// all of it written by its reset: scrapes are served by one thread, and
+/// background collectors compress once per round (one made for the
+/// occasional overlap is freed after use).
+const POOLED_COMPRESSORS: usize = 1;
 
 /// Compresses `texts`, one after the other, as raw deflate blocks ending on
 /// a sync flush: byte-aligned, not final, and referring to nothing before
 /// them, so that the piece can be followed by any other such piece.
 fn deflate(texts: &[&[u8]], level: Level) -> Deflated {
-    let (pool, compression) = match level {
-        Level::Kept => (&COMPRESSORS[0], Compression::default()),
-        Level::Once => (&COMPRESSORS[1], Compression::fast()),
-    };
-    let mut c = pool
+    let mut c = COMPRESSORS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .pop()
-        .unwrap_or_else(|| Compress::new(compression, false));
+        .unwrap_or_else(|| Box::new(CompressorOxide::new(0)));
+    c.set_format_and_level(
+        DataFormat::Raw,
+        match level {
+            Level::Kept => CompressionLevel::DefaultLevel as u8,
+            Level::Once => CompressionLevel::BestSpeed as u8,
+        },
+    );
     let plain_len: usize = texts.iter().map(|t| t.len()).sum();
     let mut crc = crc32fast::Hasher::new();
-    let mut out = Vec::with_capacity(plain_len / 4 + 64);
+    let mut out: Vec<u8> = Vec::with_capacity(plain_len / 4 + 64);
     for (i, text) in texts.iter().enumerate() {
         crc.update(text);
         let last = i + 1 == texts.len();
         let flush = if last {
-            FlushCompress::Sync
+            TDEFLFlush::Sync
         } else {
-            FlushCompress::None
+            TDEFLFlush::None
         };
-        let start = c.total_in();
+        let mut done = 0;
         loop {
-            let done = (c.total_in() - start) as usize;
-            // Writing to a Vec with room left cannot fail; the status is
-            // judged by what was consumed and written.
-            let _ = c.compress_vec(&text[done..], &mut out, flush);
-            let all_in = (c.total_in() - start) as usize == text.len();
-            // A sync flush is complete once all input is in and the output
-            // was not filled up (zlib's rule: avail_out > 0 after a flush
-            // call); without a flush, once all input is in.
-            if all_in && (!last || out.len() < out.capacity()) {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(64));
+            }
+            let at = out.len();
+            out.resize(out.capacity(), 0);
+            let room = out.len() - at;
+            let (status, read, wrote) = compress(&mut c, &text[done..], &mut out[at..], flush);
+            out.truncate(at + wrote);
+            done += read;
+            if matches!(status, TDEFLStatus::BadParam | TDEFLStatus::PutBufFailed) {
+                // Cannot happen with the parameters above; a short piece
+                // (caught by the length check of every reader) rather than
+                // a loop.
+                log::error!("deflate failed: {status:?}");
                 break;
             }
-            out.reserve(out.capacity().max(64));
+            // A sync flush is complete once all input is in and the output
+            // was not filled up (zlib's rule: room left after a flush call);
+            // without a flush, once all input is in.
+            if done == text.len() && (!last || wrote < room) {
+                break;
+            }
         }
     }
     c.reset();
-    let mut pool = pool.lock().unwrap_or_else(|p| p.into_inner());
+    let mut pool = COMPRESSORS.lock().unwrap_or_else(|p| p.into_inner());
     if pool.len() < POOLED_COMPRESSORS {
         pool.push(c);
     }
@@ -742,6 +752,51 @@ mod tests {
     /// Several chunks (one empty), each format: the gzip body is one valid
     /// gzip member that decodes to exactly the plain body.
     #[test]
+    fn the_chunks_made_for_a_scrape_come_after_the_kept_ones() {
+        let mut ops = Families::new();
+        ops.family(&OPS).sample(&[], 7.0);
+        let chunks = [
+            Chunk::once(ops),
+            Chunk::new(sample_families()),
+            Chunk::once(sample_families()),
+        ];
+        let kept = encode(&[chunks[1].clone()], Format::Prometheus);
+        let ops = encode(&[chunks[0].clone()], Format::Prometheus);
+        let all = encode(&chunks, Format::Prometheus);
+        assert_eq!(all, format!("{kept}{ops}{kept}"));
+    }
+
+    /// Text that does not compress (its deflate output is longer than the
+    /// room first reserved for it), in several pieces and at both levels,
+    /// round-trips: the output buffer is grown and the sync flush completed.
+    #[test]
+    fn incompressible_text_round_trips() {
+        use std::io::Read;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let noise: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let texts: [&[u8]; 3] = [&noise[..1], &noise[1..200_000], &noise[200_000..]];
+        for level in [Level::Kept, Level::Once] {
+            let d = deflate(&texts, level);
+            assert_eq!(d.plain_len, noise.len());
+            let mut stream = d.data.to_vec();
+            stream.extend_from_slice(&[0x03, 0x00]);
+            let mut out = Vec::new();
+            flate2::read::DeflateDecoder::new(&stream[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            assert!(out == noise, "{} bytes out", out.len());
+            assert_eq!(d.crc.clone().finalize(), crc32fast::hash(&noise));
+        }
+    }
+
+    #[test]
     fn gzip_body_decodes_to_the_plain_body() {
         use std::io::Read;
         let mut big = Families::new();
@@ -785,9 +840,9 @@ mod tests {
             // Cached: the same bytes again.
             assert_eq!(body(&chunks, format, true), gz);
         }
-        // Ending on a kept chunk: the `# EOF` is a piece of its own.
+        // Only kept chunks: the `# EOF` is a piece of its own.
         for format in [Format::Prometheus, Format::OpenMetrics] {
-            let kept_last = &chunks[..6];
+            let kept_last = &[chunks[1].clone(), chunks[2].clone(), chunks[5].clone()];
             let gz = body(kept_last, format, true);
             let mut d = flate2::read::GzDecoder::new(&gz[..]);
             let mut out = Vec::new();
