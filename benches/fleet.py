@@ -27,6 +27,7 @@ the same fleet, interleaved.
 
     benches/fleet.py [--hosts 50,200,500] [--evals 8] [--interval 15]
                      [--host quiet|fixture] [--history] [--gen LABEL=VIGIE ...]
+                     [--baseline] [--slowest-rules N]
 
 The vigie binary is target/release/vigie (built if missing), or $VIGIE.
 The machine is usually shared: repeat, and read the min/median/max, the
