@@ -686,28 +686,51 @@ pub fn label_values(e: Expr, label: &str) -> String {
 }
 
 /// Every metric name (`vigie_...`) that `text` reads: a token scan, for
-/// expressions already written out.
+/// expressions already written out (a dashboard's queries, with Grafana's
+/// variables, are not PromQL a parser takes). Strings and the label lists
+/// of `by`, `without`, `on`, `ignoring`, `group_left` and `group_right`
+/// hold label names, not metrics.
 pub fn vigie_metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
     let mut out = std::collections::BTreeSet::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("vigie_") {
+    let mut from = 0;
+    while let Some(found) = text[from..].find("vigie_") {
+        let i = from + found;
         // A name starts a token: not inside another identifier.
-        let before = rest[..i].chars().next_back();
-        let tail = &rest[i..];
-        let len = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-            .unwrap_or(tail.len());
+        let before = text[..i].chars().next_back();
+        let tail = &text[i..];
+        let len = tail.find(|c: char| !ident(c)).unwrap_or(tail.len());
         let name = &tail[..len];
         let after = tail[len..].chars().next();
-        if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        if !before.is_some_and(ident)
             && after != Some('"')
             && !name.contains(':')
+            && !in_label_list(&text[..i])
         {
             out.insert(name.to_string());
         }
-        rest = &tail[len..];
+        from = i + len;
     }
     out
+}
+
+/// Whether the text that follows `before` is inside the label list of a
+/// grouping or matching clause: `without(`, `on(instance, `...
+fn in_label_list(before: &str) -> bool {
+    let Some(open) = before.rfind('(') else {
+        return false;
+    };
+    if before[open..].contains(')') {
+        return false;
+    }
+    let head = before[..open].trim_end();
+    let word = &head[head
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |k| k + 1)..];
+    matches!(
+        word,
+        "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
+    )
 }
 
 #[cfg(test)]
@@ -814,6 +837,15 @@ mod tests {
         assert_eq!(
             names.into_iter().collect::<Vec<_>>(),
             ["vigie_a_bytes", "vigie_c"]
+        );
+        // Label names in grouping and matching clauses are not metrics.
+        let names = vigie_metric_names(
+            "min without(vigie_operand) (label_replace(vigie_d, \"vigie_operand\", \"a\", \"\", \"\") \
+             or vigie_e) and on(instance, vigie_l) group_left(vigie_m) sum by (vigie_n) (vigie_f)",
+        );
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["vigie_d", "vigie_e", "vigie_f"]
         );
     }
 }
