@@ -749,8 +749,8 @@ mod tests {
         assert_eq!(samples(&prom), samples(&om));
     }
 
-    /// Several chunks (one empty), each format: the gzip body is one valid
-    /// gzip member that decodes to exactly the plain body.
+    /// The chunks made for one scrape are written after the kept ones,
+    /// whatever their place in the snapshot, and each chunk's text is whole.
     #[test]
     fn the_chunks_made_for_a_scrape_come_after_the_kept_ones() {
         let mut ops = Families::new();
@@ -796,6 +796,8 @@ mod tests {
         }
     }
 
+    /// Several chunks (one empty), each format: the gzip body is one valid
+    /// gzip member that decodes to exactly the plain body.
     #[test]
     fn gzip_body_decodes_to_the_plain_body() {
         use std::io::Read;
