@@ -5,7 +5,7 @@ series and memory, and the evaluation time of each vigie rule group at 50,
 
 A few vigie processes serve a typical fixture host (2 SATA disks and 1 NVMe
 disk through the fake smartctl, 6 filesystems, 2 resolvers answered by
-dnsmasq): quiet by default (healthy disks, no reboot pending, booted 20
+dnsmasq): quiet by default (healthy disks, no reboot pending, swap 10% used, booted 20
 days ago: only Watchdog fires), or the test fixture host as it is
 (`--host fixture`: about twenty alerts per host). Prometheus (Debian's
 package) fans them out to N targets by relabelling: static targets
@@ -126,7 +126,7 @@ def quiet(sata, nvme):
 def fixture_host(work, healthy):
     """The typical host's /proc, /sys and root, and its disks' smartctl
     answers: the fixture host as is (it fires about twenty alerts), or made
-    quiet (`healthy`: healthy disks, no reboot pending)."""
+    quiet (`healthy`: healthy disks, no reboot pending, swap 10% used)."""
     host = os.path.join(work, "host")
     shutil.copytree(os.path.join(ROOT, "tests/fixtures/host"), host, symlinks=True)
     if healthy:
@@ -136,6 +136,11 @@ def fixture_host(work, healthy):
         stat = os.path.join(host, "proc/stat")
         text = re.sub(r"^btime \d+$", f"btime {int(time.time()) - 20 * 86400}", open(stat).read(), flags=re.M)
         open(stat, "w").write(text)
+        # A tenth of the swap used (the fixture's is 99.5% full: 500 pending
+        # swap alerts, and their templates, would be timed as well).
+        meminfo = os.path.join(host, "proc/meminfo")
+        text = re.sub(r"^SwapFree:\s+\d+ kB$", "SwapFree:        1887433 kB", open(meminfo).read(), flags=re.M)
+        open(meminfo, "w").write(text)
     with open(os.path.join(host, "proc/self/mountinfo"), "w") as f:
         f.write(MOUNTINFO)
     for mp in MOUNTPOINTS:

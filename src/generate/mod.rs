@@ -4,6 +4,8 @@
 //!
 //! - [`alerts`]: the alert catalogue (signal, value, text in English and French).
 //! - [`rules`]: rule groups, with overrides as recorded threshold series.
+//! - [`candidates`]: an alert's value recorded once per evaluation, where
+//!   several of its rules read it.
 //! - [`inhibit`]: Alertmanager inhibition rules (one outage, one page).
 //! - [`promtool_tests`]: one promtool test per alert and level: a series that fires
 //!   it, with its exact labels and annotations, and one just below the
@@ -16,6 +18,7 @@
 //! half does not use the exporter half (`collect`, `config`, `metrics`...).
 
 pub mod alerts;
+pub mod candidates;
 pub mod dashboards;
 mod error;
 pub mod inhibit;

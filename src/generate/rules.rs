@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
+use super::candidates;
 use crate::promql::{Expr, Matcher, Op, Scope, Selector, signals};
 use crate::thresholds::{Direction, Language, Levels, Override, ROLE_DEFAULTS, Thresholds};
 use crate::units::prom_duration;
@@ -189,6 +190,16 @@ impl<'a> OverrideIndex<'a> {
             keys_labels,
         }
     }
+
+    /// The levels each override sets for `signal`.
+    pub fn levels_of(&self, signal: &str) -> Vec<&'a Levels> {
+        self.by_signal.get(signal).map_or_else(Vec::new, |e| {
+            e.overrides
+                .iter()
+                .map(|(o, _)| &o.signals[signal])
+                .collect()
+        })
+    }
 }
 
 /// The label key sets of the overrides that set `signal`, most specific
@@ -238,12 +249,22 @@ pub fn groups(t: &Thresholds) -> Vec<Group> {
 pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: bool) -> Vec<Group> {
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
+    // Each alert's value as its rules read it: `spec.value` or its record.
+    let mut base: BTreeMap<&str, Expr> = BTreeMap::new();
     for spec in ALERTS {
         let sig = spec.sig();
         let levels = t.signals[spec.signal];
         let scale = sig.scale;
         let op = firing_op(sig.direction);
-        let mut value = (spec.value)(scope);
+        // The value, or the record of its candidates when several rules
+        // read it (placed before the first of them).
+        let (mut value, candidate) =
+            candidates::value_read(t, scope, idx, spec, (spec.value)(scope));
+        let section = spec.signal.split('.').next().unwrap_or("other");
+        if let Some(r) = candidate {
+            alerting.entry(section).or_default().push(r);
+        }
+        base.insert(spec.name, value.clone());
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
         let roles = t.roles_setting(spec.signal);
@@ -280,17 +301,14 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
                 ("description".to_string(), text.description.to_string()),
                 ("runbook_url".to_string(), t.runbook(spec.name, spec.name)),
             ]);
-            alerting
-                .entry(spec.signal.split('.').next().unwrap_or("other"))
-                .or_default()
-                .push(Rule {
-                    record: None,
-                    alert: Some(spec.name.to_string()),
-                    expr,
-                    for_: rule_for(spec.signal, levels.for_secs),
-                    labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
-                    annotations,
-                });
+            alerting.entry(section).or_default().push(Rule {
+                record: None,
+                alert: Some(spec.name.to_string()),
+                expr,
+                for_: rule_for(spec.signal, levels.for_secs),
+                labels: BTreeMap::from([("severity".to_string(), level.to_string())]),
+                annotations,
+            });
         }
     }
     for (role, signals) in &t.roles {
@@ -300,6 +318,7 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
                 scope,
                 idx,
                 spec,
+                base[spec.name].clone(),
                 role,
                 &signals[spec.signal],
             ));
@@ -438,10 +457,10 @@ pub fn role_alert_name(spec: &AlertSpec, role: &str) -> String {
     )
 }
 
-/// The value of `spec` for the filesystems holding a path of `role`: the
-/// path info joined in, so the alert names the path.
-pub fn role_value(spec: &AlertSpec, scope: &Scope, role: &str) -> Expr {
-    signals::in_role((spec.value)(scope), scope, role)
+/// `value` (of `spec`, or its candidates) for the filesystems holding a
+/// path of `role`: the path info joined in, so the alert names the path.
+pub fn role_value(value: Expr, scope: &Scope, role: &str) -> Expr {
+    signals::in_role(value, scope, role)
 }
 
 /// The `runbook_url` of `spec`'s alert for `role`: a role vigie ships
@@ -472,13 +491,14 @@ fn role_rules(
     scope: &Scope,
     idx: &OverrideIndex,
     spec: &AlertSpec,
+    value: Expr,
     role: &str,
     levels: &Levels,
 ) -> Vec<Rule> {
     let sig = spec.sig();
     let scale = sig.scale;
     let op = firing_op(sig.direction);
-    let value = role_value(spec, scope, role);
+    let value = role_value(value, scope, role);
     let name = role_alert_name(spec, role);
     let text = match t.language {
         Language::En => spec.en,

@@ -239,16 +239,27 @@ fn five_hundred_overrides_do_not_multiply_alerts() {
             .matches("- record: vigie:threshold:")
             .count()
     };
-    let summaries = |t: &Thresholds| {
+    let others = |t: &Thresholds, kind: &str| {
         let text = &generate(t, Format::Plain).unwrap()[0].1;
-        text.matches("- record: ").count() - text.matches("- record: vigie:threshold:").count()
+        let candidates = text.matches("- record: vigie:candidates:").count();
+        match kind {
+            "candidates" => candidates,
+            _ => {
+                text.matches("- record: ").count()
+                    - text.matches("- record: vigie:threshold:").count()
+                    - candidates
+            }
+        }
     };
     assert_eq!(alerts(&many), alerts(&base));
     // The records of lows and highs the alerts read (21 in the summary
-    // group, 10 values now at the head of the alerts' groups) do not grow
+    // group, 10 values now at the head of the alerts' groups), and the
+    // candidates of the alerts several rules read (one each), do not grow
     // with the overrides either.
-    assert_eq!(summaries(&many), summaries(&base));
-    assert_eq!(summaries(&base), 31);
+    assert_eq!(others(&many, "summaries"), others(&base, "summaries"));
+    assert_eq!(others(&base, "summaries"), 31);
+    assert_eq!(others(&many, "candidates"), others(&base, "candidates"));
+    assert_eq!(others(&base, "candidates"), 17);
     let records = records(&many);
     assert_eq!(
         records, 1000,
