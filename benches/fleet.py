@@ -5,8 +5,8 @@ series and memory, and the evaluation time of each vigie rule group at 50,
 
 A few vigie processes serve a typical fixture host (2 SATA disks and 1 NVMe
 disk through the fake smartctl, 6 filesystems, 2 resolvers answered by
-dnsmasq): quiet by default (healthy disks, no reboot pending, swap 10% used, booted 20
-days ago: only Watchdog fires), or the test fixture host as it is
+dnsmasq): quiet by default (healthy disks, no reboot pending, swap 10%
+used, booted 20 days ago: only Watchdog fires), or the test fixture host as it is
 (`--host fixture`: about twenty alerts per host). Prometheus (Debian's
 package) fans them out to N targets by relabelling: static targets
 host-001.example.org:7361 ... each keep their name as `instance`, and a
@@ -23,11 +23,13 @@ With `--history`, each N first gets the days of history its rules read
 Prometheus' data directory): the steady state of a fleet that has run for
 a week, where the long windows cost the most. `--gen LABEL=VIGIE` (repeat)
 generates the rules with another vigie binary, to compare rule versions on
-the same fleet, interleaved.
+the same fleet, interleaved. `--slow-interval 1m` also times both
+thresholds files with `slow_signals_interval: 1m` (the filesystems', disks'
+and reboots' groups evaluated every minute).
 
     benches/fleet.py [--hosts 50,200,500] [--evals 8] [--interval 15]
                      [--host quiet|fixture] [--history] [--gen LABEL=VIGIE ...]
-                     [--baseline] [--slowest-rules N]
+                     [--baseline] [--slow-interval 1m] [--slowest-rules N]
 
 The vigie binary is target/release/vigie (built if missing), or $VIGIE.
 The machine is usually shared: repeat, and read the min/median/max, the
@@ -261,7 +263,9 @@ def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
         # day's lows and highs) would take an hour to evaluate 8 times:
         # their cost per evaluation is timed through the query API instead.
         info = json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
-        slow = {g["name"] for g in info if g["interval"] > interval}
+        # Groups evaluated every minute (slow_signals_interval) are timed
+        # in Prometheus like the others, over as many evaluations.
+        slow = {g["name"] for g in info if g["interval"] > max(interval, 60)}
         t0 = time.time()
         cpu0 = next(v for n, _, v in metrics(base + "/metrics") if n == "process_cpu_seconds_total")
         durations = {}  # group -> [seconds]
@@ -373,6 +377,8 @@ def main():
     ap.add_argument("--baseline", action="store_true",
                     help="also run each host count without any rule: Prometheus' CPU for scraping alone, "
                          "so the rules' own CPU per interval is the difference")
+    ap.add_argument("--slow-interval", metavar="DURATION",
+                    help="also generate each thresholds file with slow_signals_interval set to this (e.g. 1m)")
     ap.add_argument("--slowest-rules", type=int, default=12, metavar="N",
                     help="print the N rules slowest at their last evaluation, per configuration")
     args = ap.parse_args()
@@ -443,6 +449,13 @@ def main():
             d5 = os.path.join(work, f"{label}-r500")
             variants.append((f"{label}, shipped", gen_rules(binary, os.path.join(ROOT, "rules/thresholds.yaml"), d0)))
             variants.append((f"{label}, 500 overrides", gen_rules(binary, o500, d5)))
+            if args.slow_interval:
+                for name, src in (("shipped", os.path.join(ROOT, "rules/thresholds.yaml")), ("500 overrides", o500)):
+                    t = os.path.join(work, f"{label}-{name}-slow.yaml")
+                    with open(t, "w") as f:
+                        f.write(open(src).read() + f"\nslow_signals_interval: {args.slow_interval}\n")
+                    d = os.path.join(work, f"{label}-{name}-slow")
+                    variants.append((f"{label}, {name}, slow {args.slow_interval}", gen_rules(binary, t, d)))
 
         if args.baseline:
             none = os.path.join(work, "no-rules.yaml")
@@ -474,11 +487,15 @@ def main():
                 slow = sum(statistics.median(v) * args.interval / intervals[g]
                            for g, v in durations.items() if g not in fast)
                 total = [slow + sum(v[i] for v in fast.values()) for i in range(args.evals)]
+                # Every group's median evaluation, summed whatever its
+                # interval (the summaries' left out): the time if all ran at
+                # once, one after the other.
+                burst = sum(statistics.median(v) for g, v in durations.items() if intervals[g] <= 60)
                 # The same, each group timed alone through the query API.
                 alone = [sum(v[i] * min(1, args.interval / intervals[g]) for g, v in serial.items())
                          for i in range(3)] if serial else [0.0]
                 rows.append((n, label, durations, total, head, rss, cpu, samples, firing, f"{load0} / {loadavg()}",
-                             alone))
+                             alone, burst))
                 slowest = per_rule[:args.slowest_rules]
                 print(f"fleet.py: {n} hosts, {label}: slowest rules at their last evaluation (ms): "
                       + "; ".join(f"{g}/{r} {1000 * t:.0f}" for t, g, r in slowest)
@@ -486,7 +503,7 @@ def main():
                       file=sys.stderr, flush=True)
                 # Each configuration as it ends, for a run cut short.
                 print(f"fleet.py: {n} hosts, {label}: {time.time() - t0:.0f} s; rules per interval "
-                      f"{fmt_ms(total)} ms (alone {fmt_ms(alone)} ms); cpu {100 * cpu:.0f}%; samples {sum(samples.values())}; load {rows[-1][-2]}; groups "
+                      f"{fmt_ms(total)} ms (alone {fmt_ms(alone)} ms; every group once {1000 * burst:.0f} ms); cpu {100 * cpu:.0f}%; samples {sum(samples.values())}; load {rows[-1][9]}; groups "
                       + "; ".join(f"{g} {fmt_ms(v)} ({samples.get(g, 0)})" for g, v in sorted(durations.items())),
                       file=sys.stderr, flush=True)
             if history and not args.history_dir:
@@ -520,18 +537,22 @@ def main():
                "cores; \"alone\" is the same groups' queries run one at a time through the query API "
                "(3 rounds), and the baseline without rules (`--baseline`) gives the rules' share of "
                "Prometheus' CPU.\n")
+    out.append("A group evaluated less often than every interval (the summaries, every 10 minutes; the slow "
+               "signals' groups with `slow_signals_interval`) counts for its share of an interval; \"every "
+               "group once\" sums each group's median evaluation whatever its interval (the summaries left "
+               "out).\n")
     out.append("| hosts | rules | head series | RSS MiB | Prometheus CPU | rules, ms per interval "
-               "| alone, ms per interval | samples read | alerts firing | load |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
-    for n, label, durations, total, head, rss, cpu, samples, firing, load, alone in rows:
+               "| alone, ms per interval | every group once, ms | samples read | alerts firing | load |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, label, durations, total, head, rss, cpu, samples, firing, load, alone, burst in rows:
         alerts = ", ".join(f"{a} {c}" for a, c in sorted(firing.items()))
         out.append(f"| {n} | {label} | {int(head)} | {rss / 2**20:.0f} | {100 * cpu:.0f}% | {fmt_ms(total)} "
-                   f"| {fmt_ms(alone)} | {sum(samples.values())} | {alerts} | {load} |")
+                   f"| {fmt_ms(alone)} | {1000 * burst:.0f} | {sum(samples.values())} | {alerts} | {load} |")
     out.append("")
     out.append("Each group, ms per evaluation (min / median / max) and samples read:\n")
     out.append("| hosts | rules | " + " | ".join(groups) + " |")
     out.append("|---" * (len(groups) + 2) + "|")
-    for n, label, durations, total, head, rss, cpu, samples, firing, load, _ in rows:
+    for n, label, durations, total, head, rss, cpu, samples, firing, load, _, _ in rows:
         cells = [f"{fmt_ms(durations[g])}; {samples.get(g, 0)}" if g in durations else "-" for g in groups]
         out.append(f"| {n} | {label} | " + " | ".join(cells) + " |")
     text = "\n".join(out) + "\n"

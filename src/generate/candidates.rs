@@ -15,7 +15,9 @@
 //! role's, each override's, at either level). Its rules then compare that
 //! record, a handful of series on a healthy fleet, with their own levels.
 //! The result is the same series with the same value: a series beyond a
-//! rule's threshold is beyond the loosest one.
+//! rule's threshold is beyond the loosest one. A gated value (the
+//! free-space percentage, only below a floor of free bytes) is recorded
+//! where the loosest floor holds too ([`GATED_LEVEL`]).
 //!
 //! Left out:
 //! - values that read `ALERTS` (the read-only chain, a resolver failing
@@ -32,10 +34,16 @@
 use std::collections::BTreeMap;
 
 use super::alerts::AlertSpec;
-use super::rules::{LEVELS, OverrideIndex, Rule, firing_op, level_of, override_keysets};
+use super::rules::{LEVELS, OverrideIndex, Rule, firing_op, gated, level_of, override_keysets};
 use crate::promql::signals::metric::ALERTS;
 use crate::promql::{Expr, Reads, Scope};
 use crate::thresholds::{Direction, Thresholds};
+
+/// The level whose gate (the free-space floor) the candidates of a gated
+/// alert meet: the warning's, the loosest (the thresholds file refuses a
+/// warning floor below the critical one). Their warning rules need no
+/// gate of their own; the critical ones still apply theirs.
+pub const GATED_LEVEL: &str = "warning";
 
 /// The record of `alert`'s candidates: `vigie:candidates:filesystem_almost_full`.
 pub fn candidates_metric(alert: &str) -> String {
@@ -115,12 +123,13 @@ pub fn value_read(
         return (value, None);
     };
     let name = candidates_metric(spec.name);
+    let beyond = value
+        .paren()
+        .bin(firing_op(spec.sig().direction), Expr::num(loosest));
     let rule = Rule {
         record: Some(name.clone()),
         alert: None,
-        expr: value
-            .paren()
-            .bin(firing_op(spec.sig().direction), Expr::num(loosest)),
+        expr: gated(spec, scope, GATED_LEVEL, beyond, false),
         for_: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),

@@ -27,7 +27,9 @@ use super::GenerateError;
 use super::alerts::{ALERTS, AlertSpec};
 use super::candidates;
 use crate::promql::{Expr, Matcher, Op, Scope, Selector, signals};
-use crate::thresholds::{Direction, Language, Levels, Override, ROLE_DEFAULTS, Thresholds};
+use crate::thresholds::{
+    Direction, Language, Levels, Override, ROLE_DEFAULTS, SLOW_SECTIONS, Thresholds,
+};
 use crate::units::prom_duration;
 
 #[derive(Debug, Serialize)]
@@ -120,9 +122,12 @@ fn alert_expr(op: Op, value: Expr, t: f64, keysets: &[Vec<String>], metric: &str
     Expr::union(clauses).expect("at least the default clause")
 }
 
-/// `value` where `spec`'s gate at `level` also holds (the free-space floor).
-pub fn gated(spec: &AlertSpec, scope: &Scope, level: &str, value: Expr) -> Expr {
+/// `value` where `spec`'s gate at `level` also holds (the free-space
+/// floor), unless `value` is candidates already gated at that level
+/// ([`candidates::GATED_LEVEL`]).
+pub fn gated(spec: &AlertSpec, scope: &Scope, level: &str, value: Expr, candidates: bool) -> Expr {
     match spec.gate {
+        Some(_) if candidates && level == candidates::GATED_LEVEL => value,
         Some(gate) => value
             .paren()
             .on(Op::And, signals::FILESYSTEM_KEY, gate(scope, level)),
@@ -250,7 +255,7 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
     let mut recording: Vec<Rule> = Vec::new();
     let mut alerting: BTreeMap<&'static str, Vec<Rule>> = BTreeMap::new();
     // Each alert's value as its rules read it: `spec.value` or its record.
-    let mut base: BTreeMap<&str, Expr> = BTreeMap::new();
+    let mut base: BTreeMap<&str, (Expr, bool)> = BTreeMap::new();
     for spec in ALERTS {
         let sig = spec.sig();
         let levels = t.signals[spec.signal];
@@ -261,10 +266,11 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
         let (mut value, candidate) =
             candidates::value_read(t, scope, idx, spec, (spec.value)(scope));
         let section = spec.signal.split('.').next().unwrap_or("other");
+        let is_candidates = candidate.is_some();
         if let Some(r) = candidate {
             alerting.entry(section).or_default().push(r);
         }
-        base.insert(spec.name, value.clone());
+        base.insert(spec.name, (value.clone(), is_candidates));
         // A filesystem that holds a watched path has its role's alerts
         // instead (stricter, and naming the path).
         let roles = t.roles_setting(spec.signal);
@@ -287,7 +293,7 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
             };
             let expr = alert_expr(
                 op,
-                gated(spec, scope, level, value.clone()),
+                gated(spec, scope, level, value.clone(), is_candidates),
                 default,
                 keysets,
                 &metric,
@@ -348,9 +354,12 @@ pub fn groups_in(t: &Thresholds, scope: &Scope, idx: &OverrideIndex, record: boo
         groups.push(g);
     }
     for (section, rules) in alerting {
+        let slow = t
+            .slow_interval_secs
+            .filter(|_| SLOW_SECTIONS.contains(&section));
         groups.push(Group {
             name: format!("vigie-{section}"),
-            interval: None,
+            interval: slow.map(prom_duration),
             rules,
         });
     }
@@ -491,7 +500,7 @@ fn role_rules(
     scope: &Scope,
     idx: &OverrideIndex,
     spec: &AlertSpec,
-    value: Expr,
+    (value, is_candidates): (Expr, bool),
     role: &str,
     levels: &Levels,
 ) -> Vec<Rule> {
@@ -529,7 +538,7 @@ fn role_rules(
             alert: Some(name.clone()),
             expr: alert_expr(
                 op,
-                gated(spec, scope, level, value.clone()),
+                gated(spec, scope, level, value.clone(), is_candidates),
                 v * scale,
                 keysets,
                 &threshold_metric(spec.signal, level),

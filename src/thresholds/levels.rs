@@ -197,6 +197,34 @@ pub(super) fn window(
     }
 }
 
+/// The longest `slow_signals_interval`, Prometheus' default evaluation
+/// interval: a read-only filesystem's alert (`for: 1m`) fires at most a
+/// minute later, the generated promtool tests (evaluated every minute)
+/// still hold, and the groups' records and `ALERTS` stay well inside
+/// Prometheus' 5-minute lookback.
+pub const MAX_SLOW_INTERVAL_SECS: u64 = 60;
+
+/// `slow_signals_interval`: None (Prometheus' own interval), or seconds
+/// from 1 to [`MAX_SLOW_INTERVAL_SECS`].
+pub(super) fn slow_interval(
+    at: &At,
+    raw: &Option<Spanned<String>>,
+) -> Result<Option<u64>, ThresholdsError> {
+    let Some(s) = raw else {
+        return Ok(None);
+    };
+    let max = std::time::Duration::from_secs(MAX_SLOW_INTERVAL_SECS);
+    let d = bounded_duration(&s.value, max, "1m")
+        .map_err(|e| at.err(s.referenced, format!("slow_signals_interval: {e}")))?;
+    if d.as_secs() == 0 {
+        return Err(at.err(
+            s.referenced,
+            "slow_signals_interval: 0s would never evaluate; leave it out for Prometheus' own interval",
+        ));
+    }
+    Ok(Some(d.as_secs()))
+}
+
 /// The levels of each filesystem role: the defaults of [`ROLE_DEFAULTS`]
 /// on top of the file's global levels, then what the file says of the role.
 pub(super) fn roles(

@@ -129,7 +129,15 @@ pub struct Thresholds {
     /// through the summaries, unless set otherwise by a user of the alert
     /// expressions that wants raw reads.
     pub rule_reads: Reads,
+    /// The evaluation interval of the groups of slowly changing signals
+    /// ([`SLOW_SECTIONS`]) in seconds; None: Prometheus' own.
+    pub slow_interval_secs: Option<u64>,
 }
+
+/// The rule groups (by section) whose alerts wait minutes to days anyway:
+/// free space, inodes and the rest of the filesystems' (a read-only one
+/// waits 1 minute), the disks' (read every 5 minutes by default), reboots'.
+pub const SLOW_SECTIONS: &[&str] = &["filesystem", "smart", "reboot"];
 
 impl Thresholds {
     /// The roles that set `signal` (their filesystems have the role's alert
@@ -325,6 +333,7 @@ impl Thresholds {
             overrides,
             warnings,
             rule_reads: Reads::Recorded,
+            slow_interval_secs: levels::slow_interval(&at, &raw.slow_signals_interval)?,
         })
     }
 }

@@ -17,6 +17,7 @@ pub(super) struct RawFile {
     pub(super) selector: Option<Spanned<String>>,
     pub(super) language: Option<Language>,
     pub(super) runbook_url: Option<Spanned<String>>,
+    pub(super) slow_signals_interval: Option<Spanned<String>>,
     pub(super) filesystems: RawFilesystems,
     pub(super) smart: RawSmart,
     pub(super) swap: RawSwap,

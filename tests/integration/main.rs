@@ -43,7 +43,9 @@
 //! - `smart_corpus`: the smartctl JSON parser on all 48 shared captures.
 //! - `smart_fuzz`: property-based fuzzing of that parser (proptest).
 //! - `rules`: `vigie gen-rules` output through promtool (check and test) for
-//!   the shipped file and four fixtures; `--check`; 500 overrides.
+//!   the shipped file and six fixtures (overrides looser than the defaults,
+//!   which the alerts' candidates records must keep; the slow signals'
+//!   groups every minute); `--check`; 500 overrides.
 //! - `replays`: multi-day replays of incident 1, a disk that stays full,
 //!   two steady states and a failing SMART disk (`tests/replays/`), through promtool against the
 //!   shipped rules: which alerts fire, when, and that they do not flap.

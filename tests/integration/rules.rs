@@ -1,7 +1,8 @@
 //! `vigie gen-rules`: the shipped `rules/` is up to date; the output for the
 //! default file and the varied fixtures passes `promtool check rules` and
-//! `promtool test rules`; `--check`; the Prometheus Operator form; overrides
-//! do not multiply alerts.
+//! `promtool test rules` (among them overrides looser than the defaults,
+//! and `slow_signals_interval`); `--check`; the Prometheus Operator form;
+//! overrides do not multiply alerts.
 
 use std::path::Path;
 use std::process::Command;
@@ -64,6 +65,7 @@ fn default_and_fixtures_pass_promtool() {
             "kubernetes",
             "dns-only",
             "regex-role",
+            "large-fleet",
         ]
         .map(|f| fixture(&format!("thresholds/{f}.yaml"))),
     );
@@ -190,7 +192,7 @@ fn french_texts_and_runbook_links() {
         .iter()
         .find(|g| g["name"] == "vigie-filesystem")
         .unwrap();
-    // The first alert (the values now it reads are recorded before it).
+    // The first alert (the records it reads are written before it).
     let first = fs["rules"]
         .as_array()
         .unwrap()
@@ -209,8 +211,22 @@ fn french_texts_and_runbook_links() {
         first["annotations"]["runbook_url"],
         "https://wiki.chatons.example/vigie/VigieFilesystemAlmostFull"
     );
+    // It reads its candidates, recorded before it from the values now,
+    // all through the file's selector.
     assert!(
         first["expr"]
+            .as_str()
+            .unwrap()
+            .contains("vigie:candidates:filesystem_almost_full{job=\"vigie\", env=\"prod\"}")
+    );
+    let candidates = fs["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["record"] == "vigie:candidates:filesystem_almost_full")
+        .unwrap();
+    assert!(
+        candidates["expr"]
             .as_str()
             .unwrap()
             .contains(":min_over_time_26h_now{job=\"vigie\", env=\"prod\"}")

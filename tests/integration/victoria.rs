@@ -266,10 +266,10 @@ pub(crate) fn vmalert(
 }
 
 /// The alerts of a generated rule file: (name, expr).
-/// Each alert's expression, with the values now it reads (recorded at the
-/// head of its group at each evaluation, `..._now`) written out as their
-/// recording expressions: a query sees what the alert sees, with no ruler
-/// running.
+/// Each alert's expression, with the records it reads that its group
+/// writes at each evaluation (its candidates, `vigie:candidates:...`, and
+/// the values now, `..._now`) written out as their recording expressions:
+/// a query sees what the alert sees, with no ruler running.
 fn alert_exprs(rules: &Path) -> Vec<(String, String)> {
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(rules).unwrap()).unwrap();
     let rules: Vec<&Value> = v["groups"]
@@ -278,11 +278,14 @@ fn alert_exprs(rules: &Path) -> Vec<(String, String)> {
         .iter()
         .flat_map(|g| g["rules"].as_array().unwrap().iter())
         .collect();
-    let now: Vec<(&str, &str)> = rules
+    // The records an alert's group writes before it: its candidates
+    // first (they read the values now), then the values now.
+    let mut now: Vec<(&str, &str)> = rules
         .iter()
         .filter_map(|r| Some((r["record"].as_str()?, r["expr"].as_str()?)))
-        .filter(|(name, _)| name.ends_with("_now"))
+        .filter(|(name, _)| name.ends_with("_now") || name.starts_with("vigie:candidates:"))
         .collect();
+    now.sort_by_key(|(name, _)| name.ends_with("_now"));
     rules
         .iter()
         .filter_map(|r| Some((r["alert"].as_str()?, r["expr"].as_str()?)))
@@ -455,7 +458,8 @@ fn the_fill_forecast_and_absent_read_the_same_on_victoriametrics() {
         .into_iter()
         .find(|(name, _)| name == "VigieFilesystemFillingUp")
         .unwrap();
-    // The alert's value without its threshold: days until full.
+    // The alert's value without its threshold: days until full (among
+    // its candidates, under the control plane's looser 14 days).
     let days = expr.rsplit_once(" < ").unwrap().0;
     let left = 5_000_000_000.0 - steps as f64 * 1_000_000.0;
     let want = left / (1_000_000.0 / 300.0) / 86400.0;
