@@ -192,13 +192,17 @@ fn french_texts_and_runbook_links() {
         .iter()
         .find(|g| g["name"] == "vigie-filesystem")
         .unwrap();
+    let rule = |pred: &dyn Fn(&serde_json::Value) -> bool| {
+        fs["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| pred(r))
+            .unwrap()
+    };
+    let expr = |r: &serde_json::Value| r["expr"].as_str().unwrap().to_string();
     // The first alert (the records it reads are written before it).
-    let first = fs["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r.get("alert").is_some())
-        .unwrap();
+    let first = rule(&|r| r.get("alert").is_some());
     assert_eq!(first["alert"], "VigieFilesystemAlmostFull");
     assert!(
         first["annotations"]["summary"]
@@ -214,23 +218,11 @@ fn french_texts_and_runbook_links() {
     // It reads its candidates, recorded before it from the values now,
     // all through the file's selector.
     assert!(
-        first["expr"]
-            .as_str()
-            .unwrap()
+        expr(first)
             .contains("vigie:candidates:filesystem_almost_full{job=\"vigie\", env=\"prod\"}")
     );
-    let candidates = fs["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["record"] == "vigie:candidates:filesystem_almost_full")
-        .unwrap();
-    assert!(
-        candidates["expr"]
-            .as_str()
-            .unwrap()
-            .contains(":min_over_time_26h_now{job=\"vigie\", env=\"prod\"}")
-    );
+    let candidates = rule(&|r| r["record"] == "vigie:candidates:filesystem_almost_full");
+    assert!(expr(candidates).contains(":min_over_time_26h_now{job=\"vigie\", env=\"prod\"}"));
 }
 
 #[test]
