@@ -5,9 +5,11 @@
 //! labels and a `keys` label naming them; each alert compares its value to
 //! those series with one `on(<keys>)` join per distinct set of keys (most
 //! specific first), and to the default for every series no override
-//! matches. 500 overrides on `{instance, mountpoint}` that set a warning
-//! and a critical level give 1,000 one-line recording rules (one per
-//! override and level) and still one alerting rule per alert and level.
+//! matches, once the thresholds are recorded (a group may run before
+//! `vigie-thresholds` on its first evaluation). 500 overrides on
+//! `{instance, mountpoint}` that set a warning and a critical level give
+//! 1,000 one-line recording rules (one per override and level) and still
+//! one alerting rule per alert and level.
 //! (Rules of many overrides each, `label_replace(vector(3), ...) or ...`,
 //! took Prometheus 5 times longer to evaluate than one rule per override:
 //! 150 ms against 30 ms for 500 overrides.)
@@ -118,7 +120,21 @@ fn alert_expr(op: Op, value: Expr, t: f64, keysets: &[Vec<String>], metric: &str
         let c = value.clone().on_group_left(op, keys, threshold(keys));
         clauses.push(unless_overridden(c, &keysets[..i]));
     }
-    clauses.push(unless_overridden(value.bin(op, Expr::num(t)), keysets));
+    // The default clause waits until every set of override thresholds is
+    // recorded: Prometheus starts each group at its own offset, so on the
+    // first evaluation after the rules are loaded this group may run
+    // before `vigie-thresholds`, and an overridden series would be
+    // compared with the default (a `for: 0` alert firing for one
+    // evaluation).
+    let mut default = unless_overridden(value.bin(op, Expr::num(t)), keysets);
+    for keys in keysets {
+        default = default.on(
+            Op::Unless,
+            &[] as &[&str],
+            Expr::call("absent", [threshold(keys)]),
+        );
+    }
+    clauses.push(default.paren());
     Expr::union(clauses).expect("at least the default clause")
 }
 

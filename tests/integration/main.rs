@@ -45,7 +45,8 @@
 //! - `rules`: `vigie gen-rules` output through promtool (check and test) for
 //!   the shipped file and six fixtures (overrides looser than the defaults,
 //!   which the alerts' candidates records must keep; the slow signals'
-//!   groups every minute); `--check`; 500 overrides.
+//!   groups every minute); `--check`; 500 overrides; an override holds
+//!   from the first evaluation, even when the thresholds' group runs last.
 //! - `replays`: multi-day replays of incident 1, a disk that stays full,
 //!   two steady states and a failing SMART disk (`tests/replays/`), through promtool against the
 //!   shipped rules: which alerts fire, when, and that they do not flap.

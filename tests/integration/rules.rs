@@ -2,7 +2,7 @@
 //! default file and the varied fixtures passes `promtool check rules` and
 //! `promtool test rules` (among them overrides looser than the defaults,
 //! and `slow_signals_interval`); `--check`; the Prometheus Operator form;
-//! overrides do not multiply alerts.
+//! overrides do not multiply alerts, and hold from the first evaluation.
 
 use std::path::Path;
 use std::process::Command;
@@ -400,4 +400,53 @@ fn alertmanager_example_is_valid() {
             "{name} is not a generated alert"
         );
     }
+}
+
+/// Prometheus starts each group at its own offset within the interval, so
+/// on the first evaluation after the rules are loaded (or after an
+/// override with new label keys is added) an alert's group may run before
+/// `vigie-thresholds` has recorded the overrides' thresholds. An overridden
+/// series must not fire on the default threshold meanwhile: seen with real
+/// Prometheus, where the disks' group ran 0.3 s before the thresholds' and
+/// a disk overridden to warn at 1,000 reallocated sectors fired
+/// `VigieDiskReallocatedSectors` (`for: 0`) for one evaluation. promtool
+/// runs the groups of an evaluation in `group_eval_order`, here with the
+/// thresholds' last.
+#[test]
+fn an_override_holds_from_the_first_evaluation_whatever_the_group_order() {
+    let t = Thresholds::load(&fixture("thresholds/overrides.yaml")).unwrap();
+    let files = generate(&t, Format::Plain).unwrap();
+    let rules: serde_json::Value = serde_saphyr::from_str(&files[0].1).unwrap();
+    let mut order: Vec<String> = rules["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .filter(|g| g != "vigie-thresholds")
+        .collect();
+    order.push("vigie-thresholds".into());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(RULES_FILE), &files[0].1).unwrap();
+    // The NAS's /dev/sdc warns at 20 reallocated sectors (the override),
+    // /dev/sdb at 1 (the default); both have 10.
+    let disk = |device: &str, serial: &str| {
+        format!(
+            "vigie_smart_reallocated_sectors{{job=\"vigie\",instance=\"nas.example.org:7361\",device=\"{device}\",serial=\"{serial}\",model=\"M\"}}"
+        )
+    };
+    let alerts = "ALERTS{alertname=\"VigieDiskReallocatedSectors\"}";
+    let test = format!(
+        "rule_files: [{RULES_FILE}]\nevaluation_interval: 1m\ngroup_eval_order: [{}]\ntests:\n  - interval: 1m\n    input_series:\n      \
+         - series: '{}'\n        values: '10x10'\n      - series: '{}'\n        values: '10x10'\n    promql_expr_test:\n      \
+         - expr: '{alerts}'\n        eval_time: 0m\n        exp_samples: []\n      \
+         - expr: '{alerts}'\n        eval_time: 5m\n        exp_samples:\n          \
+         - labels: 'ALERTS{{alertname=\"VigieDiskReallocatedSectors\",alertstate=\"firing\",device=\"/dev/sdb\",instance=\"nas.example.org:7361\",job=\"vigie\",model=\"M\",serial=\"S2\",severity=\"warning\"}}'\n            value: 1\n",
+        order.join(", "),
+        disk("/dev/sdc", "S1"),
+        disk("/dev/sdb", "S2"),
+    );
+    std::fs::write(dir.path().join("first.test.yaml"), test).unwrap();
+    let out = promtool(&["test", "rules", "first.test.yaml"], dir.path())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains("SUCCESS"), "{out}");
 }
