@@ -140,6 +140,76 @@ pub fn value_read(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::rules::{groups, groups_in};
+    use std::path::Path;
+
+    /// Each candidates record of `yaml` (a thresholds file): (name, expr).
+    fn candidates(yaml: &str, raw: bool) -> Vec<(String, String)> {
+        let t = Thresholds::parse(yaml, Path::new("t.yaml"), 20_778).unwrap();
+        let gs = if raw {
+            groups_in(&t, &t.scope(), &OverrideIndex::new(&t), true)
+        } else {
+            groups(&t)
+        };
+        gs.iter()
+            .flat_map(|g| &g.rules)
+            .filter_map(|r| {
+                let name = r.record.as_ref()?;
+                name.starts_with("vigie:candidates:")
+                    .then(|| (name.clone(), r.expr.as_str().to_string()))
+            })
+            .collect()
+    }
+
+    fn expr_of<'a>(c: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        c.iter().find(|(n, _)| n == name).map(|(_, e)| e.as_str())
+    }
+
+    #[test]
+    fn the_loosest_threshold_of_defaults_roles_and_overrides_is_kept() {
+        let shipped = candidates("{}", false);
+        // Free space: the control plane's 30% is looser than the generic
+        // 15%, and the warning floor of free bytes (20 GiB) applies.
+        let fs = expr_of(&shipped, "vigie:candidates:filesystem_almost_full").unwrap();
+        assert!(fs.contains(") < 30) and on(instance, mountpoint)"), "{fs}");
+        assert!(fs.ends_with("< 21474836480"), "{fs}");
+        // Swap used (higher is worse): the warning, 80%.
+        let swap = expr_of(&shipped, "vigie:candidates:swap_almost_full").unwrap();
+        assert!(swap.ends_with(">= 80"), "{swap}");
+        // Overrides looser than the defaults widen the candidates.
+        let looser = candidates(
+            "overrides:\n  - match: {instance: 'a:1', mountpoint: /m}\n    reason: r\n    \
+             filesystems: {free_percent: {warning: 40}}\n  - match: {instance: 'a:1'}\n    \
+             reason: r\n    swap: {used_percent: {warning: 30}}\n",
+            false,
+        );
+        let fs = expr_of(&looser, "vigie:candidates:filesystem_almost_full").unwrap();
+        assert!(fs.contains(") < 40) and on(instance, mountpoint)"), "{fs}");
+        let swap = expr_of(&looser, "vigie:candidates:swap_almost_full").unwrap();
+        assert!(swap.ends_with(">= 30"), "{swap}");
+    }
+
+    #[test]
+    fn values_reading_alerts_read_once_or_raw_are_not_recorded() {
+        // A failing disk and a read-only filesystem have one rule each.
+        let shipped = candidates("{}", false);
+        assert!(expr_of(&shipped, "vigie:candidates:disk_failing").is_none());
+        assert!(expr_of(&shipped, "vigie:candidates:filesystem_read_only").is_none());
+        // With an override each, their rules read the value twice (the
+        // override's clause and the default's): the failing disk's is
+        // recorded; the read-only chain, which reads ALERTS, is not.
+        let two = candidates(
+            "overrides:\n  - match: {instance: 'a:1', serial: S}\n    reason: r\n    \
+             smart: {failing: {enabled: false}}\n  - match: {instance: 'a:1', mountpoint: /m}\n    \
+             reason: r\n    filesystems: {readonly: {enabled: false}}\n",
+            false,
+        );
+        let failing = expr_of(&two, "vigie:candidates:disk_failing").unwrap();
+        assert!(failing.ends_with(">= 1"), "{failing}");
+        assert!(expr_of(&two, "vigie:candidates:filesystem_read_only").is_none());
+        // The dashboards read raw: no record at all.
+        assert!(candidates("{}", true).is_empty());
+    }
 
     #[test]
     fn record_names_are_snake_case_without_the_prefix() {
