@@ -6,8 +6,8 @@ series and memory, and the evaluation time of each vigie rule group at 50,
 A few vigie processes serve a typical fixture host (2 SATA disks and 1 NVMe
 disk through the fake smartctl, 6 filesystems, 2 resolvers answered by
 dnsmasq): quiet by default (healthy disks, no reboot pending, swap 10%
-used, booted 20 days ago: only Watchdog fires), or the test fixture host as it is
-(`--host fixture`: about twenty alerts per host). Prometheus (Debian's
+used, booted 20 days ago: only Watchdog fires), or the test fixture host
+as it is (`--host fixture`: about twenty alerts per host). Prometheus (Debian's
 package) fans them out to N targets by relabelling: static targets
 host-001.example.org:7361 ... each keep their name as `instance`, and a
 hashmod of it picks the vigie process that actually answers. Every
@@ -54,6 +54,9 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIGIE_PROCESSES = 4
+# The longest slow_signals_interval vigie accepts: groups evaluated at most
+# this far apart are timed in Prometheus like the others.
+SLOW_GROUP_SECS = 60
 
 # The typical host: six filesystems on three disks (and the pseudo
 # filesystems vigie leaves out).
@@ -265,7 +268,7 @@ def run_prometheus(work, hosts, ports, rules, interval, evals, history=None):
         info = json.loads(http_get(base + "/api/v1/rules"))["data"]["groups"]
         # Groups evaluated every minute (slow_signals_interval) are timed
         # in Prometheus like the others, over as many evaluations.
-        slow = {g["name"] for g in info if g["interval"] > max(interval, 60)}
+        slow = {g["name"] for g in info if g["interval"] > max(interval, SLOW_GROUP_SECS)}
         t0 = time.time()
         cpu0 = next(v for n, _, v in metrics(base + "/metrics") if n == "process_cpu_seconds_total")
         durations = {}  # group -> [seconds]
@@ -490,7 +493,8 @@ def main():
                 # Every group's median evaluation, summed whatever its
                 # interval (the summaries' left out): the time if all ran at
                 # once, one after the other.
-                burst = sum(statistics.median(v) for g, v in durations.items() if intervals[g] <= 60)
+                burst = sum(statistics.median(v) for g, v in durations.items()
+                            if intervals[g] <= SLOW_GROUP_SECS)
                 # The same, each group timed alone through the query API.
                 alone = [sum(v[i] * min(1, args.interval / intervals[g]) for g, v in serial.items())
                          for i in range(3)] if serial else [0.0]

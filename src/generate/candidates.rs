@@ -37,7 +37,7 @@ use super::alerts::AlertSpec;
 use super::rules::{LEVELS, OverrideIndex, Rule, firing_op, gated, level_of, override_keysets};
 use crate::promql::signals::metric::ALERTS;
 use crate::promql::{Expr, Reads, Scope};
-use crate::thresholds::{Direction, Thresholds};
+use crate::thresholds::{Direction, Levels, Thresholds};
 
 /// The level whose gate (the free-space floor) the candidates of a gated
 /// alert meet: the warning's, the loosest (the thresholds file refuses a
@@ -61,13 +61,23 @@ pub fn candidates_metric(alert: &str) -> String {
     out
 }
 
+/// The levels of `spec`'s rules: the generic ones, then each role's that
+/// sets its signal.
+fn rule_levels<'t>(t: &'t Thresholds, spec: &AlertSpec) -> Vec<&'t Levels> {
+    let mut levels = vec![&t.signals[spec.signal]];
+    levels.extend(
+        t.roles_setting(spec.signal)
+            .iter()
+            .map(|r| &t.roles[*r][spec.signal]),
+    );
+    levels
+}
+
 /// How many times the rules of `spec` compute its value per evaluation:
 /// for each level that has a rule, generic or of a role, one clause per
 /// set of override keys and one for the default.
 fn reads(t: &Thresholds, idx: &OverrideIndex, spec: &AlertSpec) -> usize {
-    let roles = t.roles_setting(spec.signal);
-    let mut levels = vec![&t.signals[spec.signal]];
-    levels.extend(roles.iter().map(|r| &t.roles[*r][spec.signal]));
+    let levels = rule_levels(t, spec);
     let mut n = 0;
     for level in LEVELS {
         let keysets = override_keysets(idx, spec.signal, level, None).len();
@@ -84,20 +94,11 @@ fn reads(t: &Thresholds, idx: &OverrideIndex, spec: &AlertSpec) -> usize {
 /// for a value that is worse lower, else the lowest. None without any.
 fn loosest(t: &Thresholds, idx: &OverrideIndex, spec: &AlertSpec) -> Option<f64> {
     let sig = spec.sig();
-    let roles = t.roles_setting(spec.signal);
-    let mut all: Vec<f64> = Vec::new();
-    let mut add = |l: &crate::thresholds::Levels| {
-        all.extend(LEVELS.iter().filter_map(|lv| level_of(l, lv)));
-    };
-    add(&t.signals[spec.signal]);
-    for r in &roles {
-        add(&t.roles[*r][spec.signal]);
-    }
-    for l in idx.levels_of(spec.signal) {
-        add(l);
-    }
-    let all = all
+    let mut levels = rule_levels(t, spec);
+    levels.extend(idx.levels_of(spec.signal));
+    let all = levels
         .into_iter()
+        .flat_map(|l| LEVELS.iter().filter_map(|lv| level_of(l, lv)))
         .filter(|v| v.is_finite())
         .map(|v| v * sig.scale);
     match sig.direction {

@@ -482,12 +482,6 @@ pub fn role_alert_name(spec: &AlertSpec, role: &str) -> String {
     )
 }
 
-/// `value` (of `spec`, or its candidates) for the filesystems holding a
-/// path of `role`: the path info joined in, so the alert names the path.
-pub fn role_value(value: Expr, scope: &Scope, role: &str) -> Expr {
-    signals::in_role(value, scope, role)
-}
-
 /// The `runbook_url` of `spec`'s alert for `role`: a role vigie ships
 /// (`control-plane`) has a page of its own; a role of the user's own links
 /// to the generic alert's page, unless the file sets `runbook_url`.
@@ -523,7 +517,8 @@ fn role_rules(
     let sig = spec.sig();
     let scale = sig.scale;
     let op = firing_op(sig.direction);
-    let value = role_value(value, scope, role);
+    // The path info joined in, so the alert names the path.
+    let value = signals::in_role(value, scope, role);
     let name = role_alert_name(spec, role);
     let text = match t.language {
         Language::En => spec.en,
